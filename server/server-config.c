@@ -1,0 +1,181 @@
+/* server-config.c — the config file is a GKeyFile:
+ *
+ *   [server]    listen, database, login-timeout, idle-timeout, max-output-queue
+ *   [security]  password-hash, hash-threads, login-attempts-per-ip,
+ *               login-refill-per-second, login-failures-per-account,
+ *               login-failure-refill-seconds
+ *   [tls]       certificate, key
+ *
+ * data/voip-server.conf.example documents every key. A typo in a key is an
+ * error, not a silently ignored setting. */
+#define G_LOG_DOMAIN "voip-server"
+
+#include "server-config.h"
+
+typedef enum { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_DOUBLE, KEY_HASH } KeyType;
+
+typedef struct {
+  const char *group;
+  const char *key;
+  KeyType     type;
+  gsize       offset;
+  double      min, max;
+} ConfigKey;
+
+#define FIELD(f) G_STRUCT_OFFSET (ServerConfig, f)
+
+static const ConfigKey config_keys[] = {
+  { "server",   "listen",                       KEY_STRING, FIELD (listen),                     0, 0 },
+  { "server",   "database",                     KEY_STRING, FIELD (database),                   0, 0 },
+  { "server",   "login-timeout",                KEY_UINT,   FIELD (login_timeout_s),            1, 3600 },
+  { "server",   "idle-timeout",                 KEY_UINT,   FIELD (idle_timeout_s),             1, 86400 },
+  { "server",   "max-output-queue",             KEY_SIZE,   FIELD (max_output_queue),           65536, 1 << 30 },
+  { "security", "password-hash",                KEY_HASH,   FIELD (hash_cost),                  0, 0 },
+  { "security", "hash-threads",                 KEY_UINT,   FIELD (hash_threads),               1, 64 },
+  { "security", "login-attempts-per-ip",        KEY_DOUBLE, FIELD (login_attempts_per_ip),      1, 1e9 },
+  { "security", "login-refill-per-second",      KEY_DOUBLE, FIELD (login_refill_per_second),    0.001, 1e9 },
+  { "security", "login-failures-per-account",   KEY_DOUBLE, FIELD (login_failures_per_account), 1, 1e9 },
+  { "security", "login-failure-refill-seconds", KEY_DOUBLE, FIELD (login_failure_refill_s),     0.001, 1e9 },
+  { "tls",      "certificate",                  KEY_STRING, FIELD (tls_certificate),            0, 0 },
+  { "tls",      "key",                          KEY_STRING, FIELD (tls_key),                    0, 0 },
+};
+
+ServerConfig *
+server_config_new_default (void)
+{
+  ServerConfig *config = g_new0 (ServerConfig, 1);
+
+  config->listen = g_strdup ("127.0.0.1:7000");
+  config->database = g_build_filename (g_get_user_data_dir (), "voip", "server.db", NULL);
+  config->login_timeout_s = 10;
+  config->idle_timeout_s = 90;
+  config->max_output_queue = 8 * 1024 * 1024;
+  config->hash_cost = SERVER_HASH_INTERACTIVE;
+  config->hash_threads = MAX (1, g_get_num_processors ());
+  config->login_attempts_per_ip = 30;
+  config->login_refill_per_second = 1;
+  config->login_failures_per_account = 10;
+  config->login_failure_refill_s = 60;
+  return config;
+}
+
+void
+server_config_free (ServerConfig *config)
+{
+  if (config == NULL)
+    return;
+  g_free (config->listen);
+  g_free (config->database);
+  g_free (config->tls_certificate);
+  g_free (config->tls_key);
+  g_free (config);
+}
+
+static const ConfigKey *
+find_key (const char *group, const char *key)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (config_keys); i++)
+    if (g_str_equal (config_keys[i].group, group) && g_str_equal (config_keys[i].key, key))
+      return &config_keys[i];
+  return NULL;
+}
+
+static gboolean
+load_value (ServerConfig *config, GKeyFile *file, const ConfigKey *spec, const char *path,
+            GError **error)
+{
+  gpointer field = G_STRUCT_MEMBER_P (config, spec->offset);
+  g_autofree char *raw = g_key_file_get_string (file, spec->group, spec->key, error);
+  char *end = NULL;
+  double number;
+
+  if (raw == NULL)
+    return FALSE;
+  g_strstrip (raw);
+
+  switch (spec->type)
+    {
+    case KEY_STRING:
+      g_free (*(char **) field);
+      *(char **) field = g_steal_pointer (&raw);
+      return TRUE;
+    case KEY_HASH:
+      if (g_str_equal (raw, "interactive"))
+        *(ServerHashCost *) field = SERVER_HASH_INTERACTIVE;
+      else if (g_str_equal (raw, "moderate"))
+        *(ServerHashCost *) field = SERVER_HASH_MODERATE;
+      else if (g_str_equal (raw, "minimum"))
+        *(ServerHashCost *) field = SERVER_HASH_MINIMUM;
+      else
+        goto bad;
+      return TRUE;
+    case KEY_UINT:
+    case KEY_SIZE:
+    case KEY_DOUBLE:
+      number = g_ascii_strtod (raw, &end);
+      if (end == raw || *end != '\0' || number < spec->min || number > spec->max
+          || (spec->type != KEY_DOUBLE && number != (guint64) number))
+        goto bad;
+      if (spec->type == KEY_UINT)
+        *(guint *) field = number;
+      else if (spec->type == KEY_SIZE)
+        *(gsize *) field = number;
+      else
+        *(double *) field = number;
+      return TRUE;
+    }
+bad:
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+               "%s: [%s] %s = '%s' is not a valid value", path, spec->group, spec->key, raw);
+  return FALSE;
+}
+
+gboolean
+server_config_load (ServerConfig *config, const char *path, GError **error)
+{
+  g_autoptr(GKeyFile) file = g_key_file_new ();
+  g_auto(GStrv) groups = NULL;
+
+  if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  groups = g_key_file_get_groups (file, NULL);
+  for (guint g = 0; groups[g] != NULL; g++)
+    {
+      g_auto(GStrv) keys = g_key_file_get_keys (file, groups[g], NULL, NULL);
+
+      for (guint k = 0; keys != NULL && keys[k] != NULL; k++)
+        {
+          const ConfigKey *spec = find_key (groups[g], keys[k]);
+
+          if (spec == NULL)
+            {
+              g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
+                           "%s: unknown setting [%s] %s", path, groups[g], keys[k]);
+              return FALSE;
+            }
+          if (!load_value (config, file, spec, path, error))
+            return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+server_config_validate (ServerConfig *config, GError **error)
+{
+  if ((config->tls_certificate == NULL) != (config->tls_key == NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "[tls] needs both certificate and key");
+      return FALSE;
+    }
+  if (config->database == NULL || *config->database == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "no database path");
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,38 @@
+/* server-config.h — voip-server settings: defaults, config file, command line. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  SERVER_HASH_INTERACTIVE,  /* libsodium's interactive limits: the default */
+  SERVER_HASH_MODERATE,
+  SERVER_HASH_MINIMUM,      /* tests and benchmarks only: nearly free, and says so in the log */
+} ServerHashCost;
+
+typedef struct {
+  char   *listen;                     /* ADDR:PORT */
+  char   *database;
+  guint   login_timeout_s;            /* a connection must log in within this */
+  guint   idle_timeout_s;             /* silence before a connection is closed */
+  gsize   max_output_queue;           /* bytes queued to one client before it is closed */
+  ServerHashCost hash_cost;
+  guint   hash_threads;
+  double  login_attempts_per_ip;      /* burst of Register/Login/Resume per address */
+  double  login_refill_per_second;    /* per address */
+  double  login_failures_per_account; /* burst of wrong passwords per account */
+  double  login_failure_refill_s;     /* one more failure allowed every this many seconds */
+  char   *tls_certificate;            /* PEM files; both set: TLS for every connection */
+  char   *tls_key;
+} ServerConfig;
+
+ServerConfig *server_config_new_default (void);
+/* Loads FILE over the defaults; unknown groups/keys and bad values are errors. */
+gboolean      server_config_load (ServerConfig *config, const char *path, GError **error);
+gboolean      server_config_validate (ServerConfig *config, GError **error);
+void          server_config_free (ServerConfig *config);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerConfig, server_config_free)
+
+G_END_DECLS

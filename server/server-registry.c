@@ -1,0 +1,103 @@
+/* server-registry.c — the in-memory map of online users. Presence lives
+ * only here: a user with no session is offline by definition. */
+#include "server-registry.h"
+
+struct _ServerRegistry {
+  GHashTable *users;   /* gint64* id → ServerUser* */
+};
+
+static void
+server_user_free (ServerUser *user)
+{
+  g_free (user->username);
+  g_ptr_array_unref (user->sessions);
+  g_free (user);
+}
+
+ServerRegistry *
+server_registry_new (void)
+{
+  ServerRegistry *self = g_new0 (ServerRegistry, 1);
+
+  self->users = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                       (GDestroyNotify) server_user_free);
+  return self;
+}
+
+void
+server_registry_free (ServerRegistry *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref (self->users);
+  g_free (self);
+}
+
+ServerUser *
+server_registry_lookup (ServerRegistry *self, gint64 user_id)
+{
+  return g_hash_table_lookup (self->users, &user_id);
+}
+
+ServerUser *
+server_registry_attach (ServerRegistry *self, ServerSession *session, gboolean *first)
+{
+  gint64 user_id = server_session_get_user_id (session);
+  ServerUser *user = server_registry_lookup (self, user_id);
+
+  *first = (user == NULL);
+  if (user == NULL)
+    {
+      user = g_new0 (ServerUser, 1);
+      user->id = user_id;
+      user->username = g_strdup (server_session_get_username (session));
+      user->sessions = g_ptr_array_new ();
+      user->presence = VOIP_PRESENCE_ONLINE;
+      /* The key points into the value, which lives as long as the entry. */
+      g_hash_table_insert (self->users, &user->id, user);
+    }
+  g_ptr_array_add (user->sessions, session);
+  return user;
+}
+
+gboolean
+server_registry_detach (ServerRegistry *self, ServerSession *session)
+{
+  gint64 user_id = server_session_get_user_id (session);
+  ServerUser *user = server_registry_lookup (self, user_id);
+
+  if (user == NULL || !g_ptr_array_remove (user->sessions, session))
+    return FALSE;
+  if (user->sessions->len > 0)
+    return FALSE;
+  g_hash_table_remove (self->users, &user_id);
+  return TRUE;
+}
+
+VoipPresence
+server_registry_visible_presence (ServerRegistry *self, gint64 user_id)
+{
+  ServerUser *user = server_registry_lookup (self, user_id);
+
+  if (user == NULL || user->presence == VOIP_PRESENCE_INVISIBLE)
+    return VOIP_PRESENCE_OFFLINE;
+  return user->presence;
+}
+
+void
+server_registry_send (ServerRegistry *self, gint64 user_id, GBytes *frame, ServerSession *except)
+{
+  ServerUser *user = server_registry_lookup (self, user_id);
+
+  if (user == NULL)
+    return;
+  for (guint i = 0; i < user->sessions->len; i++)
+    if (user->sessions->pdata[i] != except)
+      server_session_send_frame (user->sessions->pdata[i], frame);
+}
+
+guint
+server_registry_count (ServerRegistry *self)
+{
+  return g_hash_table_size (self->users);
+}

@@ -1,0 +1,37 @@
+/* server-registry.h — who is online: users, their sessions, their presence. */
+#pragma once
+
+#include "server-session.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gint64        id;
+  char         *username;
+  GPtrArray    *sessions;   /* ServerSession*, not owned (the server owns sessions) */
+  VoipPresence  presence;   /* the user's choice; others may see less */
+} ServerUser;
+
+typedef struct _ServerRegistry ServerRegistry;
+
+ServerRegistry *server_registry_new  (void);
+void            server_registry_free (ServerRegistry *self);
+
+/* NULL when the user has no logged-in session. */
+ServerUser *server_registry_lookup (ServerRegistry *self, gint64 user_id);
+/* Attaches a logged-in session; *first tells that the user just came online. */
+ServerUser *server_registry_attach (ServerRegistry *self, ServerSession *session, gboolean *first);
+/* Detaches; returns TRUE when that was the user's last session. */
+gboolean    server_registry_detach (ServerRegistry *self, ServerSession *session);
+
+/* Presence as others may see it: OFFLINE when not online or invisible. */
+VoipPresence server_registry_visible_presence (ServerRegistry *self, gint64 user_id);
+
+/* Queues a frame on every session of the user but `except`. */
+void        server_registry_send (ServerRegistry *self, gint64 user_id, GBytes *frame,
+                                  ServerSession *except);
+guint       server_registry_count (ServerRegistry *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerRegistry, server_registry_free)
+
+G_END_DECLS

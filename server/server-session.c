@@ -1,0 +1,398 @@
+/* server-session.c — one client connection.
+ *
+ * Reading: a pollable source feeds a VoipFrameReader; each whole frame is
+ * checked against the catalogue and handed to the dispatcher. A broken stream
+ * (bad magic, version, kind or length) closes the session; a bad payload
+ * gets an error reply and the session goes on.
+ *
+ * Writing: frames queue as GBytes (an event for many sessions is encoded
+ * once and shared). Past a high-water mark the session stops reading
+ * requests, so a client that does not read cannot make the server buffer
+ * replies without bound; past max_output_queue it is closed.
+ */
+#define G_LOG_DOMAIN "voip-server"
+
+#include "server-session.h"
+
+#define READ_CHUNK 16384
+
+struct _ServerSession {
+  GObject parent_instance;
+
+  GIOStream            *stream;
+  GPollableInputStream *input;
+  GPollableOutputStream *output;
+  GSource              *read_source;
+  GSource              *write_source;
+  VoipFrameReader      *reader;
+  char                 *peer_address;
+
+  GQueue  out_queue;        /* GBytes */
+  gsize   out_offset;       /* bytes of the head already written */
+  gsize   out_queued;       /* bytes waiting, all frames */
+  gsize   max_output_queue;
+
+  gint64  connected_us;
+  gint64  last_activity_us;
+  gboolean closing;         /* no more reading; close when flushed */
+  gboolean closed;
+  gboolean authenticating;
+
+  gint64  user_id;
+  char   *username;
+  char   *token_hash;
+
+  ServerSessionRequestFunc on_request;
+  ServerSessionClosedFunc  on_closed;
+  gpointer                 user_data;
+};
+
+G_DEFINE_FINAL_TYPE (ServerSession, server_session, G_TYPE_OBJECT)
+
+static void session_update_reading (ServerSession *self);
+
+static void
+source_destroy_and_unref (GSource *source)
+{
+  g_source_destroy (source);
+  g_source_unref (source);
+}
+static void session_flush (ServerSession *self);
+
+static void
+session_finish_close (ServerSession *self)
+{
+  if (self->closed)
+    return;
+  self->closed = TRUE;
+  g_clear_pointer (&self->read_source, source_destroy_and_unref);
+  g_clear_pointer (&self->write_source, source_destroy_and_unref);
+  g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
+  self->out_queued = 0;
+  /* Closing a TLS stream would try to send close_notify and could block. */
+  g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
+
+  g_object_ref (self);
+  if (self->on_closed)
+    self->on_closed (self, self->user_data);
+  g_object_unref (self);
+}
+
+static void
+session_protocol_error (ServerSession *self, const char *detail)
+{
+  g_debug ("closing %s: %s", self->peer_address, detail);
+  server_session_close (self, VOIP_CLOSE_PROTOCOL_ERROR, detail);
+}
+
+static void
+session_handle_frame (ServerSession *self, const VoipHeader *header, GBytes *payload)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = NULL;
+  ServerRequest request;
+
+  if (header->kind != VOIP_KIND_REQUEST)
+    {
+      session_protocol_error (self, "clients send requests only");
+      return;
+    }
+  value = voip_payload_decode (header, payload, &error);
+  if (value == NULL)
+    {
+      server_session_reply_error (self, header->code, header->request_id,
+                                  error->code, error->message);
+      return;
+    }
+  request = (ServerRequest) {
+    .code = header->code, .request_id = header->request_id, .payload = value,
+  };
+  self->on_request (self, &request, self->user_data);
+}
+
+static gboolean
+on_readable (GObject *stream, gpointer user_data)
+{
+  ServerSession *self = user_data;
+  guint8 buffer[READ_CHUNK];
+  g_autoptr(GError) error = NULL;
+  gssize n;
+  VoipHeader header;
+  GBytes *payload;
+
+  n = g_pollable_input_stream_read_nonblocking (self->input, buffer, sizeof buffer, NULL, &error);
+  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      if (n < 0)
+        g_debug ("read from %s failed: %s", self->peer_address, error->message);
+      self->read_source = NULL;   /* returning REMOVE destroys it */
+      g_object_ref (self);
+      session_finish_close (self);
+      g_object_unref (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  self->last_activity_us = g_get_monotonic_time ();
+  voip_frame_reader_feed (self->reader, buffer, n);
+
+  g_object_ref (self);
+  while (!self->closing && !self->closed)
+    {
+      if (!voip_frame_reader_next (self->reader, &header, &payload, &error))
+        {
+          if (error != NULL)
+            session_protocol_error (self, error->message);
+          break;
+        }
+      session_handle_frame (self, &header, payload);
+      g_bytes_unref (payload);
+    }
+  /* Reading may have been paused (output backlog) or stopped while handling. */
+  if (self->read_source != NULL && g_source_is_destroyed (self->read_source))
+    g_clear_pointer (&self->read_source, g_source_unref);
+  g_object_unref (self);
+  return self->read_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static void
+session_update_reading (ServerSession *self)
+{
+  gboolean want = !self->closing && !self->closed
+                  && self->out_queued < self->max_output_queue / 8;
+
+  if (want && self->read_source == NULL)
+    {
+      self->read_source = g_pollable_input_stream_create_source (self->input, NULL);
+      g_source_set_callback (self->read_source, G_SOURCE_FUNC (on_readable), self, NULL);
+      g_source_attach (self->read_source, NULL);
+    }
+  else if (!want && self->read_source != NULL)
+    {
+      g_source_destroy (self->read_source);
+      g_clear_pointer (&self->read_source, g_source_unref);
+    }
+}
+
+static gboolean
+on_writable (GObject *stream, gpointer user_data)
+{
+  ServerSession *self = user_data;
+
+  g_clear_pointer (&self->write_source, g_source_unref);
+  g_object_ref (self);
+  session_flush (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+session_flush (ServerSession *self)
+{
+  while (!self->closed && !g_queue_is_empty (&self->out_queue))
+    {
+      GBytes *head = g_queue_peek_head (&self->out_queue);
+      gsize size;
+      const guint8 *data = g_bytes_get_data (head, &size);
+      g_autoptr(GError) error = NULL;
+      gssize n;
+
+      n = g_pollable_output_stream_write_nonblocking (self->output, data + self->out_offset,
+                                                      size - self->out_offset, NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          if (self->write_source == NULL)
+            {
+              self->write_source = g_pollable_output_stream_create_source (self->output, NULL);
+              g_source_set_callback (self->write_source, G_SOURCE_FUNC (on_writable), self, NULL);
+              g_source_attach (self->write_source, NULL);
+            }
+          return;
+        }
+      if (n < 0)
+        {
+          g_debug ("write to %s failed: %s", self->peer_address, error->message);
+          session_finish_close (self);
+          return;
+        }
+      self->out_offset += n;
+      self->out_queued -= n;
+      if (self->out_offset == size)
+        {
+          g_bytes_unref (g_queue_pop_head (&self->out_queue));
+          self->out_offset = 0;
+        }
+    }
+
+  if (self->closing)
+    session_finish_close (self);
+  else
+    session_update_reading (self);
+}
+
+void
+server_session_send_frame (ServerSession *self, GBytes *frame)
+{
+  if (self->closed || frame == NULL)
+    return;
+  if (self->closing && !g_queue_is_empty (&self->out_queue))
+    return;   /* only the SessionClosed notice goes out after close() */
+  if (self->out_queued + g_bytes_get_size (frame) > self->max_output_queue)
+    {
+      g_message ("closing %s: %" G_GSIZE_FORMAT " bytes of output queued",
+                 self->peer_address, self->out_queued);
+      g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
+      self->out_queued = 0;
+      self->out_offset = 0;
+      server_session_close (self, VOIP_CLOSE_TOO_SLOW, "too much output queued");
+      return;
+    }
+  g_queue_push_tail (&self->out_queue, g_bytes_ref (frame));
+  self->out_queued += g_bytes_get_size (frame);
+  if (self->write_source == NULL)
+    session_flush (self);
+  else
+    session_update_reading (self);
+}
+
+void
+server_session_reply (ServerSession *self, guint16 code, guint32 request_id, GVariant *payload)
+{
+  g_autoptr(GBytes) frame = voip_frame_encode (VOIP_KIND_REPLY, code, 0, request_id, payload);
+
+  server_session_send_frame (self, frame);
+}
+
+void
+server_session_reply_error (ServerSession *self, guint16 code, guint32 request_id,
+                            VoipStatus status, const char *detail)
+{
+  g_autoptr(GBytes) frame = voip_frame_encode_error (code, status, request_id,
+                                                     detail ? detail : voip_status_message (status));
+
+  server_session_send_frame (self, frame);
+}
+
+void
+server_session_send_event (ServerSession *self, guint16 code, GVariant *payload)
+{
+  g_autoptr(GBytes) frame = voip_frame_encode (VOIP_KIND_EVENT, code, 0, 0, payload);
+
+  server_session_send_frame (self, frame);
+}
+
+void
+server_session_close (ServerSession *self, VoipCloseReason reason, const char *detail)
+{
+  if (self->closing || self->closed)
+    return;
+  server_session_send_event (self, VOIP_MSG_SESSION_CLOSED,
+                             g_variant_new ("(us)", reason, detail ? detail : ""));
+  self->closing = TRUE;
+  session_update_reading (self);
+  if (self->write_source == NULL)
+    session_flush (self);
+}
+
+gboolean
+server_session_is_closed (ServerSession *self)
+{
+  return self->closed || self->closing;
+}
+
+void
+server_session_start (ServerSession *self)
+{
+  session_update_reading (self);
+}
+
+static void
+server_session_dispose (GObject *object)
+{
+  ServerSession *self = SERVER_SESSION (object);
+
+  g_clear_pointer (&self->read_source, source_destroy_and_unref);
+  g_clear_pointer (&self->write_source, source_destroy_and_unref);
+  g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
+  g_clear_object (&self->stream);
+  G_OBJECT_CLASS (server_session_parent_class)->dispose (object);
+}
+
+static void
+server_session_finalize (GObject *object)
+{
+  ServerSession *self = SERVER_SESSION (object);
+
+  voip_frame_reader_free (self->reader);
+  g_free (self->peer_address);
+  g_free (self->username);
+  g_free (self->token_hash);
+  G_OBJECT_CLASS (server_session_parent_class)->finalize (object);
+}
+
+static void
+server_session_class_init (ServerSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = server_session_dispose;
+  object_class->finalize = server_session_finalize;
+}
+
+static void
+server_session_init (ServerSession *self)
+{
+  g_queue_init (&self->out_queue);
+  self->reader = voip_frame_reader_new ();
+}
+
+ServerSession *
+server_session_new (GIOStream *stream, const char *peer_address, gsize max_output_queue,
+                    ServerSessionRequestFunc on_request, ServerSessionClosedFunc on_closed,
+                    gpointer user_data)
+{
+  ServerSession *self = g_object_new (SERVER_TYPE_SESSION, NULL);
+
+  self->stream = g_object_ref (stream);
+  self->input = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
+  self->output = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream));
+  self->peer_address = g_strdup (peer_address);
+  self->max_output_queue = max_output_queue;
+  self->connected_us = self->last_activity_us = g_get_monotonic_time ();
+  self->on_request = on_request;
+  self->on_closed = on_closed;
+  self->user_data = user_data;
+  return self;
+}
+
+const char *server_session_get_peer_address (ServerSession *self) { return self->peer_address; }
+gint64      server_session_get_connected_us (ServerSession *self) { return self->connected_us; }
+gint64      server_session_get_last_activity_us (ServerSession *self) { return self->last_activity_us; }
+gint64      server_session_get_user_id (ServerSession *self) { return self->user_id; }
+const char *server_session_get_username (ServerSession *self) { return self->username; }
+const char *server_session_get_token_hash (ServerSession *self) { return self->token_hash; }
+gboolean    server_session_get_authenticating (ServerSession *self) { return self->authenticating; }
+
+void
+server_session_set_authenticating (ServerSession *self, gboolean authenticating)
+{
+  self->authenticating = authenticating;
+}
+
+void
+server_session_set_login (ServerSession *self, gint64 user_id, const char *username,
+                          const char *token_hash)
+{
+  self->user_id = user_id;
+  g_free (self->username);
+  self->username = g_strdup (username);
+  g_free (self->token_hash);
+  self->token_hash = g_strdup (token_hash);
+}
+
+void
+server_session_clear_login (ServerSession *self)
+{
+  server_session_set_login (self, 0, NULL, NULL);
+}

@@ -1,0 +1,411 @@
+/* server.c — Server: accepts connections (TLS when configured), keeps every
+ * session, closes the ones that never log in or go silent, hands requests to
+ * the dispatcher, and shuts down cleanly. */
+#define G_LOG_DOMAIN "voip-server"
+
+#include "server.h"
+#include "server-dispatch.h"
+#include "server-presence.h"
+#include "server-rate-limit.h"
+
+#define SWEEP_INTERVAL_S   1
+#define SHUTDOWN_FLUSH_MS  500   /* time given to goodbyes before the sockets close */
+
+struct _Server {
+  GObject parent_instance;
+
+  ServerConfig    *config;
+  Store           *store;
+  ServerPassword  *password;
+  ServerRegistry  *registry;
+  ServerRateLimit *ip_limit;
+  ServerRateLimit *account_limit;
+  GTlsCertificate *certificate;
+
+  GSocketService  *service;
+  char            *listen_address;
+  GHashTable      *sessions;      /* ServerSession* → itself (owned): every connection */
+  guint            sweep_id;
+  gboolean         shutting_down;
+};
+
+G_DEFINE_FINAL_TYPE (Server, server, G_TYPE_OBJECT)
+
+/* ---- sessions -------------------------------------------------------------- */
+
+static void
+on_session_request (ServerSession *session, const ServerRequest *request, gpointer user_data)
+{
+  Server *self = user_data;
+
+  if (self->shutting_down)
+    {
+      server_session_reply_error (session, request->code, request->request_id,
+                                  VOIP_STATUS_SHUTTING_DOWN, NULL);
+      return;
+    }
+  server_dispatch (self, session, request);
+}
+
+static void
+on_session_closed (ServerSession *session, gpointer user_data)
+{
+  Server *self = user_data;
+
+  if (server_session_get_user_id (session) != 0)
+    server_presence_session_ended (self, session);
+  g_hash_table_remove (self->sessions, session);
+}
+
+static void
+server_add_session (Server *self, GIOStream *stream, const char *peer)
+{
+  ServerSession *session = server_session_new (stream, peer, self->config->max_output_queue,
+                                               on_session_request, on_session_closed, self);
+
+  g_hash_table_add (self->sessions, session);
+  server_session_start (session);
+}
+
+typedef struct {
+  Server *server;
+  char   *peer;
+} Handshake;
+
+static void
+on_tls_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Handshake *handshake = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
+    {
+      if (!handshake->server->shutting_down)
+        server_add_session (handshake->server, G_IO_STREAM (source), handshake->peer);
+    }
+  else
+    g_debug ("TLS handshake with %s failed: %s", handshake->peer, error->message);
+  g_object_unref (handshake->server);
+  g_free (handshake->peer);
+  g_free (handshake);
+}
+
+static char *
+peer_address_of (GSocketConnection *connection)
+{
+  g_autoptr(GSocketAddress) address = g_socket_connection_get_remote_address (connection, NULL);
+
+  if (G_IS_INET_SOCKET_ADDRESS (address))
+    return g_inet_address_to_string (
+        g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+  return g_strdup ("unknown");
+}
+
+static gboolean
+on_incoming (GSocketService *service, GSocketConnection *connection, GObject *source,
+             gpointer user_data)
+{
+  Server *self = user_data;
+  g_autofree char *peer = peer_address_of (connection);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOStream) tls = NULL;
+  Handshake *handshake;
+
+  if (self->shutting_down)
+    return TRUE;
+  g_socket_set_keepalive (g_socket_connection_get_socket (connection), TRUE);
+  if (self->certificate == NULL)
+    {
+      server_add_session (self, G_IO_STREAM (connection), peer);
+      return TRUE;
+    }
+
+  tls = g_tls_server_connection_new (G_IO_STREAM (connection), self->certificate, &error);
+  if (tls == NULL)
+    {
+      g_warning ("cannot start TLS with %s: %s", peer, error->message);
+      return TRUE;
+    }
+  handshake = g_new0 (Handshake, 1);
+  handshake->server = g_object_ref (self);
+  handshake->peer = g_steal_pointer (&peer);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, NULL,
+                                    on_tls_handshake, handshake);
+  return TRUE;
+}
+
+/* Closes connections that never log in or have gone silent. One timer for
+ * all sessions costs less than a timer each. */
+static gboolean
+on_sweep (gpointer user_data)
+{
+  Server *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gint64 login_limit = now - (gint64) self->config->login_timeout_s * G_USEC_PER_SEC;
+  gint64 idle_limit = now - (gint64) self->config->idle_timeout_s * G_USEC_PER_SEC;
+  g_autoptr(GPtrArray) expired = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  ServerSession *session;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &session, NULL))
+    {
+      if (server_session_get_user_id (session) == 0
+          && !server_session_get_authenticating (session)
+          && server_session_get_connected_us (session) < login_limit)
+        g_ptr_array_add (expired, g_object_ref (session));
+      else if (server_session_get_last_activity_us (session) < idle_limit)
+        g_ptr_array_add (expired, g_object_ref (session));
+    }
+  for (guint i = 0; i < expired->len; i++)
+    {
+      session = expired->pdata[i];
+      if (server_session_get_user_id (session) == 0)
+        server_session_close (session, VOIP_CLOSE_LOGIN_TIMEOUT, "no login in time");
+      else
+        server_session_close (session, VOIP_CLOSE_IDLE, "connection idle");
+    }
+
+  server_rate_limit_prune (self->ip_limit);
+  server_rate_limit_prune (self->account_limit);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- for handlers ----------------------------------------------------------- */
+
+const ServerConfig *server_get_config (Server *self) { return self->config; }
+Store *server_get_store (Server *self) { return self->store; }
+ServerPassword *server_get_password (Server *self) { return self->password; }
+ServerRegistry *server_get_registry (Server *self) { return self->registry; }
+const char *server_get_listen_address (Server *self) { return self->listen_address; }
+
+gboolean
+server_login_attempt_allowed (Server *self, ServerSession *session, const char *username)
+{
+  g_autofree char *account_key = g_strconcat ("user:", username, NULL);
+
+  /* Check the account first so a locked account does not also drain the address. */
+  if (!server_rate_limit_check (self->account_limit, account_key))
+    return FALSE;
+  return server_rate_limit_take (self->ip_limit, server_session_get_peer_address (session));
+}
+
+void
+server_login_failed (Server *self, const char *username)
+{
+  g_autofree char *account_key = g_strconcat ("user:", username, NULL);
+
+  server_rate_limit_take (self->account_limit, account_key);
+}
+
+void
+server_send_event_to_user (Server *self, gint64 user_id, guint16 code, GVariant *payload,
+                           ServerSession *except)
+{
+  g_autoptr(GBytes) frame = voip_frame_encode (VOIP_KIND_EVENT, code, 0, 0, payload);
+
+  server_registry_send (self->registry, user_id, frame, except);
+}
+
+void
+server_close_user_sessions (Server *self, gint64 user_id, ServerSession *except,
+                            const char *keep_token_hash, VoipCloseReason reason,
+                            const char *detail)
+{
+  ServerUser *user = server_registry_lookup (self->registry, user_id);
+  g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (user == NULL)
+    return;
+  for (guint i = 0; i < user->sessions->len; i++)
+    {
+      ServerSession *session = user->sessions->pdata[i];
+
+      if (session != except
+          && (keep_token_hash == NULL
+              || g_strcmp0 (server_session_get_token_hash (session), keep_token_hash) != 0))
+        g_ptr_array_add (doomed, g_object_ref (session));
+    }
+  /* Closing detaches from the registry, so work on a copy. */
+  for (guint i = 0; i < doomed->len; i++)
+    {
+      ServerSession *session = doomed->pdata[i];
+
+      server_presence_session_ended (self, session);
+      server_session_clear_login (session);
+      server_session_close (session, reason, detail);
+    }
+}
+
+/* ---- lifecycle ----------------------------------------------------------------- */
+
+gboolean
+server_listen (Server *self, GError **error)
+{
+  g_autoptr(GSocketConnectable) connectable = NULL;
+  g_autoptr(GSocketAddressEnumerator) enumerator = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *host = NULL;
+
+  connectable = g_network_address_parse (self->config->listen, 7000, error);
+  if (connectable == NULL)
+    {
+      g_prefix_error (error, "bad listen address '%s': ", self->config->listen);
+      return FALSE;
+    }
+  enumerator = g_socket_connectable_enumerate (connectable);
+  address = g_socket_address_enumerator_next (enumerator, NULL, error);
+  if (address == NULL)
+    return FALSE;
+
+  self->service = g_socket_service_new ();
+  g_socket_listener_set_backlog (G_SOCKET_LISTENER (self->service), 4096);
+  if (!g_socket_listener_add_address (G_SOCKET_LISTENER (self->service), address,
+                                      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                      NULL, &bound, error))
+    return FALSE;
+  g_signal_connect (self->service, "incoming", G_CALLBACK (on_incoming), self);
+
+  host = g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (bound)));
+  self->listen_address = g_strdup_printf (
+      strchr (host, ':') ? "[%s]:%u" : "%s:%u", host,
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  g_socket_service_start (self->service);
+  self->sweep_id = g_timeout_add_seconds (SWEEP_INTERVAL_S, on_sweep, self);
+  return TRUE;
+}
+
+typedef struct {
+  Server   *server;
+  GCallback done;
+  gpointer  user_data;
+} Shutdown;
+
+static gboolean
+on_shutdown_flushed (gpointer data)
+{
+  Shutdown *shutdown = data;
+  Server *self = shutdown->server;
+
+  g_clear_pointer (&self->store, store_close);
+  ((void (*) (gpointer)) shutdown->done) (shutdown->user_data);
+  g_object_unref (self);
+  g_free (shutdown);
+  return G_SOURCE_REMOVE;
+}
+
+void
+server_shutdown (Server *self, GCallback done, gpointer user_data)
+{
+  g_autoptr(GPtrArray) all = NULL;
+  GHashTableIter iter;
+  gpointer session;
+  Shutdown *shutdown;
+
+  if (self->shutting_down)
+    return;
+  self->shutting_down = TRUE;
+  g_message ("shutting down");
+  if (self->service)
+    {
+      g_socket_service_stop (self->service);
+      g_socket_listener_close (G_SOCKET_LISTENER (self->service));
+    }
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
+
+  all = g_ptr_array_new_with_free_func (g_object_unref);
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, &session, NULL))
+    g_ptr_array_add (all, g_object_ref (session));
+  for (guint i = 0; i < all->len; i++)
+    server_session_close (all->pdata[i], VOIP_CLOSE_SHUTDOWN, "server shutting down");
+
+  shutdown = g_new0 (Shutdown, 1);
+  shutdown->server = g_object_ref (self);
+  shutdown->done = done;
+  shutdown->user_data = user_data;
+  g_timeout_add (SHUTDOWN_FLUSH_MS, on_shutdown_flushed, shutdown);
+}
+
+static void
+server_dispose (GObject *object)
+{
+  Server *self = SERVER_SERVER (object);
+
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
+  g_clear_object (&self->service);
+  g_clear_pointer (&self->sessions, g_hash_table_unref);
+  g_clear_pointer (&self->store, store_close);
+  g_clear_object (&self->certificate);
+  G_OBJECT_CLASS (server_parent_class)->dispose (object);
+}
+
+static void
+server_finalize (GObject *object)
+{
+  Server *self = SERVER_SERVER (object);
+
+  server_password_free (self->password);
+  server_registry_free (self->registry);
+  server_rate_limit_free (self->ip_limit);
+  server_rate_limit_free (self->account_limit);
+  server_config_free (self->config);
+  g_free (self->listen_address);
+  G_OBJECT_CLASS (server_parent_class)->finalize (object);
+}
+
+static void
+server_class_init (ServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = server_dispose;
+  object_class->finalize = server_finalize;
+}
+
+static void
+server_init (Server *self)
+{
+  self->sessions = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref, NULL);
+  self->registry = server_registry_new ();
+}
+
+Server *
+server_new (ServerConfig *config, GError **error)
+{
+  g_autoptr(Server) self = g_object_new (SERVER_TYPE_SERVER, NULL);
+  g_autofree char *dir = NULL;
+
+  self->config = config;
+  if (!server_config_validate (config, error))
+    return NULL;
+
+  if (config->tls_certificate != NULL)
+    {
+      self->certificate = g_tls_certificate_new_from_files (config->tls_certificate,
+                                                            config->tls_key, error);
+      if (self->certificate == NULL)
+        return NULL;
+    }
+
+  dir = g_path_get_dirname (config->database);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "cannot create %s: %s", dir, g_strerror (errno));
+      return NULL;
+    }
+  self->store = store_open (config->database, g_main_context_get_thread_default (), error);
+  if (self->store == NULL)
+    return NULL;
+  self->password = server_password_new (config->hash_cost, config->hash_threads, error);
+  if (self->password == NULL)
+    return NULL;
+  self->ip_limit = server_rate_limit_new (config->login_attempts_per_ip,
+                                          config->login_refill_per_second);
+  self->account_limit = server_rate_limit_new (config->login_failures_per_account,
+                                               1.0 / config->login_failure_refill_s);
+  return g_steal_pointer (&self);
+}
