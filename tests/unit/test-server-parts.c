@@ -1,0 +1,146 @@
+/* test-server-parts.c — the server's pieces that need no network: config
+ * parsing, login rate limits, the online registry, and the dispatch table. */
+#include <glib/gstdio.h>
+
+#include "server-config.h"
+#include "server-dispatch.h"
+#include "server-password.h"
+#include "server-rate-limit.h"
+#include "server-registry.h"
+
+static char *
+write_config (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = NULL;
+  int fd = g_file_open_tmp ("voip-config-XXXXXX.conf", &path, &error);
+
+  g_assert_no_error (error);
+  close (fd);
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  return path;
+}
+
+static void
+test_config_defaults_and_load (void)
+{
+  g_autoptr(ServerConfig) config = server_config_new_default ();
+  g_autofree char *path = write_config (
+      "[server]\nlisten=127.0.0.1:0\nidle-timeout=5\nmax-output-queue=1048576\n"
+      "[security]\npassword-hash=minimum\nlogin-attempts-per-ip=100\n");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpuint (config->login_timeout_s, ==, 10);
+  g_assert_cmpuint (config->idle_timeout_s, ==, 90);
+  g_assert_cmpint (config->hash_cost, ==, SERVER_HASH_INTERACTIVE);
+
+  g_assert_true (server_config_load (config, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (config->listen, ==, "127.0.0.1:0");
+  g_assert_cmpuint (config->idle_timeout_s, ==, 5);
+  g_assert_cmpuint (config->max_output_queue, ==, 1048576);
+  g_assert_cmpint (config->hash_cost, ==, SERVER_HASH_MINIMUM);
+  g_assert_cmpfloat (config->login_attempts_per_ip, ==, 100);
+  g_assert_true (server_config_validate (config, &error));
+  g_unlink (path);
+}
+
+static void
+test_config_rejects (void)
+{
+  static const char *const bad[] = {
+    "[server]\nidle-timout=5\n",             /* a typo is an error, not a default */
+    "[server]\nidle-timeout=soon\n",
+    "[server]\nidle-timeout=0\n",
+    "[server]\nlogin-timeout=1.5\n",
+    "[security]\npassword-hash=none\n",
+    "[nonsense]\nkey=1\n",
+    "not a key file",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(ServerConfig) config = server_config_new_default ();
+      g_autofree char *path = write_config (bad[i]);
+      g_autoptr(GError) error = NULL;
+
+      g_assert_false (server_config_load (config, path, &error));
+      g_assert_nonnull (error);
+      g_assert_nonnull (strstr (error->message, path));
+      /* Nothing of a refused file is half-applied to what matters. */
+      g_assert_cmpuint (config->idle_timeout_s, ==, 90);
+      g_unlink (path);
+    }
+
+  {
+    g_autoptr(ServerConfig) config = server_config_new_default ();
+    g_autoptr(GError) error = NULL;
+
+    config->tls_certificate = g_strdup ("/etc/cert.pem");
+    g_assert_false (server_config_validate (config, &error));
+  }
+}
+
+static void
+test_rate_limit (void)
+{
+  g_autoptr(ServerRateLimit) limit = server_rate_limit_new (3, 0.001);
+
+  g_assert_true (server_rate_limit_check (limit, "a"));
+  g_assert_cmpuint (server_rate_limit_size (limit), ==, 0);   /* checking costs nothing */
+  for (int i = 0; i < 3; i++)
+    g_assert_true (server_rate_limit_take (limit, "a"));
+  g_assert_false (server_rate_limit_take (limit, "a"));
+  g_assert_false (server_rate_limit_check (limit, "a"));
+  g_assert_true (server_rate_limit_take (limit, "b"));       /* keys are independent */
+  server_rate_limit_prune (limit);
+  g_assert_cmpuint (server_rate_limit_size (limit), ==, 2);  /* neither has refilled */
+}
+
+static void
+test_rate_limit_refills (void)
+{
+  g_autoptr(ServerRateLimit) limit = server_rate_limit_new (1, 1000);  /* one per ms */
+
+  g_assert_true (server_rate_limit_take (limit, "a"));
+  g_usleep (5000);
+  g_assert_true (server_rate_limit_take (limit, "a"));
+  g_usleep (5000);
+  server_rate_limit_prune (limit);
+  g_assert_cmpuint (server_rate_limit_size (limit), ==, 0);
+}
+
+static void
+test_tokens (void)
+{
+  g_autofree char *a = server_token_new ();
+  g_autofree char *b = server_token_new ();
+  g_autofree char *hash = server_token_hash (a);
+
+  g_assert_cmpuint (strlen (a), ==, 64);
+  g_assert_cmpstr (a, !=, b);
+  g_assert_cmpuint (strlen (hash), ==, 64);
+  g_assert_cmpstr (hash, !=, a);
+}
+
+static void
+test_dispatch_complete (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (server_dispatch_is_complete (&error));
+  g_assert_no_error (error);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/server/config/load", test_config_defaults_and_load);
+  g_test_add_func ("/server/config/rejects", test_config_rejects);
+  g_test_add_func ("/server/rate-limit/buckets", test_rate_limit);
+  g_test_add_func ("/server/rate-limit/refill", test_rate_limit_refills);
+  g_test_add_func ("/server/tokens", test_tokens);
+  g_test_add_func ("/server/dispatch/complete", test_dispatch_complete);
+  return g_test_run ();
+}
