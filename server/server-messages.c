@@ -39,7 +39,7 @@ message_to_variant (const StoreMessage *m)
   gsize voice_size = 0;
   gconstpointer voice = m->voice ? g_bytes_get_data (m->voice, &voice_size) : NULL;
 
-  return g_variant_new (VOIP_T_MESSAGE, (guint64) m->id, (guint64) m->seq, m->timestamp_ms,
+  return g_variant_new ("(ttxsstusu@aybbs)", (guint64) m->id, (guint64) m->seq, m->timestamp_ms,
                         m->sender, m->recipient ? m->recipient : "", (guint64) m->group_id,
                         m->kind, m->text ? m->text : "", m->duration_ms,
                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, voice, voice_size, 1),

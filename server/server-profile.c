@@ -122,7 +122,7 @@ get_profile_after (ProfileJob *job)
   gconstpointer avatar = g_bytes_get_data (p->avatar, &avatar_size);
 
   job->base.reply = g_variant_new (
-      VOIP_T_PROFILE, job->username, p->display_name, presence, p->motd, p->city,
+      "(ssusssss@ay@a(ss))", job->username, p->display_name, presence, p->motd, p->city,
       job->friend_or_self ? p->phone : "", job->friend_or_self ? p->mail : "", p->language,
       g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, avatar, avatar_size, 1),
       p->plugins);

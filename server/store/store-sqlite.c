@@ -1,0 +1,283 @@
+/* store-sqlite.c — opening and closing the SQLite database, and the small
+ * helpers every other file of the backend uses to talk to it.
+ *
+ * The connection is opened and migrated on the caller's thread, then handed
+ * to the store thread (store-thread.c), which alone uses it from then on.
+ */
+#define G_LOG_DOMAIN "voip-store"
+
+#include "store-private.h"
+
+G_DEFINE_QUARK (store-error-quark, store_error)
+
+/* How long a statement waits for a lock held by another process (a backup,
+ * the sqlite3 shell) before failing. The server itself never contends. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+static void
+finalize_statement (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+static void
+store_free (Store *store)
+{
+  /* Statements first: sqlite3_close() refuses a connection with live ones. */
+  g_clear_pointer (&store->statements, g_hash_table_unref);
+  if (store->db != NULL)
+    sqlite3_close (store->db);
+  g_clear_pointer (&store->queue, g_async_queue_unref);
+  g_clear_pointer (&store->main_context, g_main_context_unref);
+  g_free (store);
+}
+
+/* A pragma that answers with one text row, such as journal_mode. */
+static char *
+query_pragma (Store *store, const char *sql, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *value = NULL;
+
+  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      store_set_error_from_db (store, error, sql);
+      return NULL;
+    }
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
+  else
+    store_set_error_from_db (store, error, sql);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+static gboolean
+configure_connection (Store *store, GError **error)
+{
+  g_autofree char *journal_mode = NULL;
+
+  sqlite3_extended_result_codes (store->db, 1);
+  sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
+
+  /* WAL: readers never block the writer, and a commit is one append + fsync. */
+  journal_mode = query_pragma (store, "PRAGMA journal_mode=WAL", error);
+  if (journal_mode == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (journal_mode, "wal") != 0)
+    {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
+                   "opening the database: cannot switch to WAL (journal mode is %s)",
+                   journal_mode);
+      return FALSE;
+    }
+
+  /* FULL, not NORMAL: in WAL mode NORMAL survives a crash of the process but
+   * may lose the last commits on power loss, and a message we acknowledged
+   * must not be lost. Group commit keeps the fsync count low. */
+  return store_exec (store, "PRAGMA synchronous=FULL", "opening the database", error) &&
+         store_exec (store, "PRAGMA foreign_keys=ON", "opening the database", error);
+}
+
+Store *
+store_open (const char *path, GMainContext *main_context, GError **error)
+{
+  Store *store;
+  int rc;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* The connection moves between threads (opened here, used by the store
+   * thread), which needs a library built thread-safe. */
+  if (!sqlite3_threadsafe ())
+    {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
+                   "opening the database: SQLite was built without thread support");
+      return NULL;
+    }
+
+  store = g_new0 (Store, 1);
+  store->main_context = main_context != NULL ? g_main_context_ref (main_context)
+                                             : g_main_context_ref (g_main_context_default ());
+  store->statements = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                             finalize_statement);
+  store->queue = g_async_queue_new ();
+
+  /* NOMUTEX: one thread uses the connection at a time, so SQLite's own
+   * locking would only cost. */
+  rc = sqlite3_open_v2 (path, &store->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK)
+    {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED, "opening the database %s: %s",
+                   path, store->db != NULL ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc));
+      store_free (store);
+      return NULL;
+    }
+
+  if (!configure_connection (store, error) ||
+      !store_schema_migrate (store, error) ||
+      !store_messages_load_seq (store, error) ||
+      !store_thread_start (store, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      store_free (store);
+      return NULL;
+    }
+
+  g_debug ("opened %s (schema version %d)", path, store->schema_version);
+  return store;
+}
+
+void
+store_close (Store *store)
+{
+  if (store == NULL)
+    return;
+
+  store_thread_stop (store);
+
+  /* Lets SQLite refresh the planner statistics it finds stale; cheap, and
+   * keeps the plans good as the tables grow. */
+  if (sqlite3_exec (store->db, "PRAGMA optimize", NULL, NULL, NULL) != SQLITE_OK)
+    g_debug ("PRAGMA optimize: %s", sqlite3_errmsg (store->db));
+
+  store_free (store);
+}
+
+int
+store_schema_version (Store *store)
+{
+  g_return_val_if_fail (store != NULL, 0);
+  return store->schema_version;
+}
+
+/* ---- helpers ------------------------------------------------------------- */
+
+void
+store_set_error_from_db (Store *store, GError **error, const char *what)
+{
+  int code = sqlite3_extended_errcode (store->db);
+  StoreError store_code;
+
+  switch (code)
+    {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      store_code = STORE_ERROR_EXISTS;
+      break;
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      store_code = STORE_ERROR_NOT_FOUND;
+      break;
+    default:
+      store_code = STORE_ERROR_FAILED;
+      break;
+    }
+
+  g_set_error (error, STORE_ERROR, store_code, "%s: %s", what, sqlite3_errmsg (store->db));
+}
+
+StoreStmt *
+store_stmt (Store *store, const char *sql, const char *what, GError **error)
+{
+  sqlite3_stmt *stmt;
+
+  /* Every query runs inside a job's savepoint; a call from elsewhere is a
+   * bug in the caller, not a database failure. */
+  g_return_val_if_fail (store->owner == NULL || store->owner == g_thread_self (), NULL);
+
+  stmt = g_hash_table_lookup (store->statements, sql);
+  if (stmt != NULL)
+    return stmt;
+
+  /* PERSISTENT: these live as long as the connection, so SQLite may keep
+   * them out of its short-lived lookaside memory. */
+  if (sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      store_set_error_from_db (store, error, what);
+      return NULL;
+    }
+  g_hash_table_insert (store->statements, (gpointer) sql, stmt);
+  return stmt;
+}
+
+gboolean
+store_step_done (Store *store, StoreStmt *stmt, const char *what, GError **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+    return TRUE;
+  store_set_error_from_db (store, error, what);
+  return FALSE;
+}
+
+int
+store_step_row (Store *store, StoreStmt *stmt, const char *what, GError **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  if (rc == SQLITE_ROW)
+    return 1;
+  if (rc == SQLITE_DONE)
+    return 0;
+  store_set_error_from_db (store, error, what);
+  return -1;
+}
+
+gboolean
+store_exec (Store *store, const char *sql, const char *what, GError **error)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (store->db, sql, NULL, NULL, &message) == SQLITE_OK)
+    return TRUE;
+
+  /* sqlite3_exec's message is more precise than errmsg for multi-statement
+   * SQL (it names the failing statement's problem). */
+  g_set_error (error, STORE_ERROR,
+               sqlite3_extended_errcode (store->db) == SQLITE_CONSTRAINT_UNIQUE
+                 ? STORE_ERROR_EXISTS : STORE_ERROR_FAILED,
+               "%s: %s", what, message != NULL ? message : sqlite3_errmsg (store->db));
+  sqlite3_free (message);
+  return FALSE;
+}
+
+char *
+store_column_dup (StoreStmt *stmt, int column)
+{
+  const char *text = (const char *) sqlite3_column_text (stmt, column);
+
+  return g_strdup (text != NULL ? text : "");
+}
+
+GBytes *
+store_column_bytes (StoreStmt *stmt, int column)
+{
+  /* blob before bytes, as the SQLite documentation asks. */
+  const void *data = sqlite3_column_blob (stmt, column);
+  int size = sqlite3_column_bytes (stmt, column);
+
+  if (data == NULL || size <= 0)
+    return g_bytes_new (NULL, 0);
+  return g_bytes_new (data, size);
+}
+
+int
+store_bind_text (StoreStmt *stmt, int index, const char *text)
+{
+  return sqlite3_bind_text (stmt, index, text != NULL ? text : "", -1, SQLITE_STATIC);
+}
+
+int
+store_bind_bytes (StoreStmt *stmt, int index, GBytes *bytes)
+{
+  gsize size = 0;
+  gconstpointer data = bytes != NULL ? g_bytes_get_data (bytes, &size) : NULL;
+
+  /* A NULL pointer would bind SQL NULL; an empty value must stay a blob. */
+  if (size == 0)
+    return sqlite3_bind_zeroblob (stmt, index, 0);
+  return sqlite3_bind_blob64 (stmt, index, data, size, SQLITE_STATIC);
+}
