@@ -120,7 +120,9 @@ voip_payload_decode (const VoipHeader *header, GBytes *payload, GError **error)
   const GVariantType *type;
   g_autoptr(GVariant) value = NULL;
 
-  if (voip_catalogue_lookup (header->code) == NULL)
+  /* An error reply is "(s)" whatever the code, even one this side does not know. */
+  if (!(header->kind == VOIP_KIND_REPLY && header->status != 0)
+      && voip_catalogue_lookup (header->code) == NULL)
     {
       g_set_error (error, VOIP_ERROR, VOIP_STATUS_UNKNOWN_MESSAGE,
                    "unknown message code %u", header->code);

@@ -9,6 +9,15 @@
 
 typedef enum { ACT_REQUEST, ACT_ACCEPT, ACT_DENY, ACT_REMOVE } ContactAction;
 
+/* What an unknown (or malformed) username gets: only a request says the user
+ * does not exist; for the others there is simply no such relationship. */
+static const VoipStatus unknown_user_status[] = {
+  [ACT_REQUEST] = VOIP_STATUS_NO_SUCH_USER,
+  [ACT_ACCEPT]  = VOIP_STATUS_NO_SUCH_REQUEST,
+  [ACT_DENY]    = VOIP_STATUS_NO_SUCH_REQUEST,
+  [ACT_REMOVE]  = VOIP_STATUS_NOT_A_FRIEND,
+};
+
 typedef struct {
   ServerJob     base;
   ContactAction action;
@@ -56,7 +65,7 @@ contact_change_work (Store *store, ContactJob *job)
 
   if (!store_user_find (store, job->other, &other, &error))
     return error ? server_job_fail_store (&job->base, error)
-                 : server_job_fail (&job->base, VOIP_STATUS_NO_SUCH_USER, NULL);
+                 : server_job_fail (&job->base, unknown_user_status[job->action], NULL);
   job->other_id = other.id;
   state = store_contact_state (store, me, other.id, &error);
   if (state < 0)
@@ -168,7 +177,7 @@ contact_change_start (Server *server, ServerSession *session, const ServerReques
   if (!voip_validate_username (other, NULL))
     {
       server_session_reply_error (session, request->code, request->request_id,
-                                  VOIP_STATUS_NO_SUCH_USER, NULL);
+                                  unknown_user_status[action], NULL);
       return;
     }
   if (g_str_equal (other, server_session_get_username (session)))

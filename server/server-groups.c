@@ -125,7 +125,8 @@ group_contains (const StoreGroup *group, gint64 user_id)
   return FALSE;
 }
 
-/* Resolves job->target to a friend of the acting user. */
+/* Resolves a username to a friend of the acting user; anyone else, existing
+ * or not, is NotAFriend. */
 static gboolean
 find_friend (Store *store, GroupJob *job, const char *username, gint64 *out_id)
 {
@@ -135,7 +136,7 @@ find_friend (Store *store, GroupJob *job, const char *username, gint64 *out_id)
 
   if (!store_user_find (store, username, &user, &error))
     return error ? server_job_fail_store (&job->base, error)
-                 : server_job_fail (&job->base, VOIP_STATUS_NO_SUCH_USER, username);
+                 : server_job_fail (&job->base, VOIP_STATUS_NOT_A_FRIEND, username);
   state = store_contact_state (store, job->base.user_id, user.id, &error);
   if (state < 0)
     return server_job_fail_store (&job->base, error);
@@ -217,7 +218,7 @@ server_handle_group_create (Server *server, ServerSession *session, const Server
     {
       if (!voip_validate_username (members[i], NULL))
         {
-          reply_invalid (session, request, VOIP_STATUS_NO_SUCH_USER, NULL);
+          reply_invalid (session, request, VOIP_STATUS_NOT_A_FRIEND, NULL);
           return;
         }
       if (!g_str_equal (members[i], me)
@@ -374,7 +375,7 @@ group_remove_work (Store *store, GroupJob *job)
                             "only the owner removes members");
   if (!store_user_find (store, job->target, &user, &error))
     return error ? server_job_fail_store (&job->base, error)
-                 : server_job_fail (&job->base, VOIP_STATUS_NO_SUCH_USER, NULL);
+                 : server_job_fail (&job->base, VOIP_STATUS_NOT_GROUP_MEMBER, NULL);
   job->target_id = user.id;
   if (user.id == job->base.user_id)
     return server_job_fail (&job->base, VOIP_STATUS_NOT_ALLOWED,
@@ -397,7 +398,7 @@ group_remove_after (GroupJob *job)
 
 static void
 group_member_start (Server *server, ServerSession *session, const ServerRequest *request,
-                    gpointer work, gpointer after)
+                    gpointer work, gpointer after, VoipStatus unknown_user_status)
 {
   const char *username;
   GroupJob *job;
@@ -405,7 +406,7 @@ group_member_start (Server *server, ServerSession *session, const ServerRequest 
   g_variant_get_child (request->payload, 1, "&s", &username);
   if (!voip_validate_username (username, NULL))
     {
-      reply_invalid (session, request, VOIP_STATUS_NO_SUCH_USER, NULL);
+      reply_invalid (session, request, unknown_user_status, NULL);
       return;
     }
   job = group_job_for_id (server, session, request, work, after);
@@ -417,14 +418,16 @@ void
 server_handle_group_add_member (Server *server, ServerSession *session,
                                 const ServerRequest *request)
 {
-  group_member_start (server, session, request, group_add_work, broadcast_after);
+  group_member_start (server, session, request, group_add_work, broadcast_after,
+                      VOIP_STATUS_NOT_A_FRIEND);
 }
 
 void
 server_handle_group_remove_member (Server *server, ServerSession *session,
                                    const ServerRequest *request)
 {
-  group_member_start (server, session, request, group_remove_work, group_remove_after);
+  group_member_start (server, session, request, group_remove_work, group_remove_after,
+                      VOIP_STATUS_NOT_GROUP_MEMBER);
 }
 
 /* ---- GroupLeave, GroupDelete ---------------------------------------------------- */

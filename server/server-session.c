@@ -16,6 +16,21 @@
 
 #define READ_CHUNK 16384
 
+/* Requests a client may have waiting for their replies. Past this the
+ * session stops reading, so one client cannot fill the store's queue. */
+#define MAX_IN_FLIGHT 256
+
+/* How long a closing session may take to flush its goodbye to a peer that
+ * does not read, before the socket is closed anyway. */
+#define CLOSE_GRACE_S 2
+
+/* Replies go out in request order although some are answered at once
+ * (Ping, validation errors) and others after a trip through the store. */
+typedef struct {
+  guint32 request_id;
+  GBytes *frame;       /* NULL until answered */
+} PendingReply;
+
 struct _ServerSession {
   GObject parent_instance;
 
@@ -24,9 +39,11 @@ struct _ServerSession {
   GPollableOutputStream *output;
   GSource              *read_source;
   GSource              *write_source;
+  guint                 close_timer;
   VoipFrameReader      *reader;
   char                 *peer_address;
 
+  GQueue  in_flight;        /* PendingReply, in request order */
   GQueue  out_queue;        /* GBytes */
   gsize   out_offset;       /* bytes of the head already written */
   gsize   out_queued;       /* bytes waiting, all frames */
@@ -65,6 +82,7 @@ session_finish_close (ServerSession *self)
   if (self->closed)
     return;
   self->closed = TRUE;
+  g_clear_handle_id (&self->close_timer, g_source_remove);
   g_clear_pointer (&self->read_source, source_destroy_and_unref);
   g_clear_pointer (&self->write_source, source_destroy_and_unref);
   g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
@@ -91,12 +109,17 @@ session_handle_frame (ServerSession *self, const VoipHeader *header, GBytes *pay
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) value = NULL;
   ServerRequest request;
+  PendingReply *pending;
 
   if (header->kind != VOIP_KIND_REQUEST)
     {
       session_protocol_error (self, "clients send requests only");
       return;
     }
+  pending = g_new0 (PendingReply, 1);
+  pending->request_id = header->request_id;
+  g_queue_push_tail (&self->in_flight, pending);
+
   value = voip_payload_decode (header, payload, &error);
   if (value == NULL)
     {
@@ -157,10 +180,18 @@ on_readable (GObject *stream, gpointer user_data)
 }
 
 static void
+pending_reply_free (PendingReply *pending)
+{
+  g_clear_pointer (&pending->frame, g_bytes_unref);
+  g_free (pending);
+}
+
+static void
 session_update_reading (ServerSession *self)
 {
   gboolean want = !self->closing && !self->closed
-                  && self->out_queued < self->max_output_queue / 8;
+                  && self->out_queued < self->max_output_queue / 8
+                  && self->in_flight.length < MAX_IN_FLIGHT;
 
   if (want && self->read_source == NULL)
     {
@@ -242,9 +273,6 @@ server_session_send_frame (ServerSession *self, GBytes *frame)
     {
       g_message ("closing %s: %" G_GSIZE_FORMAT " bytes of output queued",
                  self->peer_address, self->out_queued);
-      g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
-      self->out_queued = 0;
-      self->out_offset = 0;
       server_session_close (self, VOIP_CLOSE_TOO_SLOW, "too much output queued");
       return;
     }
@@ -256,12 +284,47 @@ server_session_send_frame (ServerSession *self, GBytes *frame)
     session_update_reading (self);
 }
 
+/* Parks the reply with its request, then sends every reply at the head of
+ * the line that is answered. */
+static void
+session_queue_reply (ServerSession *self, guint32 request_id, GBytes *frame)
+{
+  PendingReply *pending = NULL;
+
+  for (GList *l = self->in_flight.head; l != NULL; l = l->next)
+    {
+      PendingReply *candidate = l->data;
+
+      if (candidate->frame == NULL && candidate->request_id == request_id)
+        {
+          pending = candidate;
+          break;
+        }
+    }
+  if (pending == NULL)
+    {
+      g_warning ("reply to %s for request %u that is not in flight",
+                 self->peer_address, request_id);
+      return;
+    }
+  pending->frame = g_bytes_ref (frame);
+
+  while (!g_queue_is_empty (&self->in_flight)
+         && ((PendingReply *) g_queue_peek_head (&self->in_flight))->frame != NULL)
+    {
+      pending = g_queue_pop_head (&self->in_flight);
+      server_session_send_frame (self, pending->frame);
+      pending_reply_free (pending);
+    }
+  session_update_reading (self);
+}
+
 void
 server_session_reply (ServerSession *self, guint16 code, guint32 request_id, GVariant *payload)
 {
   g_autoptr(GBytes) frame = voip_frame_encode (VOIP_KIND_REPLY, code, 0, request_id, payload);
 
-  server_session_send_frame (self, frame);
+  session_queue_reply (self, request_id, frame);
 }
 
 void
@@ -271,7 +334,7 @@ server_session_reply_error (ServerSession *self, guint16 code, guint32 request_i
   g_autoptr(GBytes) frame = voip_frame_encode_error (code, status, request_id,
                                                      detail ? detail : voip_status_message (status));
 
-  server_session_send_frame (self, frame);
+  session_queue_reply (self, request_id, frame);
 }
 
 void
@@ -282,17 +345,40 @@ server_session_send_event (ServerSession *self, guint16 code, GVariant *payload)
   server_session_send_frame (self, frame);
 }
 
+static gboolean
+on_close_grace_over (gpointer user_data)
+{
+  ServerSession *self = user_data;
+
+  self->close_timer = 0;
+  g_object_ref (self);
+  session_finish_close (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
 void
 server_session_close (ServerSession *self, VoipCloseReason reason, const char *detail)
 {
   if (self->closing || self->closed)
     return;
+  if (reason == VOIP_CLOSE_TOO_SLOW)
+    {
+      /* Its output is full: a goodbye would never arrive. */
+      self->closing = TRUE;
+      g_object_ref (self);
+      session_finish_close (self);
+      g_object_unref (self);
+      return;
+    }
   server_session_send_event (self, VOIP_MSG_SESSION_CLOSED,
                              g_variant_new ("(us)", reason, detail ? detail : ""));
   self->closing = TRUE;
   session_update_reading (self);
   if (self->write_source == NULL)
     session_flush (self);
+  if (!self->closed)
+    self->close_timer = g_timeout_add_seconds (CLOSE_GRACE_S, on_close_grace_over, self);
 }
 
 gboolean
@@ -312,9 +398,11 @@ server_session_dispose (GObject *object)
 {
   ServerSession *self = SERVER_SESSION (object);
 
+  g_clear_handle_id (&self->close_timer, g_source_remove);
   g_clear_pointer (&self->read_source, source_destroy_and_unref);
   g_clear_pointer (&self->write_source, source_destroy_and_unref);
   g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
+  g_queue_clear_full (&self->in_flight, (GDestroyNotify) pending_reply_free);
   g_clear_object (&self->stream);
   G_OBJECT_CLASS (server_session_parent_class)->dispose (object);
 }
@@ -344,6 +432,7 @@ static void
 server_session_init (ServerSession *self)
 {
   g_queue_init (&self->out_queue);
+  g_queue_init (&self->in_flight);
   self->reader = voip_frame_reader_new ();
 }
 
