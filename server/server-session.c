@@ -484,4 +484,6 @@ void
 server_session_clear_login (ServerSession *self)
 {
   server_session_set_login (self, 0, NULL, NULL);
+  /* A logged-out connection gets a fresh login window. */
+  self->connected_us = g_get_monotonic_time ();
 }
