@@ -85,17 +85,26 @@ account_job_new_token (AccountJob *job)
   job->token_hash = server_token_hash (job->token);
 }
 
-/* After Register or Login stored the token: the session is logged in. */
-static void
-token_after (AccountJob *job)
+/* The account is known and the token stored: the session is logged in
+ * (unless the client went away meanwhile). */
+static gboolean
+log_in_session (AccountJob *job)
 {
   ServerSession *session = job->base.session;
 
   if (server_session_is_closed (session))
-    return;
+    return FALSE;
   server_session_set_login (session, job->account_id, job->username, job->token_hash);
   server_presence_session_started (job->base.server, session);
-  job->base.reply = g_variant_new ("(ss)", job->username, job->token);
+  return TRUE;
+}
+
+/* After Register or Login: the reply hands the new token to the client. */
+static void
+token_after (AccountJob *job)
+{
+  if (log_in_session (job))
+    job->base.reply = g_variant_new ("(ss)", job->username, job->token);
 }
 
 static gboolean
@@ -281,10 +290,8 @@ resume_work (Store *store, AccountJob *job)
 static void
 resume_after (AccountJob *job)
 {
-  token_after (job);
   /* The client has the token already; the reply carries only the name. */
-  g_clear_pointer (&job->base.reply, g_variant_unref);
-  if (!server_session_is_closed (job->base.session))
+  if (log_in_session (job))
     job->base.reply = g_variant_new ("(s)", job->username);
 }
 

@@ -1,0 +1,298 @@
+/* test-server.c — runs the real voip-server binary for a test. */
+#define G_LOG_DOMAIN "test-server"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <glib/gstdio.h>
+
+#include "test-server.h"
+
+#define START_TIMEOUT_MS 30000
+
+struct _TestServer {
+  char        *dir;
+  char        *database;
+  char        *config_path;
+  GKeyFile    *config;
+
+  GSubprocess *process;
+  GThread     *stdout_thread;  /* copies the server's stdout to ours, finds the port */
+
+  GMutex       lock;
+  GCond        cond;
+  guint16      port;           /* under lock; 0 until the server listens */
+  gboolean     stdout_closed;  /* under lock */
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+          remove_tree (child);
+        else
+          g_unlink (child);
+      }
+  g_rmdir (path);
+}
+
+/* Reads the server's stdout line by line until it closes: the line
+ * "listening on 127.0.0.1:PORT" gives the port; every line is echoed to our
+ * stdout so that it ends up in the test log. */
+static gpointer
+stdout_thread_main (gpointer data)
+{
+  TestServer *server = data;
+  g_autoptr(GDataInputStream) lines = NULL;
+  char *line;
+
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
+  while ((line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, NULL)) != NULL)
+    {
+      g_autofree char *owned = line;
+      const char *colon;
+
+      g_printerr ("[voip-server] %s\n", line);
+      if (g_str_has_prefix (line, "listening on ")
+          && (colon = strrchr (line, ':')) != NULL)
+        {
+          guint64 port = g_ascii_strtoull (colon + 1, NULL, 10);
+
+          g_mutex_lock (&server->lock);
+          if (server->port == 0 && port > 0 && port <= G_MAXUINT16)
+            server->port = port;
+          g_cond_broadcast (&server->cond);
+          g_mutex_unlock (&server->lock);
+        }
+    }
+
+  g_mutex_lock (&server->lock);
+  server->stdout_closed = TRUE;
+  g_cond_broadcast (&server->cond);
+  g_mutex_unlock (&server->lock);
+  return NULL;
+}
+
+/* In the child before exec: if the test dies (a failed assertion aborts
+ * it), the server dies with it instead of holding the test's output open. */
+static void
+child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void
+on_wait_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *done = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *done = TRUE;
+}
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits for the process to exit, at most timeout_ms. */
+static gboolean
+wait_for_exit (GSubprocess *process, guint timeout_ms)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GSource) timeout = g_timeout_source_new (timeout_ms);
+  gboolean done = FALSE, timed_out = FALSE;
+
+  g_main_context_push_thread_default (context);
+  g_subprocess_wait_async (process, cancellable, on_wait_done, &done);
+  g_source_set_callback (timeout, on_wait_timeout, &timed_out, NULL);
+  g_source_attach (timeout, context);
+  while (!done && !timed_out)
+    g_main_context_iteration (context, TRUE);
+  g_source_destroy (timeout);
+  if (!done)
+    {
+      g_cancellable_cancel (cancellable);
+      while (!done)
+        g_main_context_iteration (context, TRUE);
+    }
+  g_main_context_pop_thread_default (context);
+  return g_subprocess_get_identifier (process) == NULL;
+}
+
+/* Forgets a process that has exited. */
+static void
+reap (TestServer *server)
+{
+  if (server->stdout_thread != NULL)
+    g_thread_join (g_steal_pointer (&server->stdout_thread));
+  g_clear_object (&server->process);
+  server->port = 0;
+  server->stdout_closed = FALSE;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+TestServer *
+test_server_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  TestServer *server = g_new0 (TestServer, 1);
+
+  server->dir = g_dir_make_tmp ("voip-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  server->database = g_build_filename (server->dir, "voip.db", NULL);
+  server->config_path = g_build_filename (server->dir, "server.conf", NULL);
+  g_mutex_init (&server->lock);
+  g_cond_init (&server->cond);
+
+  /* Fast hashing and no IP rate limit to speak of: tests register many users
+   * from 127.0.0.1. The tests of those features set their own values. */
+  server->config = g_key_file_new ();
+  g_key_file_set_string (server->config, "security", "password-hash", "minimum");
+  g_key_file_set_integer (server->config, "security", "login-attempts-per-ip", 100000);
+  g_key_file_set_integer (server->config, "security", "login-refill-per-second", 100000);
+  return server;
+}
+
+TestServer *
+test_server_new_started (void)
+{
+  TestServer *server = test_server_new ();
+
+  test_server_start (server);
+  return server;
+}
+
+void
+test_server_free (TestServer *server)
+{
+  if (server == NULL)
+    return;
+  if (server->process != NULL)
+    test_server_kill (server);
+  if (g_getenv ("VOIP_TEST_KEEP") == NULL)
+    remove_tree (server->dir);
+  else
+    g_printerr ("keeping %s\n", server->dir);
+  g_key_file_unref (server->config);
+  g_mutex_clear (&server->lock);
+  g_cond_clear (&server->cond);
+  g_free (server->dir);
+  g_free (server->database);
+  g_free (server->config_path);
+  g_free (server);
+}
+
+GKeyFile *
+test_server_get_config (TestServer *server)
+{
+  return server->config;
+}
+
+const char *
+test_server_get_dir (TestServer *server)
+{
+  return server->dir;
+}
+
+void
+test_server_start (TestServer *server)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  const char *binary = g_getenv ("VOIP_SERVER");
+  gint64 deadline;
+  guint16 port;
+
+  g_assert_null (server->process);
+  if (binary == NULL)
+    g_error ("VOIP_SERVER is not set; run the integration tests with meson test");
+
+  g_key_file_save_to_file (server->config, server->config_path, &error);
+  g_assert_no_error (error);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  /* A GLib critical in the server is a bug: make it crash, so that the test
+   * that provoked it fails instead of passing on a half-built reply. */
+  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", FALSE);
+  server->process = g_subprocess_launcher_spawn (launcher, &error,
+                                                 binary,
+                                                 "--listen", "127.0.0.1:0",
+                                                 "--database", server->database,
+                                                 "--config", server->config_path,
+                                                 NULL);
+  g_assert_no_error (error);
+  server->stdout_thread = g_thread_new ("server-stdout", stdout_thread_main, server);
+
+  deadline = g_get_monotonic_time () + (gint64) START_TIMEOUT_MS * 1000;
+  g_mutex_lock (&server->lock);
+  while (server->port == 0 && !server->stdout_closed)
+    if (!g_cond_wait_until (&server->cond, &server->lock, deadline))
+      break;
+  port = server->port;
+  g_mutex_unlock (&server->lock);
+
+  if (port == 0)
+    {
+      test_server_kill (server);
+      g_error ("%s did not print \"listening on 127.0.0.1:PORT\"", binary);
+    }
+}
+
+guint16
+test_server_get_port (TestServer *server)
+{
+  guint16 port;
+
+  g_mutex_lock (&server->lock);
+  port = server->port;
+  g_mutex_unlock (&server->lock);
+  return port;
+}
+
+gboolean
+test_server_is_running (TestServer *server)
+{
+  return server->process != NULL && g_subprocess_get_identifier (server->process) != NULL;
+}
+
+gboolean
+test_server_stop (TestServer *server, guint timeout_ms, int *wait_status)
+{
+  g_return_val_if_fail (server->process != NULL, FALSE);
+
+  g_subprocess_send_signal (server->process, SIGTERM);
+  if (!wait_for_exit (server->process, timeout_ms))
+    return FALSE;
+  if (wait_status != NULL)
+    *wait_status = g_subprocess_get_status (server->process);
+  reap (server);
+  return TRUE;
+}
+
+void
+test_server_kill (TestServer *server)
+{
+  g_return_if_fail (server->process != NULL);
+
+  g_subprocess_force_exit (server->process);
+  g_subprocess_wait (server->process, NULL, NULL);
+  reap (server);
+}

@@ -1,0 +1,50 @@
+/* test-server.h — runs the real voip-server binary for a test.
+ *
+ * The binary is the one in the VOIP_SERVER environment variable (meson sets
+ * it to the built voip-server). Each TestServer has its own temporary
+ * directory holding voip.db and server.conf; the configuration defaults to
+ * fast password hashing and generous login rate limits, and a test may
+ * change it before starting. The server is started as
+ *
+ *   voip-server --listen 127.0.0.1:0 --database DIR/voip.db --config DIR/server.conf
+ *
+ * and is ready once it prints "listening on 127.0.0.1:PORT". It runs with
+ * G_DEBUG=fatal-criticals (unless G_DEBUG is set), and is killed if the
+ * test process dies.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _TestServer TestServer;
+
+/* A temporary directory and the default test configuration; not started. */
+TestServer *test_server_new        (void);
+/* test_server_new() and test_server_start(). */
+TestServer *test_server_new_started (void);
+/* Stops the server (SIGKILL if still running) and removes the directory
+ * (kept when VOIP_TEST_KEEP is set). */
+void        test_server_free       (TestServer *server);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestServer, test_server_free)
+
+/* The configuration written to server.conf at each start; change it freely
+ * before test_server_start(). */
+GKeyFile   *test_server_get_config (TestServer *server);
+const char *test_server_get_dir    (TestServer *server);
+
+/* Writes the configuration, starts the server and waits until it listens;
+ * failing to start fails the test. May be called again after a stop or kill
+ * to restart on the same database (on a new port). */
+void        test_server_start      (TestServer *server);
+guint16     test_server_get_port   (TestServer *server);
+gboolean    test_server_is_running (TestServer *server);
+
+/* SIGTERM, then waits (up to timeout_ms) for the exit. Returns TRUE if the
+ * server exited in time; its wait status is in *wait_status. */
+gboolean    test_server_stop       (TestServer *server, guint timeout_ms, int *wait_status);
+/* SIGKILL and reap. */
+void        test_server_kill       (TestServer *server);
+
+G_END_DECLS
