@@ -1,16 +1,20 @@
 /* server-session.c — one client connection.
  *
- * Reading: a pollable source feeds a VoipFrameReader; each whole frame is
+ * Readiness comes from the server's epoll poller (server-poller.c).
+ * Reading: the socket feeds a VoipFrameReader; each whole frame is
  * checked against the catalogue and handed to the dispatcher. A broken stream
  * (bad magic, version, kind or length) closes the session; a bad payload
  * gets an error reply and the session goes on.
  *
  * Writing: frames queue as GBytes (an event for many sessions is encoded
- * once and shared). Past a high-water mark the session stops reading
+ * once and shared) and leave together, in one writev() per main-loop
+ * iteration. Past a high-water mark the session stops reading
  * requests, so a client that does not read cannot make the server buffer
  * replies without bound; past max_output_queue it is closed.
  */
 #define G_LOG_DOMAIN "voip-server"
+
+#include <sys/epoll.h>
 
 #include "server-session.h"
 
@@ -37,8 +41,9 @@ struct _ServerSession {
   GIOStream            *stream;
   GPollableInputStream *input;
   GPollableOutputStream *output;
-  GSource              *read_source;
-  GSource              *write_source;
+  ServerPoller         *poller;
+  ServerPollerWatch    *watch;
+  int                   fd;
   guint                 close_timer;
   VoipFrameReader      *reader;
   char                 *peer_address;
@@ -48,9 +53,12 @@ struct _ServerSession {
   gsize   out_offset;       /* bytes of the head already written */
   gsize   out_queued;       /* bytes waiting, all frames */
   gsize   max_output_queue;
+  gboolean write_blocked;   /* the socket is full: waiting for EPOLLOUT */
+  gboolean reading;         /* EPOLLIN is wanted */
 
   gint64  connected_us;
   gint64  last_activity_us;
+  gboolean started;
   gboolean closing;         /* no more reading; close when flushed */
   gboolean closed;
   gboolean authenticating;
@@ -66,15 +74,15 @@ struct _ServerSession {
 
 G_DEFINE_FINAL_TYPE (ServerSession, server_session, G_TYPE_OBJECT)
 
-static void session_update_reading (ServerSession *self);
+static void session_update_events (ServerSession *self);
+static void session_read (ServerSession *self);
 
 static void
-source_destroy_and_unref (GSource *source)
+pending_reply_free (PendingReply *pending)
 {
-  g_source_destroy (source);
-  g_source_unref (source);
+  g_clear_pointer (&pending->frame, g_bytes_unref);
+  g_free (pending);
 }
-static void session_flush (ServerSession *self);
 
 static void
 session_finish_close (ServerSession *self)
@@ -83,11 +91,10 @@ session_finish_close (ServerSession *self)
     return;
   self->closed = TRUE;
   g_clear_handle_id (&self->close_timer, g_source_remove);
-  g_clear_pointer (&self->read_source, source_destroy_and_unref);
-  g_clear_pointer (&self->write_source, source_destroy_and_unref);
+  server_poller_unwatch (self->poller, g_steal_pointer (&self->watch));
   g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
   self->out_queued = 0;
-  /* Closing a TLS stream would try to send close_notify and could block. */
+  /* Async, because closing a TLS stream sends close_notify. */
   g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
 
   g_object_ref (self);
@@ -134,88 +141,52 @@ session_handle_frame (ServerSession *self, const VoipHeader *header, GBytes *pay
 }
 
 static gboolean
-on_readable (GObject *stream, gpointer user_data)
+session_wants_input (ServerSession *self)
 {
-  ServerSession *self = user_data;
+  return self->started && !self->closing && !self->closed
+         && self->out_queued < self->max_output_queue / 8
+         && self->in_flight.length < MAX_IN_FLIGHT;
+}
+
+/* Reads until the socket is empty (a TLS layer may hold decrypted bytes that
+ * epoll cannot see) or until backpressure says stop. */
+static void
+session_read (ServerSession *self)
+{
   guint8 buffer[READ_CHUNK];
-  g_autoptr(GError) error = NULL;
-  gssize n;
-  VoipHeader header;
-  GBytes *payload;
 
-  n = g_pollable_input_stream_read_nonblocking (self->input, buffer, sizeof buffer, NULL, &error);
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    return G_SOURCE_CONTINUE;
-  if (n <= 0)
+  while (session_wants_input (self))
     {
-      if (n < 0)
-        g_debug ("read from %s failed: %s", self->peer_address, error->message);
-      self->read_source = NULL;   /* returning REMOVE destroys it */
-      g_object_ref (self);
-      session_finish_close (self);
-      g_object_unref (self);
-      return G_SOURCE_REMOVE;
-    }
+      g_autoptr(GError) error = NULL;
+      gssize n = g_pollable_input_stream_read_nonblocking (self->input, buffer, sizeof buffer,
+                                                           NULL, &error);
+      VoipHeader header;
+      GBytes *payload;
 
-  self->last_activity_us = g_get_monotonic_time ();
-  voip_frame_reader_feed (self->reader, buffer, n);
-
-  g_object_ref (self);
-  while (!self->closing && !self->closed)
-    {
-      if (!voip_frame_reader_next (self->reader, &header, &payload, &error))
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return;
+      if (n <= 0)
         {
-          if (error != NULL)
-            session_protocol_error (self, error->message);
-          break;
+          if (n < 0)
+            g_debug ("read from %s failed: %s", self->peer_address, error->message);
+          session_finish_close (self);
+          return;
         }
-      session_handle_frame (self, &header, payload);
-      g_bytes_unref (payload);
+
+      self->last_activity_us = g_get_monotonic_time ();
+      voip_frame_reader_feed (self->reader, buffer, n);
+      while (!self->closing && !self->closed)
+        {
+          if (!voip_frame_reader_next (self->reader, &header, &payload, &error))
+            {
+              if (error != NULL)
+                session_protocol_error (self, error->message);
+              break;
+            }
+          session_handle_frame (self, &header, payload);
+          g_bytes_unref (payload);
+        }
     }
-  /* Reading may have been paused (output backlog) or stopped while handling. */
-  if (self->read_source != NULL && g_source_is_destroyed (self->read_source))
-    g_clear_pointer (&self->read_source, g_source_unref);
-  g_object_unref (self);
-  return self->read_source != NULL ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-static void
-pending_reply_free (PendingReply *pending)
-{
-  g_clear_pointer (&pending->frame, g_bytes_unref);
-  g_free (pending);
-}
-
-static void
-session_update_reading (ServerSession *self)
-{
-  gboolean want = !self->closing && !self->closed
-                  && self->out_queued < self->max_output_queue / 8
-                  && self->in_flight.length < MAX_IN_FLIGHT;
-
-  if (want && self->read_source == NULL)
-    {
-      self->read_source = g_pollable_input_stream_create_source (self->input, NULL);
-      g_source_set_callback (self->read_source, G_SOURCE_FUNC (on_readable), self, NULL);
-      g_source_attach (self->read_source, NULL);
-    }
-  else if (!want && self->read_source != NULL)
-    {
-      g_source_destroy (self->read_source);
-      g_clear_pointer (&self->read_source, g_source_unref);
-    }
-}
-
-static gboolean
-on_writable (GObject *stream, gpointer user_data)
-{
-  ServerSession *self = user_data;
-
-  g_clear_pointer (&self->write_source, g_source_unref);
-  g_object_ref (self);
-  session_flush (self);
-  g_object_unref (self);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -223,43 +194,107 @@ session_flush (ServerSession *self)
 {
   while (!self->closed && !g_queue_is_empty (&self->out_queue))
     {
-      GBytes *head = g_queue_peek_head (&self->out_queue);
-      gsize size;
-      const guint8 *data = g_bytes_get_data (head, &size);
+      GOutputVector vectors[64];
+      guint n_vectors = 0;
+      gsize written = 0;
       g_autoptr(GError) error = NULL;
-      gssize n;
+      GPollableReturn result;
 
-      n = g_pollable_output_stream_write_nonblocking (self->output, data + self->out_offset,
-                                                      size - self->out_offset, NULL, &error);
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      for (GList *l = self->out_queue.head; l != NULL && n_vectors < G_N_ELEMENTS (vectors);
+           l = l->next, n_vectors++)
         {
-          if (self->write_source == NULL)
-            {
-              self->write_source = g_pollable_output_stream_create_source (self->output, NULL);
-              g_source_set_callback (self->write_source, G_SOURCE_FUNC (on_writable), self, NULL);
-              g_source_attach (self->write_source, NULL);
-            }
-          return;
+          gsize size;
+          const guint8 *data = g_bytes_get_data (l->data, &size);
+          gsize skip = n_vectors == 0 ? self->out_offset : 0;
+
+          vectors[n_vectors] = (GOutputVector) { data + skip, size - skip };
         }
-      if (n < 0)
+
+      result = g_pollable_output_stream_writev_nonblocking (self->output, vectors, n_vectors,
+                                                            &written, NULL, &error);
+      if (result == G_POLLABLE_RETURN_WOULD_BLOCK)
+        {
+          self->write_blocked = TRUE;
+          break;
+        }
+      if (result == G_POLLABLE_RETURN_FAILED)
         {
           g_debug ("write to %s failed: %s", self->peer_address, error->message);
           session_finish_close (self);
           return;
         }
-      self->out_offset += n;
-      self->out_queued -= n;
-      if (self->out_offset == size)
+
+      self->write_blocked = FALSE;
+      self->out_queued -= written;
+      while (written > 0)
         {
-          g_bytes_unref (g_queue_pop_head (&self->out_queue));
+          gsize size = g_bytes_get_size (g_queue_peek_head (&self->out_queue));
+          gsize left = size - self->out_offset;
+
+          if (written < left)
+            {
+              self->out_offset += written;
+              break;
+            }
+          written -= left;
           self->out_offset = 0;
+          g_bytes_unref (g_queue_pop_head (&self->out_queue));
         }
     }
 
-  if (self->closing)
+  if (self->closing && g_queue_is_empty (&self->out_queue))
     session_finish_close (self);
   else
-    session_update_reading (self);
+    session_update_events (self);
+}
+
+/* Once per main-loop iteration: everything queued meanwhile leaves at once. */
+static void
+on_deferred (gpointer user_data)
+{
+  ServerSession *self = user_data;
+
+  g_object_ref (self);
+  if (!self->write_blocked)
+    session_flush (self);
+  /* Reading stopped for backpressure may resume; a TLS layer may already
+   * hold input that epoll will not announce. */
+  if (!self->reading && session_wants_input (self))
+    session_read (self);
+  session_update_events (self);
+  g_object_unref (self);
+}
+
+static void
+session_update_events (ServerSession *self)
+{
+  gboolean want_input = session_wants_input (self);
+
+  if (self->closed || self->watch == NULL)
+    return;
+  if (want_input && !self->reading)
+    /* Catch up on what arrived while paused (see on_deferred). */
+    server_poller_defer (self->poller, self->watch, on_deferred);
+  self->reading = want_input;
+  server_poller_set_events (self->poller, self->watch,
+                            (want_input ? EPOLLIN : 0) | (self->write_blocked ? EPOLLOUT : 0));
+}
+
+static void
+on_ready (gpointer user_data, guint32 events)
+{
+  ServerSession *self = user_data;
+
+  g_object_ref (self);
+  if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+    {
+      self->write_blocked = FALSE;
+      session_flush (self);
+    }
+  if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+    session_read (self);
+  session_update_events (self);
+  g_object_unref (self);
 }
 
 void
@@ -278,10 +313,8 @@ server_session_send_frame (ServerSession *self, GBytes *frame)
     }
   g_queue_push_tail (&self->out_queue, g_bytes_ref (frame));
   self->out_queued += g_bytes_get_size (frame);
-  if (self->write_source == NULL)
-    session_flush (self);
-  else
-    session_update_reading (self);
+  if (!self->write_blocked && self->watch != NULL)
+    server_poller_defer (self->poller, self->watch, on_deferred);
 }
 
 /* Parks the reply with its request, then sends every reply at the head of
@@ -316,7 +349,8 @@ session_queue_reply (ServerSession *self, guint32 request_id, GBytes *frame)
       server_session_send_frame (self, pending->frame);
       pending_reply_free (pending);
     }
-  session_update_reading (self);
+  /* A reply frees a place in flight: reading may resume. */
+  session_update_events (self);
 }
 
 void
@@ -374,8 +408,7 @@ server_session_close (ServerSession *self, VoipCloseReason reason, const char *d
   server_session_send_event (self, VOIP_MSG_SESSION_CLOSED,
                              g_variant_new ("(us)", reason, detail ? detail : ""));
   self->closing = TRUE;
-  session_update_reading (self);
-  if (self->write_source == NULL)
+  if (!self->write_blocked)
     session_flush (self);
   if (!self->closed)
     self->close_timer = g_timeout_add_seconds (CLOSE_GRACE_S, on_close_grace_over, self);
@@ -390,7 +423,9 @@ server_session_is_closed (ServerSession *self)
 void
 server_session_start (ServerSession *self)
 {
-  session_update_reading (self);
+  self->started = TRUE;
+  self->reading = TRUE;
+  self->watch = server_poller_watch (self->poller, self->fd, EPOLLIN, on_ready, self);
 }
 
 static void
@@ -399,8 +434,7 @@ server_session_dispose (GObject *object)
   ServerSession *self = SERVER_SESSION (object);
 
   g_clear_handle_id (&self->close_timer, g_source_remove);
-  g_clear_pointer (&self->read_source, source_destroy_and_unref);
-  g_clear_pointer (&self->write_source, source_destroy_and_unref);
+  server_poller_unwatch (self->poller, g_steal_pointer (&self->watch));
   g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
   g_queue_clear_full (&self->in_flight, (GDestroyNotify) pending_reply_free);
   g_clear_object (&self->stream);
@@ -437,13 +471,15 @@ server_session_init (ServerSession *self)
 }
 
 ServerSession *
-server_session_new (GIOStream *stream, const char *peer_address, gsize max_output_queue,
-                    ServerSessionRequestFunc on_request, ServerSessionClosedFunc on_closed,
-                    gpointer user_data)
+server_session_new (GIOStream *stream, int fd, ServerPoller *poller, const char *peer_address,
+                    gsize max_output_queue, ServerSessionRequestFunc on_request,
+                    ServerSessionClosedFunc on_closed, gpointer user_data)
 {
   ServerSession *self = g_object_new (SERVER_TYPE_SESSION, NULL);
 
   self->stream = g_object_ref (stream);
+  self->fd = fd;
+  self->poller = poller;
   self->input = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
   self->output = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream));
   self->peer_address = g_strdup (peer_address);

@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 #include "voip-proto.h"
+#include "server-poller.h"
 
 G_BEGIN_DECLS
 
@@ -20,13 +21,14 @@ typedef void (*ServerSessionRequestFunc) (ServerSession *session, const ServerRe
                                           gpointer user_data);
 typedef void (*ServerSessionClosedFunc)  (ServerSession *session, gpointer user_data);
 
-ServerSession *server_session_new (GIOStream *stream, const char *peer_address,
-                                   gsize max_output_queue,
+/* fd is the connection's socket, watched through the poller. */
+ServerSession *server_session_new (GIOStream *stream, int fd, ServerPoller *poller,
+                                   const char *peer_address, gsize max_output_queue,
                                    ServerSessionRequestFunc on_request,
                                    ServerSessionClosedFunc on_closed,
                                    gpointer user_data);
 
-/* Starts reading. Call once, after the TLS handshake if any. */
+/* Starts watching the socket. Call once, after the TLS handshake if any. */
 void        server_session_start (ServerSession *self);
 
 void        server_session_send_frame (ServerSession *self, GBytes *frame);

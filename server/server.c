@@ -21,6 +21,7 @@ struct _Server {
   ServerRateLimit *ip_limit;
   ServerRateLimit *account_limit;
   GTlsCertificate *certificate;
+  ServerPoller    *poller;
 
   GSocketService  *service;
   char            *listen_address;
@@ -58,9 +59,10 @@ on_session_closed (ServerSession *session, gpointer user_data)
 }
 
 static void
-server_add_session (Server *self, GIOStream *stream, const char *peer)
+server_add_session (Server *self, GIOStream *stream, int fd, const char *peer)
 {
-  ServerSession *session = server_session_new (stream, peer, self->config->max_output_queue,
+  ServerSession *session = server_session_new (stream, fd, self->poller, peer,
+                                               self->config->max_output_queue,
                                                on_session_request, on_session_closed, self);
 
   g_hash_table_add (self->sessions, session);
@@ -70,6 +72,7 @@ server_add_session (Server *self, GIOStream *stream, const char *peer)
 typedef struct {
   Server *server;
   char   *peer;
+  int     fd;
 } Handshake;
 
 static void
@@ -81,7 +84,8 @@ on_tls_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
   if (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
     {
       if (!handshake->server->shutting_down)
-        server_add_session (handshake->server, G_IO_STREAM (source), handshake->peer);
+        server_add_session (handshake->server, G_IO_STREAM (source), handshake->fd,
+                            handshake->peer);
     }
   else
     g_debug ("TLS handshake with %s failed: %s", handshake->peer, error->message);
@@ -111,12 +115,14 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   g_autoptr(GIOStream) tls = NULL;
   Handshake *handshake;
 
+  GSocket *socket = g_socket_connection_get_socket (connection);
+
   if (self->shutting_down)
     return TRUE;
-  g_socket_set_keepalive (g_socket_connection_get_socket (connection), TRUE);
+  g_socket_set_keepalive (socket, TRUE);
   if (self->certificate == NULL)
     {
-      server_add_session (self, G_IO_STREAM (connection), peer);
+      server_add_session (self, G_IO_STREAM (connection), g_socket_get_fd (socket), peer);
       return TRUE;
     }
 
@@ -129,6 +135,7 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   handshake = g_new0 (Handshake, 1);
   handshake->server = g_object_ref (self);
   handshake->peer = g_steal_pointer (&peer);
+  handshake->fd = g_socket_get_fd (socket);
   g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, NULL,
                                     on_tls_handshake, handshake);
   return TRUE;
@@ -339,6 +346,7 @@ server_dispose (GObject *object)
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->store, store_close);
   g_clear_object (&self->certificate);
+  g_clear_pointer (&self->poller, server_poller_free);
   G_OBJECT_CLASS (server_parent_class)->dispose (object);
 }
 
@@ -397,6 +405,9 @@ server_new (ServerConfig *config, GError **error)
                    "cannot create %s: %s", dir, g_strerror (errno));
       return NULL;
     }
+  self->poller = server_poller_new (g_main_context_get_thread_default (), error);
+  if (self->poller == NULL)
+    return NULL;
   self->store = store_open (config->database, g_main_context_get_thread_default (), error);
   if (self->store == NULL)
     return NULL;
