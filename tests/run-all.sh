@@ -1,0 +1,112 @@
+#!/bin/bash
+# run-all.sh — builds voip and runs every test suite, three ways:
+#
+#   1. build-ci:    -Dbuildtype=debugoptimized --werror; every suite
+#   2. build-asan:  the same with AddressSanitizer + UndefinedBehaviorSanitizer
+#                   (and LeakSanitizer); every suite again
+#   3. valgrind:    the unit suite of build-ci under memcheck, leaks included
+#
+# Installs missing Debian packages first (.ci/ensure-packages). Every run is
+# attempted even if an earlier one failed; the last line sums meson's test
+# logs over all runs: "N passed, N failed, N skipped". Exit status 0 only if
+# nothing failed. Extra arguments go to every `meson test` (e.g. --suite unit).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+if [ -z "${VOIP_DEPS_INSTALLED:-}" ]; then
+  .ci/ensure-packages || exit 1
+fi
+
+# GLib: no slice allocator and no leftover pointers, so that leak checkers see
+# real leaks only.
+export G_SLICE=always-malloc G_DEBUG=gc-friendly
+export MALLOC_CHECK_=3 MALLOC_PERTURB_=$((RANDOM % 255 + 1))
+
+logs=()      # "label:path to testlog.json"
+broken=()    # runs that could not even build
+
+section () { printf '\n==== %s ====\n' "$*"; }
+
+# setup DIR MESON-OPTIONS...: configures (or reconfigures) and builds.
+setup () {
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null || meson setup --wipe "$dir" "$@"
+  else
+    meson setup "$dir" "$@"
+  fi && meson compile -C "$dir"
+}
+
+# run LABEL DIR LOGBASE MESON-TEST-ARGS...
+run () {
+  local label=$1 dir=$2 logbase=$3 log; shift 3
+  rm -f "$dir/meson-logs/$logbase"*.json
+  meson test -C "$dir" --print-errorlogs --logbase "$logbase" "$@"
+  # With --wrapper, meson appends the wrapper's name to the log's base name.
+  log=$(ls -t "$dir/meson-logs/$logbase"*.json 2>/dev/null | head -n1)
+  logs+=("$label:$root/${log:-$dir/meson-logs/$logbase.json}")
+}
+
+section "1/3 build-ci: debugoptimized, --werror"
+if setup build-ci --werror -Dbuildtype=debugoptimized; then
+  run plain build-ci testlog-plain "$@"
+else
+  broken+=("build-ci")
+fi
+
+section "2/3 build-asan: address and undefined-behaviour sanitizers"
+if setup build-asan --werror -Dbuildtype=debugoptimized \
+     -Db_sanitize=address,undefined -Db_lundef=false; then
+  ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=1:detect_stack_use_after_return=1" \
+  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+  LSAN_OPTIONS="suppressions=$root/.ci/lsan.supp:print_suppressions=0" \
+    run asan build-asan testlog-asan --timeout-multiplier 3 "$@"
+else
+  broken+=("build-asan")
+fi
+
+section "3/3 valgrind memcheck over the unit suite"
+if [[ " ${broken[*]-} " != *" build-ci "* ]]; then
+  supp=/usr/share/glib-2.0/valgrind/glib.supp
+  run valgrind build-ci testlog-valgrind --suite unit --timeout-multiplier 10 \
+    --wrapper "valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --track-origins=yes --error-exitcode=66 --suppressions=$supp --suppressions=$root/.ci/valgrind.supp" \
+    "$@"
+else
+  broken+=("valgrind (no build-ci)")
+fi
+
+section "summary"
+python3 - "${#broken[@]}" "${logs[@]}" <<'PY'
+import json, os, sys
+
+broken = int(sys.argv[1])
+passed = failed = skipped = 0
+for entry in sys.argv[2:]:
+    label, path = entry.split(":", 1)
+    p = f = s = 0
+    if not os.path.exists(path):
+        print(f"{label:>9}: no test log ({path})")
+        failed += 1
+        continue
+    with open(path) as log:
+        for line in log:
+            line = line.strip()
+            if not line:
+                continue
+            result = json.loads(line).get("result")
+            if result in ("OK", "EXPECTEDFAIL"):
+                p += 1
+            elif result == "SKIP":
+                s += 1
+            else:  # FAIL, ERROR, TIMEOUT, UNEXPECTEDPASS, INTERRUPT
+                f += 1
+                print(f"{label:>9}: {result}: {json.loads(line).get('name')}")
+    print(f"{label:>9}: {p} passed, {f} failed, {s} skipped")
+    passed, failed, skipped = passed + p, failed + f, skipped + s
+if broken:
+    print(f"{broken} run(s) did not build")
+    failed += broken
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)
+PY
