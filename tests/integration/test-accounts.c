@@ -360,6 +360,7 @@ test_delete_account (void)
       g_assert_cmpstr (owner, ==, "bob");
       g_assert_cmpuint (g_variant_n_children (list), ==, 2);
     }
+  g_clear_pointer (&reply, g_variant_unref);
   reply = test_client_call (erin, VOIP_MSG_GROUP_INFO, g_variant_new ("(t)", group));
   g_variant_get (reply, "(t&s&s@as)", &group_id, &group_name, &owner, &members);
   g_assert_cmpstr (owner, ==, "bob");
