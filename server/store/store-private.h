@@ -11,9 +11,15 @@
 
 G_BEGIN_DECLS
 
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_PAGE_SIZE  1024
+#define STORE_CACHE_KIB  32768   /* page cache (32 MiB): the hot index pages stay in memory */
+
+typedef struct _StoreCheckpointer StoreCheckpointer;
+
 struct _Store {
   sqlite3      *db;
-  GHashTable   *statements;   /* SQL text (static) -> sqlite3_stmt*, prepared once */
+  GHashTable   *statements;   /* SQL text (static, keyed by address) -> sqlite3_stmt* */
   int           schema_version;
 
   /* The thread that owns the connection once store_open() has returned. */
@@ -24,9 +30,16 @@ struct _Store {
   gint          n_jobs;       /* atomic: queued or in the running batch */
   guint         n_commits;    /* atomic: transactions committed, for tests and benchmarks */
 
+  StoreCheckpointer *checkpointer;   /* WAL checkpoints on their own thread */
+
   /* Only the store thread touches these after open. */
   gint64        last_seq;     /* single writer, so the counter can live in memory */
 };
+
+/* ---- store-checkpoint.c ---------------------------------------------------- */
+
+StoreCheckpointer *store_checkpointer_start (Store *store, const char *path, GError **error);
+void               store_checkpointer_stop  (StoreCheckpointer *checkpointer);
 
 /* ---- store-sqlite.c: connection helpers ---------------------------------- */
 
@@ -58,6 +71,8 @@ int      store_step_row  (Store *store, StoreStmt *stmt, const char *what, GErro
 
 /* Runs SQL without results (sqlite3_exec). */
 gboolean store_exec (Store *store, const char *sql, const char *what, GError **error);
+/* The same for one statement run often (a static string): prepared once. */
+gboolean store_exec_prepared (Store *store, const char *sql, const char *what, GError **error);
 
 /* A column as a new string, "" for NULL. */
 char    *store_column_dup   (StoreStmt *stmt, int column);

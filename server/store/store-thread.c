@@ -92,7 +92,7 @@ run_job (Store *store, StoreJob *entry)
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  if (!store_exec (store, "SAVEPOINT job", "starting a job", &error))
+  if (!store_exec_prepared (store, "SAVEPOINT job", "starting a job", &error))
     {
       g_warning ("%s", error->message);
       return JOB_BROKEN;
@@ -110,7 +110,7 @@ run_job (Store *store, StoreJob *entry)
 
   if (ok)
     {
-      if (!store_exec (store, "RELEASE job", "finishing a job", &error))
+      if (!store_exec_prepared (store, "RELEASE job", "finishing a job", &error))
         {
           g_warning ("%s", error->message);
           return JOB_BROKEN;
@@ -120,8 +120,8 @@ run_job (Store *store, StoreJob *entry)
 
   /* ROLLBACK TO undoes the job but keeps the savepoint open; RELEASE
    * closes it, leaving the transaction as it was before the job. */
-  if (!store_exec (store, "ROLLBACK TO job", "rolling back a job", &error) ||
-      !store_exec (store, "RELEASE job", "rolling back a job", &error))
+  if (!store_exec_prepared (store, "ROLLBACK TO job", "rolling back a job", &error) ||
+      !store_exec_prepared (store, "RELEASE job", "rolling back a job", &error))
     {
       g_warning ("%s", error->message);
       return JOB_BROKEN;
@@ -153,7 +153,7 @@ run_transaction (Store *store, GPtrArray *batch, guint *next)
   g_autoptr(GError) error = NULL;
   guint first = *next;
 
-  if (!store_exec (store, "BEGIN IMMEDIATE", "starting a transaction", &error))
+  if (!store_exec_prepared (store, "BEGIN IMMEDIATE", "starting a transaction", &error))
     {
       g_warning ("%s", error->message);
       set_committed (batch, first, batch->len, FALSE);
@@ -176,7 +176,7 @@ run_transaction (Store *store, GPtrArray *batch, guint *next)
         }
     }
 
-  if (store_exec (store, "COMMIT", "committing", &error))
+  if (store_exec_prepared (store, "COMMIT", "committing", &error))
     {
       set_committed (batch, first, batch->len, TRUE);
       g_atomic_int_inc (&store->n_commits);
