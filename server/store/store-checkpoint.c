@@ -10,10 +10,12 @@
 
 #include "store-private.h"
 
-/* WAL size (in pages) that asks for a checkpoint: 32 MiB at 1 KiB pages. A
- * larger WAL costs only disk; a hot page written many times between two
- * checkpoints is copied once. */
-#define CHECKPOINT_PAGES 32768
+/* WAL size (in pages) that asks for a checkpoint: 4 MiB at 1 KiB pages.
+ * Larger checkpoints copy a hot page fewer times, but their burst of writes
+ * and the fsync after it queue in front of the writer's WAL fdatasync: with
+ * 32 MiB, deliveries stalled for up to 0.6 s; with 4 MiB, never over 50 ms
+ * (docs/BENCHMARKS.md). */
+#define CHECKPOINT_PAGES 4096
 
 struct _StoreCheckpointer {
   sqlite3 *db;
