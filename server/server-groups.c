@@ -125,27 +125,6 @@ group_contains (const StoreGroup *group, gint64 user_id)
   return FALSE;
 }
 
-/* Resolves a username to a friend of the acting user; anyone else, existing
- * or not, is NotAFriend. */
-static gboolean
-find_friend (Store *store, GroupJob *job, const char *username, gint64 *out_id)
-{
-  g_auto(StoreUser) user = { 0 };
-  g_autoptr(GError) error = NULL;
-  int state;
-
-  if (!store_user_find (store, username, &user, &error))
-    return error ? server_job_fail_store (&job->base, error)
-                 : server_job_fail (&job->base, VOIP_STATUS_NOT_A_FRIEND, username);
-  state = store_contact_state (store, job->base.user_id, user.id, &error);
-  if (state < 0)
-    return server_job_fail_store (&job->base, error);
-  if (state != VOIP_SUBSCRIPTION_FRIEND)
-    return server_job_fail (&job->base, VOIP_STATUS_NOT_A_FRIEND, username);
-  *out_id = user.id;
-  return TRUE;
-}
-
 static void
 broadcast_after (GroupJob *job)
 {
@@ -179,7 +158,8 @@ group_create_work (Store *store, GroupJob *job)
     {
       gint64 id;
 
-      if (!find_friend (store, job, job->members[i], &id))
+      if (!server_job_require_friend (store, &job->base, job->members[i],
+                                      VOIP_STATUS_NOT_A_FRIEND, &id))
         return FALSE;
       g_array_append_val (ids, id);
     }
@@ -350,7 +330,8 @@ group_add_work (Store *store, GroupJob *job)
   g_autoptr(GError) error = NULL;
 
   if (!load_own_group (store, job, &job->before)
-      || !find_friend (store, job, job->target, &job->target_id))
+      || !server_job_require_friend (store, &job->base, job->target, VOIP_STATUS_NOT_A_FRIEND,
+                                     &job->target_id))
     return FALSE;
   if (group_contains (&job->before, job->target_id))
     return server_job_fail (&job->base, VOIP_STATUS_ALREADY_IN_GROUP, NULL);

@@ -81,6 +81,25 @@ server_job_finish (ServerJob *job)
   server_job_free (job);
 }
 
+gboolean
+server_job_require_friend (Store *store, ServerJob *job, const char *username,
+                           VoipStatus refusal, gint64 *friend_id)
+{
+  g_auto(StoreUser) user = { 0 };
+  g_autoptr(GError) error = NULL;
+  int state;
+
+  if (!store_user_find (store, username, &user, &error))
+    return error ? server_job_fail_store (job, error) : server_job_fail (job, refusal, NULL);
+  state = store_contact_state (store, job->user_id, user.id, &error);
+  if (state < 0)
+    return server_job_fail_store (job, error);
+  if (state != VOIP_SUBSCRIPTION_FRIEND)
+    return server_job_fail (job, refusal, NULL);
+  *friend_id = user.id;
+  return TRUE;
+}
+
 static gboolean
 on_job_work (Store *store, gpointer data)
 {

@@ -62,6 +62,12 @@ void     server_job_suspend (ServerJob *job);
 /* Sends the reply (or the error) and frees the job. */
 void     server_job_finish (ServerJob *job);
 
+/* For work functions: resolves username to a friend of the acting user, or
+ * fails the job with `refusal` (unknown users get the same answer as
+ * strangers, so that nobody can probe who exists). */
+gboolean server_job_require_friend (Store *store, ServerJob *job, const char *username,
+                                    VoipStatus refusal, gint64 *friend_id);
+
 gint64   server_now_ms (void);
 
 G_END_DECLS

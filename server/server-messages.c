@@ -69,27 +69,6 @@ deliver (MessageJob *job, guint16 code)
                           g_array_index (job->recipients, gint64, i), frame, job->base.session);
 }
 
-/* Resolves a direct peer that must be a friend; fails with NoSuchUser
- * otherwise, so that strangers cannot probe who exists. */
-static gboolean
-resolve_friend (Store *store, MessageJob *job, const char *username, gint64 *out_id)
-{
-  g_auto(StoreUser) user = { 0 };
-  g_autoptr(GError) error = NULL;
-  int state;
-
-  if (!store_user_find (store, username, &user, &error))
-    return error ? server_job_fail_store (&job->base, error)
-                 : server_job_fail (&job->base, VOIP_STATUS_NO_SUCH_USER, NULL);
-  state = store_contact_state (store, job->base.user_id, user.id, &error);
-  if (state < 0)
-    return server_job_fail_store (&job->base, error);
-  if (state != VOIP_SUBSCRIPTION_FRIEND)
-    return server_job_fail (&job->base, VOIP_STATUS_NO_SUCH_USER, "not a friend");
-  *out_id = user.id;
-  return TRUE;
-}
-
 /* Everyone who sees a conversation: both sides, or the group's members. */
 static gboolean
 load_recipients (Store *store, MessageJob *job, const StoreMessage *m, GError **error)
@@ -133,7 +112,8 @@ resolve_conversation (Store *store, MessageJob *job, gint64 group_id, gint64 *pe
 
   *peer_id = 0;
   if (job->peer != NULL)
-    return resolve_friend (store, job, job->peer, peer_id);
+    return server_job_require_friend (store, &job->base, job->peer, VOIP_STATUS_NO_SUCH_USER,
+                                      peer_id);
   if (!store_group_is_member (store, group_id, job->base.user_id, &error))
     return error ? server_job_fail_store (&job->base, error)
                  : server_job_fail (&job->base, VOIP_STATUS_NO_SUCH_GROUP, NULL);

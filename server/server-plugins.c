@@ -24,20 +24,8 @@ plugin_job_clear (PluginJob *job)
 static gboolean
 plugin_work (Store *store, PluginJob *job)
 {
-  g_auto(StoreUser) user = { 0 };
-  g_autoptr(GError) error = NULL;
-  int state;
-
-  if (!store_user_find (store, job->recipient, &user, &error))
-    return error ? server_job_fail_store (&job->base, error)
-                 : server_job_fail (&job->base, VOIP_STATUS_NO_SUCH_USER, NULL);
-  state = store_contact_state (store, job->base.user_id, user.id, &error);
-  if (state < 0)
-    return server_job_fail_store (&job->base, error);
-  if (state != VOIP_SUBSCRIPTION_FRIEND)
-    return server_job_fail (&job->base, VOIP_STATUS_NO_SUCH_USER, "not a friend");
-  job->recipient_id = user.id;
-  return TRUE;
+  return server_job_require_friend (store, &job->base, job->recipient, VOIP_STATUS_NO_SUCH_USER,
+                                    &job->recipient_id);
 }
 
 static void
