@@ -1,0 +1,1278 @@
+/* voipd-account.c — VoipdAccount: the session with the server, and the Account interface.
+ *
+ * States (the Account.State property):
+ *   offline         no session (never logged in, logged out, or the token was refused)
+ *   connecting      opening the connection
+ *   authenticating  Login, Register or Resume in flight
+ *   online          logged in; contacts, groups and messages in sync
+ *   reconnecting    the connection was lost; retrying with backoff and jitter
+ *
+ * After every login the daemon resyncs: own profile and presence, friends,
+ * pending requests, groups, every message after the last seq it has, then
+ * the outbox. Events from the server keep it current between resyncs. */
+#define G_LOG_DOMAIN "voipd"
+
+#include <string.h>
+
+#include "voipd-account.h"
+#include "voipd-contacts.h"
+#include "voipd-conversation.h"
+#include "voipd-errors.h"
+#include "voipd-groups.h"
+#include "voipd-secrets.h"
+
+/* A keyring that does not answer within this is treated as absent. */
+#define KEYRING_TIMEOUT_S 5
+
+struct _VoipdAccount {
+  GObject parent_instance;
+
+  GDBusConnection          *bus;
+  GDBusObjectManagerServer *manager;
+  VoipAccount              *skeleton;
+  GSettings                *settings;
+  VoipdCache               *cache;
+  VoipdConnection          *connection;
+
+  char                     *server;
+  char                     *username;
+  char                     *token;           /* kept in memory even without a keyring */
+  VoipPresence              wanted_presence; /* what the user chose; re-applied after login */
+  gboolean                  authenticated;   /* the current connection is logged in */
+
+  guint                     reconnect_id;
+  guint                     reconnect_delay_ms;
+  GCancellable             *cancellable;     /* the current login attempt */
+};
+
+G_DEFINE_FINAL_TYPE (VoipdAccount, voipd_account, G_TYPE_OBJECT)
+
+static void account_reconnect_later (VoipdAccount *self, const char *reason);
+static void account_resync (VoipdAccount *self);
+
+/* ---- small helpers ----------------------------------------------------------- */
+
+VoipdCache *voipd_account_get_cache (VoipdAccount *self) { return self->cache; }
+VoipdConnection *voipd_account_get_connection (VoipdAccount *self) { return self->connection; }
+GDBusObjectManagerServer *voipd_account_get_manager (VoipdAccount *self) { return self->manager; }
+const char *voipd_account_get_username (VoipdAccount *self) { return self->username; }
+
+static void
+set_state (VoipdAccount *self, const char *state, const char *reason)
+{
+  g_debug ("state %s (%s)", state, reason ? reason : "");
+  voip_account_set_state (self->skeleton, state);
+  voip_account_set_state_reason (self->skeleton, reason ? reason : "");
+  if (!g_str_equal (state, "online"))
+    voip_account_set_presence (self->skeleton, "offline");
+}
+
+gboolean
+voipd_account_check_online (VoipdAccount *self, GError **error)
+{
+  if (self->username == NULL)
+    {
+      g_set_error_literal (error, VOIPD_ERROR, VOIPD_ERROR_NOT_LOGGED_IN, "not logged in");
+      return FALSE;
+    }
+  if (!self->authenticated || !voipd_connection_is_open (self->connection))
+    {
+      g_set_error (error, VOIPD_ERROR, VOIPD_ERROR_DISCONNECTED,
+                   "not connected to %s (%s)", self->server,
+                   voip_account_get_state_reason (self->skeleton));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+voipd_account_return_error (GDBusMethodInvocation *invocation, GError *error)
+{
+  if (error->domain == G_IO_ERROR)
+    g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR, VOIPD_ERROR_DISCONNECTED,
+                                           "%s", error->message);
+  else
+    g_dbus_method_invocation_return_gerror (invocation, error);
+}
+
+typedef struct {
+  VoipdAccount          *account;
+  GDBusMethodInvocation *invocation;
+  VoipdReplyFunc         then;
+  gpointer               data;
+  GDestroyNotify         free_data;
+} Call;
+
+static void
+on_call_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Call *call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
+                                                               result, &error);
+
+  if (reply == NULL)
+    voipd_account_return_error (call->invocation, error);
+  else
+    g_dbus_method_invocation_return_value (
+        call->invocation, call->then ? call->then (call->account, reply, call->data) : NULL);
+  if (call->free_data)
+    call->free_data (call->data);
+  g_object_unref (call->account);
+  g_object_unref (call->invocation);
+  g_free (call);
+}
+
+void
+voipd_account_call (VoipdAccount *self, GDBusMethodInvocation *invocation, guint16 code,
+                    GVariant *payload, VoipdReplyFunc then, gpointer data,
+                    GDestroyNotify free_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) owned = g_variant_ref_sink (payload);
+  Call *call;
+
+  if (!voipd_account_check_online (self, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      if (free_data)
+        free_data (data);
+      return;
+    }
+  call = g_new0 (Call, 1);
+  call->account = g_object_ref (self);
+  call->invocation = g_object_ref (invocation);
+  call->then = then;
+  call->data = data;
+  call->free_data = free_data;
+  voipd_connection_request_async (self->connection, code, owned, NULL, on_call_reply, call);
+}
+
+/* ---- own profile ---------------------------------------------------------------- */
+
+static void
+apply_own_profile (VoipdAccount *self, GVariant *profile)
+{
+  const char *display_name, *motd, *city, *phone, *mail, *language;
+
+  g_variant_get (profile, "(&s&su&s&s&s&s&s@ay@a(ss))", NULL, &display_name, NULL, &motd,
+                 &city, &phone, &mail, &language, NULL, NULL);
+  voip_account_set_display_name (self->skeleton, display_name);
+  voip_account_set_motd (self->skeleton, motd);
+  voip_account_set_city (self->skeleton, city);
+  voip_account_set_phone (self->skeleton, phone);
+  voip_account_set_mail (self->skeleton, mail);
+  voip_account_set_language (self->skeleton, language);
+}
+
+/* ---- events from the server ----------------------------------------------------- */
+
+static void
+on_message_event (VoipdAccount *self, guint code, GVariant *payload)
+{
+  g_autoptr(VoipdCachedMessage) m = voipd_message_from_wire (payload);
+  g_autoptr(GError) error = NULL;
+  gboolean is_new = FALSE;
+  gboolean mine = g_strcmp0 (m->sender, self->username) == 0;
+  const char *peer = mine ? m->recipient : m->sender;
+  GVariant *dbus_message;
+
+  if (!voipd_cache_put_message (self->cache, m, &is_new, &error)
+      || !voipd_cache_raise_last_seq (self->cache, m->seq, &error))
+    g_warning ("%s", error->message);
+  if (code == VOIP_MSG_MESSAGE_RECEIVED && !is_new)
+    return;   /* already seen (a resync overlapping a live event) */
+
+  dbus_message = voipd_message_to_dbus (m);
+  if (m->group != 0)
+    {
+      VoipGroup *group = voipd_groups_lookup (self, m->group);
+
+      if (group == NULL)
+        {
+          g_variant_unref (g_variant_ref_sink (dbus_message));
+          return;
+        }
+      if (code == VOIP_MSG_MESSAGE_RECEIVED && !mine)
+        {
+          voipd_cache_add_unread (self->cache, NULL, m->group, 1, NULL);
+          voip_group_set_unread (group, voip_group_get_unread (group) + 1);
+        }
+      if (code == VOIP_MSG_MESSAGE_RECEIVED)
+        voip_group_emit_message_received (group, dbus_message);
+      else if (code == VOIP_MSG_MESSAGE_EDITED)
+        voip_group_emit_message_edited (group, dbus_message);
+      else
+        voip_group_emit_message_deleted (group, dbus_message);
+    }
+  else
+    {
+      VoipContact *contact = voipd_contacts_lookup (self, peer);
+
+      if (contact == NULL)
+        {
+          g_variant_unref (g_variant_ref_sink (dbus_message));
+          return;
+        }
+      if (code == VOIP_MSG_MESSAGE_RECEIVED && !mine)
+        {
+          voipd_cache_add_unread (self->cache, peer, 0, 1, NULL);
+          voip_contact_set_unread (contact, voip_contact_get_unread (contact) + 1);
+        }
+      if (code == VOIP_MSG_MESSAGE_RECEIVED)
+        voip_contact_emit_message_received (contact, dbus_message);
+      else if (code == VOIP_MSG_MESSAGE_EDITED)
+        voip_contact_emit_message_edited (contact, dbus_message);
+      else
+        voip_contact_emit_message_deleted (contact, dbus_message);
+    }
+}
+
+static void
+on_session_closed (VoipdAccount *self, guint reason, const char *detail)
+{
+  g_message ("the server closes the session: %s", detail);
+  if (reason == VOIP_CLOSE_TOKEN_REVOKED || reason == VOIP_CLOSE_ACCOUNT_DELETED)
+    {
+      /* Nothing to resume with: forget the token. */
+      if (self->server && self->username)
+        voipd_secrets_clear_async (self->server, self->username, NULL, NULL, NULL);
+      g_clear_pointer (&self->token, g_free);
+      voip_account_set_remember_login (self->skeleton, FALSE);
+      self->authenticated = FALSE;
+      voipd_connection_close (self->connection);
+      set_state (self, "offline", detail);
+    }
+  /* Otherwise (shutdown, idle) the connection drops and we reconnect. */
+}
+
+static void
+on_event (VoipdConnection *connection, guint code, GVariant *payload, VoipdAccount *self)
+{
+  const char *username, *display_name, *motd;
+  guint32 presence, subscription, change, reason;
+  guint64 id;
+
+  switch (code)
+    {
+    case VOIP_MSG_PRESENCE_CHANGED:
+      g_variant_get (payload, "(&su)", &username, &presence);
+      if (g_strcmp0 (username, self->username) == 0)
+        {
+          self->wanted_presence = presence;
+          voip_account_set_presence (self->skeleton, voip_presence_to_string (presence));
+        }
+      else
+        voipd_contacts_set_presence (self, username, presence);
+      break;
+    case VOIP_MSG_PROFILE_CHANGED:
+      g_variant_get (payload, "(&s&su&s)", &username, &display_name, &presence, &motd);
+      if (g_strcmp0 (username, self->username) == 0)
+        {
+          voip_account_set_display_name (self->skeleton, display_name);
+          voip_account_set_motd (self->skeleton, motd);
+        }
+      else if (voipd_contacts_lookup (self, username) != NULL)
+        {
+          VoipContact *contact = voipd_contacts_lookup (self, username);
+          voipd_contacts_put (self, username, display_name, motd, VOIP_SUBSCRIPTION_FRIEND);
+          voip_contact_set_presence (contact, voip_presence_to_string (presence));
+        }
+      break;
+    case VOIP_MSG_SESSION_CLOSED:
+      g_variant_get (payload, "(u&s)", &reason, &motd);
+      on_session_closed (self, reason, motd);
+      break;
+    case VOIP_MSG_CONTACT_CHANGED:
+      g_variant_get (payload, "(&s&suu)", &username, &display_name, &subscription, &change);
+      if (subscription == VOIP_SUBSCRIPTION_NONE)
+        voipd_contacts_remove (self, username);
+      else
+        {
+          VoipContact *existing = voipd_contacts_lookup (self, username);
+          voipd_contacts_put (self, username, display_name,
+                              existing ? voip_contact_get_motd (existing) : "", subscription);
+        }
+      break;
+    case VOIP_MSG_GROUP_CHANGED:
+      voipd_groups_put_wire (self, payload);
+      break;
+    case VOIP_MSG_GROUP_REMOVED:
+      g_variant_get (payload, "(tu)", &id, &reason);
+      voipd_groups_remove (self, id);
+      break;
+    case VOIP_MSG_MESSAGE_RECEIVED:
+    case VOIP_MSG_MESSAGE_EDITED:
+    case VOIP_MSG_MESSAGE_DELETED:
+      on_message_event (self, code, payload);
+      break;
+    case VOIP_MSG_PLUGIN_MESSAGE:
+      {
+        const char *plugin;
+        g_autoptr(GVariant) data = NULL;
+        VoipContact *contact;
+
+        g_variant_get (payload, "(&s&s@ay)", &username, &plugin, &data);
+        contact = voipd_contacts_lookup (self, username);
+        if (contact != NULL)
+          voip_contact_emit_plugin_message (contact, plugin, data);
+      }
+      break;
+    default:
+      g_debug ("ignoring event %u", code);
+    }
+}
+
+/* ---- connection loss and reconnection ----------------------------------------- */
+
+static guint
+jittered (guint delay_ms)
+{
+  /* ±25%, so that many clients of a restarted server do not come back in step. */
+  return delay_ms * 3 / 4 + g_random_int_range (0, delay_ms / 2 + 1);
+}
+
+static void account_resume (VoipdAccount *self);
+
+static gboolean
+on_reconnect_timer (gpointer user_data)
+{
+  VoipdAccount *self = user_data;
+
+  self->reconnect_id = 0;
+  account_resume (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+account_reconnect_later (VoipdAccount *self, const char *reason)
+{
+  guint max_ms = g_settings_get_uint (self->settings, "reconnect-max-delay-ms");
+  guint delay;
+
+  self->authenticated = FALSE;
+  if (self->token == NULL)
+    {
+      set_state (self, "offline", reason);
+      return;
+    }
+  if (self->reconnect_delay_ms == 0)
+    self->reconnect_delay_ms = g_settings_get_uint (self->settings, "reconnect-initial-delay-ms");
+  delay = jittered (MIN (self->reconnect_delay_ms, max_ms));
+  self->reconnect_delay_ms = MIN (self->reconnect_delay_ms * 2, max_ms);
+  set_state (self, "reconnecting", reason);
+  g_debug ("reconnecting in %u ms", delay);
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  self->reconnect_id = g_timeout_add (delay, on_reconnect_timer, self);
+}
+
+static void
+on_lost (VoipdConnection *connection, GError *error, VoipdAccount *self)
+{
+  account_reconnect_later (self, error->message);
+}
+
+/* ---- logging in ------------------------------------------------------------------ */
+
+/* One login attempt: Login, Register or Resume. */
+typedef enum { ATTEMPT_LOGIN, ATTEMPT_REGISTER, ATTEMPT_RESUME } AttemptKind;
+
+typedef struct {
+  VoipdAccount          *account;
+  AttemptKind            kind;
+  GDBusMethodInvocation *invocation;   /* NULL for a resume of our own */
+  char                  *password;
+  char                  *email;
+} Attempt;
+
+static void
+attempt_free (Attempt *attempt)
+{
+  g_object_unref (attempt->account);
+  g_clear_object (&attempt->invocation);
+  if (attempt->password)
+    memset (attempt->password, 0, strlen (attempt->password));
+  g_free (attempt->password);
+  g_free (attempt->email);
+  g_free (attempt);
+}
+
+static void
+attempt_fail (Attempt *attempt, GError *error)
+{
+  VoipdAccount *self = attempt->account;
+
+  if (attempt->invocation)
+    {
+      voipd_account_return_error (attempt->invocation, error);
+      g_clear_object (&attempt->invocation);
+    }
+  if (error->domain == VOIP_ERROR && error->code == VOIP_STATUS_BAD_TOKEN)
+    {
+      if (self->server && self->username)
+        voipd_secrets_clear_async (self->server, self->username, NULL, NULL, NULL);
+      g_clear_pointer (&self->token, g_free);
+      voip_account_set_remember_login (self->skeleton, FALSE);
+      set_state (self, "offline", "the session token was refused; log in again");
+    }
+  else if (attempt->kind == ATTEMPT_RESUME && error->domain != VOIP_ERROR)
+    account_reconnect_later (self, error->message);
+  else
+    {
+      voipd_connection_close (self->connection);
+      set_state (self, "offline", error->message);
+    }
+}
+
+static void
+on_token_stored (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VoipdAccount *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (voipd_secrets_store_finish (result, &error))
+    voip_account_set_remember_login (self->skeleton, TRUE);
+  else
+    {
+      g_message ("cannot remember the login (no usable keyring): %s", error->message);
+      voip_account_set_remember_login (self->skeleton, FALSE);
+    }
+  g_object_unref (self);
+}
+
+static void
+account_now_online (VoipdAccount *self)
+{
+  self->authenticated = TRUE;
+  self->reconnect_delay_ms = 0;
+  set_state (self, "online", NULL);
+  voip_account_set_presence (self->skeleton, voip_presence_to_string (self->wanted_presence));
+  account_resync (self);
+}
+
+static void
+on_authenticated (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Attempt *attempt = user_data;
+  VoipdAccount *self = attempt->account;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
+                                                               result, &error);
+
+  if (reply == NULL)
+    {
+      attempt_fail (attempt, error);
+      attempt_free (attempt);
+      return;
+    }
+  if (attempt->kind != ATTEMPT_RESUME)
+    {
+      g_free (self->token);
+      g_variant_get (reply, "(ss)", NULL, &self->token);
+      voipd_cache_set_meta (self->cache, "server", self->server, NULL);
+      voipd_cache_set_meta (self->cache, "username", self->username, NULL);
+      voipd_secrets_store_async (self->server, self->username, self->token, NULL,
+                                 on_token_stored, g_object_ref (self));
+    }
+  if (attempt->invocation)
+    g_dbus_method_invocation_return_value (g_steal_pointer (&attempt->invocation), NULL);
+  account_now_online (self);
+  attempt_free (attempt);
+}
+
+static void
+on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Attempt *attempt = user_data;
+  VoipdAccount *self = attempt->account;
+  g_autoptr(GError) error = NULL;
+  GVariant *payload;
+  guint16 code;
+
+  if (!voipd_connection_connect_finish (VOIPD_CONNECTION (source), result, &error))
+    {
+      attempt_fail (attempt, error);
+      attempt_free (attempt);
+      return;
+    }
+  set_state (self, "authenticating", NULL);
+  switch (attempt->kind)
+    {
+    case ATTEMPT_LOGIN:
+      code = VOIP_MSG_LOGIN;
+      payload = g_variant_new ("(ss)", self->username, attempt->password);
+      break;
+    case ATTEMPT_REGISTER:
+      code = VOIP_MSG_REGISTER;
+      payload = g_variant_new ("(sss)", self->username, attempt->password, attempt->email);
+      break;
+    default:
+      code = VOIP_MSG_RESUME;
+      payload = g_variant_new ("(ss)", self->username, self->token);
+      break;
+    }
+  voipd_connection_request_async (self->connection, code, payload, NULL, on_authenticated,
+                                  attempt);
+}
+
+static void
+account_attempt (VoipdAccount *self, Attempt *attempt)
+{
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  self->authenticated = FALSE;
+  set_state (self, "connecting", NULL);
+  voip_account_set_server (self->skeleton, self->server);
+  voip_account_set_username (self->skeleton, self->username);
+  voipd_connection_connect_async (self->connection, self->server,
+                                  g_settings_get_boolean (self->settings, "use-tls"), NULL,
+                                  on_connected, attempt);
+}
+
+static void
+account_resume (VoipdAccount *self)
+{
+  Attempt *attempt = g_new0 (Attempt, 1);
+
+  attempt->account = g_object_ref (self);
+  attempt->kind = ATTEMPT_RESUME;
+  account_attempt (self, attempt);
+}
+
+/* Switching to another account (or server) starts from an empty cache. */
+static void
+account_switch (VoipdAccount *self, const char *server, const char *username)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (server, self->server) == 0 && g_strcmp0 (username, self->username) == 0)
+    return;
+  if (self->username != NULL || voipd_cache_get_last_seq (self->cache) != 0)
+    {
+      g_autoptr(GList) objects = g_dbus_object_manager_get_objects (
+          G_DBUS_OBJECT_MANAGER (self->manager));
+
+      for (GList *l = objects; l != NULL; l = l->next)
+        {
+          g_dbus_object_manager_server_unexport (
+              self->manager, g_dbus_object_get_object_path (l->data));
+          g_object_unref (l->data);
+        }
+      if (!voipd_cache_reset (self->cache, &error))
+        g_warning ("%s", error->message);
+    }
+  g_free (self->server);
+  self->server = g_strdup (server);
+  g_free (self->username);
+  self->username = g_strdup (username);
+  g_clear_pointer (&self->token, g_free);
+  self->wanted_presence = VOIP_PRESENCE_ONLINE;
+}
+
+static gboolean
+start_login (VoipdAccount *self, GDBusMethodInvocation *invocation, AttemptKind kind,
+             const char *server, const char *username, const char *password, const char *email)
+{
+  g_autoptr(GError) error = NULL;
+  Attempt *attempt;
+
+  if (!voip_validate_username (username, &error) || !voip_validate_password (password, &error)
+      || (email && !voip_validate_email (email, &error)))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  voipd_connection_close (self->connection);
+  account_switch (self, server, username);
+  attempt = g_new0 (Attempt, 1);
+  attempt->account = g_object_ref (self);
+  attempt->kind = kind;
+  attempt->invocation = g_object_ref (invocation);
+  attempt->password = g_strdup (password);
+  attempt->email = g_strdup (email ? email : "");
+  account_attempt (self, attempt);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_login (VoipAccount *skeleton, GDBusMethodInvocation *invocation, const char *server,
+                 const char *username, const char *password, VoipdAccount *self)
+{
+  g_autofree char *fallback = *server ? NULL : g_settings_get_string (self->settings,
+                                                                      "default-server");
+
+  return start_login (self, invocation, ATTEMPT_LOGIN, fallback ? fallback : server, username,
+                      password, NULL);
+}
+
+static gboolean
+on_handle_register (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+                    const char *server, const char *username, const char *password,
+                    const char *email, VoipdAccount *self)
+{
+  g_autofree char *fallback = *server ? NULL : g_settings_get_string (self->settings,
+                                                                      "default-server");
+
+  return start_login (self, invocation, ATTEMPT_REGISTER, fallback ? fallback : server,
+                      username, password, email);
+}
+
+/* ---- Logout, ChangePassword, DeleteAccount --------------------------------------- */
+
+static void
+account_forget_session (VoipdAccount *self, const char *reason)
+{
+  if (self->server && self->username)
+    voipd_secrets_clear_async (self->server, self->username, NULL, NULL, NULL);
+  g_clear_pointer (&self->token, g_free);
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  voip_account_set_remember_login (self->skeleton, FALSE);
+  self->authenticated = FALSE;
+  voipd_connection_close (self->connection);
+  set_state (self, "offline", reason);
+}
+
+static GVariant *
+after_logout (VoipdAccount *self, GVariant *reply, gpointer data)
+{
+  account_forget_session (self, "logged out");
+  return NULL;
+}
+
+static gboolean
+on_handle_logout (VoipAccount *skeleton, GDBusMethodInvocation *invocation, VoipdAccount *self)
+{
+  if (self->username == NULL)
+    {
+      g_dbus_method_invocation_return_error_literal (invocation, VOIPD_ERROR,
+                                                     VOIPD_ERROR_NOT_LOGGED_IN, "not logged in");
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (!voipd_account_check_online (self, NULL))
+    {
+      /* The server cannot be told; the token is forgotten here, and the
+       * server lets it expire with the account's other changes. */
+      account_forget_session (self, "logged out");
+      voip_account_complete_logout (skeleton, invocation);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  voipd_account_call (self, invocation, VOIP_MSG_LOGOUT, g_variant_new ("()"), after_logout,
+                      NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_handle_change_password (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+                           const char *old_password, const char *new_password,
+                           VoipdAccount *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!voip_validate_password (new_password, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  voipd_account_call (self, invocation, VOIP_MSG_CHANGE_PASSWORD,
+                      g_variant_new ("(ss)", old_password, new_password), NULL, NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static GVariant *
+after_delete_account (VoipdAccount *self, GVariant *reply, gpointer data)
+{
+  account_forget_session (self, "the account was deleted");
+  account_switch (self, NULL, NULL);
+  voipd_cache_reset (self->cache, NULL);
+  voipd_cache_set_meta (self->cache, "server", "", NULL);
+  voipd_cache_set_meta (self->cache, "username", "", NULL);
+  voip_account_set_username (self->skeleton, "");
+  return NULL;
+}
+
+static gboolean
+on_handle_delete_account (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+                          const char *password, VoipdAccount *self)
+{
+  voipd_account_call (self, invocation, VOIP_MSG_DELETE_ACCOUNT,
+                      g_variant_new ("(s)", password), after_delete_account, NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- presence and profile ----------------------------------------------------------- */
+
+static GVariant *
+after_set_presence (VoipdAccount *self, GVariant *reply, gpointer data)
+{
+  self->wanted_presence = GPOINTER_TO_UINT (data);
+  voip_account_set_presence (self->skeleton, voip_presence_to_string (self->wanted_presence));
+  return NULL;
+}
+
+static gboolean
+on_handle_set_presence (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+                        const char *presence, VoipdAccount *self)
+{
+  VoipPresence value;
+
+  if (!voip_presence_from_string (presence, &value) || value == VOIP_PRESENCE_OFFLINE)
+    {
+      g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR,
+                                             VOIPD_ERROR_INVALID_ARGUMENT,
+                                             "'%s' is not online, away, busy, dnd or invisible",
+                                             presence);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  voipd_account_call (self, invocation, VOIP_MSG_SET_PRESENCE, g_variant_new ("(u)", value),
+                      after_set_presence, GUINT_TO_POINTER (value), NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static GVariant *
+after_set_profile (VoipdAccount *self, GVariant *reply, gpointer data)
+{
+  GVariant *fields = data;
+  const char *value;
+
+  if (g_variant_lookup (fields, "display_name", "&s", &value))
+    voip_account_set_display_name (self->skeleton, value);
+  if (g_variant_lookup (fields, "motd", "&s", &value))
+    voip_account_set_motd (self->skeleton, value);
+  if (g_variant_lookup (fields, "city", "&s", &value))
+    voip_account_set_city (self->skeleton, value);
+  if (g_variant_lookup (fields, "phone", "&s", &value))
+    voip_account_set_phone (self->skeleton, value);
+  if (g_variant_lookup (fields, "mail", "&s", &value))
+    voip_account_set_mail (self->skeleton, value);
+  if (g_variant_lookup (fields, "language", "&s", &value))
+    voip_account_set_language (self->skeleton, value);
+  return NULL;
+}
+
+static gboolean
+on_handle_set_profile (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+                       GVariant *fields, VoipdAccount *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!voip_validate_profile_fields (fields, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  voipd_account_call (self, invocation, VOIP_MSG_SET_PROFILE, g_variant_new ("(@a{sv})", fields),
+                      after_set_profile, g_variant_ref (fields),
+                      (GDestroyNotify) g_variant_unref);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static GVariant *
+after_get_profile (VoipdAccount *self, GVariant *reply, gpointer data)
+{
+  const char *username, *display_name, *motd, *city, *phone, *mail, *language;
+  guint32 presence;
+  g_autoptr(GVariant) avatar = NULL;
+  g_autoptr(GVariant) plugins = NULL;
+  GVariantDict dict;
+
+  g_variant_get (reply, "(&s&su&s&s&s&s&s@ay@a(ss))", &username, &display_name, &presence, &motd,
+                 &city, &phone, &mail, &language, &avatar, &plugins);
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert (&dict, "username", "s", username);
+  g_variant_dict_insert (&dict, "display_name", "s", display_name);
+  g_variant_dict_insert (&dict, "presence", "s", voip_presence_to_string (presence));
+  g_variant_dict_insert (&dict, "motd", "s", motd);
+  g_variant_dict_insert (&dict, "city", "s", city);
+  g_variant_dict_insert (&dict, "phone", "s", phone);
+  g_variant_dict_insert (&dict, "mail", "s", mail);
+  g_variant_dict_insert (&dict, "language", "s", language);
+  g_variant_dict_insert_value (&dict, "avatar", avatar);
+  g_variant_dict_insert_value (&dict, "plugins", plugins);
+  return g_variant_new ("(@a{sv})", g_variant_dict_end (&dict));
+}
+
+static gboolean
+on_handle_get_profile (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+                       const char *username, VoipdAccount *self)
+{
+  voipd_account_call (self, invocation, VOIP_MSG_GET_PROFILE, g_variant_new ("(s)", username),
+                      after_get_profile, NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- contacts and groups --------------------------------------------------------------- */
+
+static GVariant *
+after_add_contact (VoipdAccount *self, GVariant *reply, gpointer data)
+{
+  guint32 subscription;
+  g_autofree char *path = voipd_contact_path (data);
+
+  g_variant_get (reply, "(u)", &subscription);
+  voipd_contacts_put (self, data, "", "", subscription);
+  return g_variant_new ("(o)", path);
+}
+
+static gboolean
+on_handle_add_contact (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+                       const char *username, VoipdAccount *self)
+{
+  voipd_account_call (self, invocation, VOIP_MSG_CONTACT_REQUEST, g_variant_new ("(s)", username),
+                      after_add_contact, g_strdup (username), g_free);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static GVariant *
+after_create_group (VoipdAccount *self, GVariant *reply, gpointer data)
+{
+  guint64 id;
+  g_autofree char *path = NULL;
+
+  g_variant_get (reply, "(t)", &id);
+  /* GroupChanged follows (the creator's session gets it too); make the
+   * object exist now so the caller can use the path at once. */
+  voipd_account_refresh_group (self, id);
+  path = voipd_group_path (id);
+  return g_variant_new ("(o)", path);
+}
+
+static gboolean
+on_handle_create_group (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+                        const char *name, const char *const *members, VoipdAccount *self)
+{
+  voipd_account_call (self, invocation, VOIP_MSG_GROUP_CREATE,
+                      g_variant_new ("(s^as)", name, members), after_create_group, NULL, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_group_info (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VoipdAccount *self = user_data;
+  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
+                                                               result, NULL);
+
+  if (reply != NULL)
+    voipd_groups_put_wire (self, reply);
+  g_object_unref (self);
+}
+
+void
+voipd_account_refresh_group (VoipdAccount *self, gint64 id)
+{
+  if (voipd_account_check_online (self, NULL))
+    voipd_connection_request_async (self->connection, VOIP_MSG_GROUP_INFO,
+                                    g_variant_new ("(t)", (guint64) id), NULL, on_group_info,
+                                    g_object_ref (self));
+}
+
+static gboolean
+on_handle_find_message (VoipAccount *skeleton, GDBusMethodInvocation *invocation, guint64 id,
+                        VoipdAccount *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VoipdCachedMessage) m = voipd_cache_get_message (self->cache, id, &error);
+  g_autofree char *path = NULL;
+
+  if (m == NULL)
+    {
+      if (error == NULL)
+        error = g_error_new (VOIP_ERROR, VOIP_STATUS_NO_SUCH_MESSAGE,
+                             "no message %" G_GUINT64_FORMAT " is known here", id);
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (m->group != 0)
+    path = voipd_group_path (m->group);
+  else
+    path = voipd_contact_path (g_strcmp0 (m->sender, self->username) == 0 ? m->recipient
+                                                                           : m->sender);
+  voip_account_complete_find_message (skeleton, invocation, path);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- resync after each login ----------------------------------------------------------- */
+
+typedef enum {
+  SYNC_PRESENCE, SYNC_PROFILE, SYNC_CONTACTS, SYNC_PENDING, SYNC_GROUPS, SYNC_MESSAGES,
+  SYNC_OUTBOX, SYNC_DONE
+} SyncStep;
+
+typedef struct {
+  VoipdAccount *account;
+  SyncStep      step;
+  GHashTable   *seen_contacts;   /* usernames the server still knows */
+} Sync;
+
+static void sync_step (Sync *sync);
+
+static void
+sync_free (Sync *sync)
+{
+  g_object_unref (sync->account);
+  g_hash_table_unref (sync->seen_contacts);
+  g_free (sync);
+}
+
+/* Contacts and groups the server no longer lists were removed while we were away. */
+static void
+sync_drop_stale_contacts (Sync *sync)
+{
+  VoipdAccount *self = sync->account;
+  g_autoptr(GPtrArray) cached = voipd_cache_list_contacts (self->cache, NULL);
+
+  for (guint i = 0; cached != NULL && i < cached->len; i++)
+    {
+      VoipdCachedContact *c = cached->pdata[i];
+      if (!g_hash_table_contains (sync->seen_contacts, c->username))
+        voipd_contacts_remove (self, c->username);
+    }
+}
+
+static void
+sync_groups (VoipdAccount *self, GVariant *groups)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GPtrArray) cached = voipd_cache_list_groups (self->cache, NULL);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (gsize i = 0; i < g_variant_n_children (groups); i++)
+    {
+      g_autoptr(GVariant) group = g_variant_get_child_value (groups, i);
+      guint64 id;
+
+      g_variant_get_child (group, 0, "t", &id);
+      g_array_append_val (ids, id);
+      voipd_groups_put_wire (self, group);
+    }
+  for (guint i = 0; i < ids->len; i++)
+    g_hash_table_add (seen, &g_array_index (ids, gint64, i));
+  for (guint i = 0; cached != NULL && i < cached->len; i++)
+    {
+      VoipdCachedGroup *g = cached->pdata[i];
+      if (!g_hash_table_contains (seen, &g->id))
+        voipd_groups_remove (self, g->id);
+    }
+}
+
+static void
+on_outbox_flushed (gpointer user_data)
+{
+  Sync *sync = user_data;
+
+  sync->step = SYNC_DONE;
+  sync_step (sync);
+}
+
+static void
+on_sync_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Sync *sync = user_data;
+  VoipdAccount *self = sync->account;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
+                                                               result, &error);
+  g_autoptr(GVariant) list = NULL;
+  gboolean more = FALSE;
+
+  if (reply == NULL)
+    {
+      /* A lost connection is retried from the start by the reconnection. */
+      g_message ("resync stopped: %s", error->message);
+      sync_free (sync);
+      return;
+    }
+
+  switch (sync->step)
+    {
+    case SYNC_PRESENCE:
+      break;
+    case SYNC_PROFILE:
+      apply_own_profile (self, reply);
+      break;
+    case SYNC_CONTACTS:
+      list = g_variant_get_child_value (reply, 0);
+      for (gsize i = 0; i < g_variant_n_children (list); i++)
+        {
+          const char *username, *display_name, *motd;
+          guint32 presence;
+
+          g_variant_get_child (list, i, "(&s&su&s)", &username, &display_name, &presence, &motd);
+          voipd_contacts_put (self, username, display_name, motd, VOIP_SUBSCRIPTION_FRIEND);
+          voipd_contacts_set_presence (self, username, presence);
+          g_hash_table_add (sync->seen_contacts, g_strdup (username));
+        }
+      break;
+    case SYNC_PENDING:
+      for (int incoming = 1; incoming >= 0; incoming--)
+        {
+          g_autoptr(GVariant) names = g_variant_get_child_value (reply, incoming ? 0 : 1);
+
+          for (gsize i = 0; i < g_variant_n_children (names); i++)
+            {
+              const char *username;
+              VoipContact *existing;
+
+              g_variant_get_child (names, i, "&s", &username);
+              existing = voipd_contacts_lookup (self, username);
+              voipd_contacts_put (self, username,
+                                  existing ? voip_contact_get_display_name (existing) : "",
+                                  existing ? voip_contact_get_motd (existing) : "",
+                                  incoming ? VOIP_SUBSCRIPTION_INCOMING
+                                           : VOIP_SUBSCRIPTION_OUTGOING);
+              g_hash_table_add (sync->seen_contacts, g_strdup (username));
+            }
+        }
+      sync_drop_stale_contacts (sync);
+      break;
+    case SYNC_GROUPS:
+      list = g_variant_get_child_value (reply, 0);
+      sync_groups (self, list);
+      break;
+    case SYNC_MESSAGES:
+      list = g_variant_get_child_value (reply, 0);
+      g_variant_get_child (reply, 1, "b", &more);
+      for (gsize i = 0; i < g_variant_n_children (list); i++)
+        {
+          g_autoptr(GVariant) message = g_variant_get_child_value (list, i);
+          gboolean deleted, edited;
+
+          g_variant_get (message, "(ttxsstusu@aybb&s)", NULL, NULL, NULL, NULL, NULL, NULL,
+                         NULL, NULL, NULL, NULL, &edited, &deleted, NULL);
+          on_message_event (self, deleted ? VOIP_MSG_MESSAGE_DELETED
+                                  : edited ? VOIP_MSG_MESSAGE_EDITED
+                                           : VOIP_MSG_MESSAGE_RECEIVED, message);
+        }
+      if (more)
+        {
+          sync_step (sync);   /* the next page, after the new last_seq */
+          return;
+        }
+      break;
+    default:
+      break;
+    }
+  sync->step++;
+  sync_step (sync);
+}
+
+static void
+sync_step (Sync *sync)
+{
+  VoipdAccount *self = sync->account;
+  guint16 code;
+  GVariant *payload;
+
+  if (!voipd_account_check_online (self, NULL))
+    {
+      sync_free (sync);
+      return;
+    }
+  switch (sync->step)
+    {
+    case SYNC_PRESENCE:
+      if (self->wanted_presence == VOIP_PRESENCE_ONLINE)
+        {
+          sync->step++;
+          sync_step (sync);
+          return;
+        }
+      code = VOIP_MSG_SET_PRESENCE;
+      payload = g_variant_new ("(u)", self->wanted_presence);
+      break;
+    case SYNC_PROFILE:
+      code = VOIP_MSG_GET_PROFILE;
+      payload = g_variant_new ("(s)", self->username);
+      break;
+    case SYNC_CONTACTS:
+      code = VOIP_MSG_CONTACT_LIST;
+      payload = g_variant_new ("()");
+      break;
+    case SYNC_PENDING:
+      code = VOIP_MSG_CONTACT_PENDING;
+      payload = g_variant_new ("()");
+      break;
+    case SYNC_GROUPS:
+      code = VOIP_MSG_GROUP_LIST;
+      payload = g_variant_new ("()");
+      break;
+    case SYNC_MESSAGES:
+      code = VOIP_MSG_SYNC;
+      payload = g_variant_new ("(tu)", (guint64) voipd_cache_get_last_seq (self->cache),
+                               (guint32) VOIP_HISTORY_PAGE_MAX);
+      break;
+    case SYNC_OUTBOX:
+      voipd_outbox_flush (self, G_CALLBACK (on_outbox_flushed), sync);
+      return;
+    default:
+      g_debug ("resync done");
+      sync_free (sync);
+      return;
+    }
+  voipd_connection_request_async (self->connection, code, payload, NULL, on_sync_reply, sync);
+}
+
+static void
+account_resync (VoipdAccount *self)
+{
+  Sync *sync = g_new0 (Sync, 1);
+
+  sync->account = g_object_ref (self);
+  sync->seen_contacts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  sync_step (sync);
+}
+
+/* ---- start -------------------------------------------------------------------------- */
+
+static gboolean
+on_keyring_timeout (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_token_found (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VoipdAccount *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = voipd_secrets_lookup_finish (result, &error);
+
+  if (token == NULL)
+    {
+      const char *reason = error ? "no keyring: the daemon cannot remember the login"
+                                 : "not logged in";
+      if (error)
+        g_message ("keyring: %s", error->message);
+      set_state (self, "offline", reason);
+    }
+  else
+    {
+      self->token = g_steal_pointer (&token);
+      voip_account_set_remember_login (self->skeleton, TRUE);
+      account_resume (self);
+    }
+  g_object_unref (self);
+}
+
+void
+voipd_account_start (VoipdAccount *self)
+{
+  g_autofree char *server = voipd_cache_get_meta (self->cache, "server");
+  g_autofree char *username = voipd_cache_get_meta (self->cache, "username");
+  g_autoptr(GCancellable) timeout = NULL;
+
+  voipd_contacts_load_cache (self);
+  voipd_groups_load_cache (self);
+  if (server == NULL || username == NULL || *server == '\0' || *username == '\0')
+    {
+      set_state (self, "offline", "not logged in");
+      return;
+    }
+  self->server = g_steal_pointer (&server);
+  self->username = g_steal_pointer (&username);
+  voip_account_set_server (self->skeleton, self->server);
+  voip_account_set_username (self->skeleton, self->username);
+  set_state (self, "offline", "looking up the stored login");
+
+  /* libsecret may wait for a keyring that never answers; do not. */
+  timeout = g_cancellable_new ();
+  g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, KEYRING_TIMEOUT_S, on_keyring_timeout,
+                              g_object_ref (timeout), g_object_unref);
+  voipd_secrets_lookup_async (self->server, self->username, timeout, on_token_found,
+                              g_object_ref (self));
+}
+
+/* ---- GObject --------------------------------------------------------------------------- */
+
+static void
+voipd_account_dispose (GObject *object)
+{
+  VoipdAccount *self = VOIPD_ACCOUNT (object);
+
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  if (self->connection)
+    {
+      g_signal_handlers_disconnect_by_data (self->connection, self);
+      voipd_connection_close (self->connection);
+    }
+  g_clear_object (&self->connection);
+  if (self->skeleton)
+    g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
+  g_clear_object (&self->skeleton);
+  g_clear_object (&self->manager);
+  g_clear_object (&self->cache);
+  g_clear_object (&self->settings);
+  g_clear_object (&self->bus);
+  G_OBJECT_CLASS (voipd_account_parent_class)->dispose (object);
+}
+
+static void
+voipd_account_finalize (GObject *object)
+{
+  VoipdAccount *self = VOIPD_ACCOUNT (object);
+
+  g_free (self->server);
+  g_free (self->username);
+  g_free (self->token);
+  G_OBJECT_CLASS (voipd_account_parent_class)->finalize (object);
+}
+
+static void
+voipd_account_class_init (VoipdAccountClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = voipd_account_dispose;
+  object_class->finalize = voipd_account_finalize;
+}
+
+static void
+voipd_account_init (VoipdAccount *self)
+{
+  self->wanted_presence = VOIP_PRESENCE_ONLINE;
+}
+
+VoipdAccount *
+voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSettings *settings, GError **error)
+{
+  g_autoptr(VoipdAccount) self = g_object_new (VOIPD_TYPE_ACCOUNT, NULL);
+
+  self->bus = g_object_ref (bus);
+  self->cache = g_object_ref (cache);
+  self->settings = g_object_ref (settings);
+  self->connection = voipd_connection_new (g_settings_get_uint (settings, "keepalive-interval-s"));
+  g_signal_connect (self->connection, "event", G_CALLBACK (on_event), self);
+  g_signal_connect (self->connection, "lost", G_CALLBACK (on_lost), self);
+
+  self->skeleton = voip_account_skeleton_new ();
+  voip_account_set_state (self->skeleton, "offline");
+  voip_account_set_presence (self->skeleton, "offline");
+  g_signal_connect (self->skeleton, "handle-login", G_CALLBACK (on_handle_login), self);
+  g_signal_connect (self->skeleton, "handle-register", G_CALLBACK (on_handle_register), self);
+  g_signal_connect (self->skeleton, "handle-logout", G_CALLBACK (on_handle_logout), self);
+  g_signal_connect (self->skeleton, "handle-change-password",
+                    G_CALLBACK (on_handle_change_password), self);
+  g_signal_connect (self->skeleton, "handle-delete-account",
+                    G_CALLBACK (on_handle_delete_account), self);
+  g_signal_connect (self->skeleton, "handle-set-presence", G_CALLBACK (on_handle_set_presence),
+                    self);
+  g_signal_connect (self->skeleton, "handle-set-profile", G_CALLBACK (on_handle_set_profile),
+                    self);
+  g_signal_connect (self->skeleton, "handle-get-profile", G_CALLBACK (on_handle_get_profile),
+                    self);
+  g_signal_connect (self->skeleton, "handle-add-contact", G_CALLBACK (on_handle_add_contact),
+                    self);
+  g_signal_connect (self->skeleton, "handle-create-group", G_CALLBACK (on_handle_create_group),
+                    self);
+  g_signal_connect (self->skeleton, "handle-find-message", G_CALLBACK (on_handle_find_message),
+                    self);
+
+  /* The Account lives on the root path itself, next to the object manager
+   * (which only manages the objects below it). */
+  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (self->skeleton), bus,
+                                         VOIPD_OBJECT_ROOT, error))
+    return NULL;
+  self->manager = g_dbus_object_manager_server_new (VOIPD_OBJECT_ROOT);
+  g_dbus_object_manager_server_set_connection (self->manager, bus);
+  return g_steal_pointer (&self);
+}

@@ -1,0 +1,22 @@
+/* voipd-contacts.h — one D-Bus object per contact, /org/voipd/Voip1/contact/<name>. */
+#pragma once
+
+#include "voipd-account.h"
+
+G_BEGIN_DECLS
+
+/* The object path of a contact (the username escaped for D-Bus). */
+char        *voipd_contact_path (const char *username);
+/* The contact's interface, or NULL. */
+VoipContact *voipd_contacts_lookup (VoipdAccount *account, const char *username);
+/* Creates or updates the object, and the cache. */
+VoipContact *voipd_contacts_put    (VoipdAccount *account, const char *username,
+                                    const char *display_name, const char *motd,
+                                    guint subscription);
+void         voipd_contacts_remove (VoipdAccount *account, const char *username);
+void         voipd_contacts_set_presence (VoipdAccount *account, const char *username,
+                                          guint presence);
+/* Objects for every contact the cache knows (at start, before any server). */
+void         voipd_contacts_load_cache (VoipdAccount *account);
+
+G_END_DECLS

@@ -1,0 +1,512 @@
+/* voipd-conversation.c — sending, history, edits: shared by contacts and groups. */
+#define G_LOG_DOMAIN "voipd"
+
+#include "voipd-conversation.h"
+#include "voipd-errors.h"
+
+GVariant *
+voipd_message_to_dbus (const VoipdCachedMessage *m)
+{
+  return g_variant_new ("(txsssbbu)", (guint64) m->id, m->timestamp_ms, m->sender,
+                        m->kind == VOIP_MESSAGE_KIND_VOICE ? "voice" : "text",
+                        m->text ? m->text : "", m->edited, m->deleted, m->duration_ms);
+}
+
+VoipdCachedMessage *
+voipd_message_from_wire (GVariant *message)
+{
+  VoipdCachedMessage *m = g_new0 (VoipdCachedMessage, 1);
+  guint64 id, seq, group;
+
+  g_variant_get (message, "(ttxsstusu@aybb&s)", &id, &seq, &m->timestamp_ms, &m->sender,
+                 &m->recipient, &group, &m->kind, &m->text, &m->duration_ms, NULL,
+                 &m->edited, &m->deleted, NULL);
+  m->id = id;
+  m->seq = seq;
+  m->group = group;
+  return m;
+}
+
+static gboolean
+check_logged_in (VoipdAccount *account, GDBusMethodInvocation *invocation)
+{
+  if (voipd_account_get_username (account) != NULL)
+    return TRUE;
+  g_dbus_method_invocation_return_error_literal (invocation, VOIPD_ERROR,
+                                                 VOIPD_ERROR_NOT_LOGGED_IN, "not logged in");
+  return FALSE;
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+typedef struct {
+  VoipdAccount          *account;
+  GDBusMethodInvocation *invocation;
+  VoipdOutboxEntry      *entry;
+} SendCall;
+
+static void
+send_call_free (SendCall *call)
+{
+  g_object_unref (call->account);
+  g_clear_object (&call->invocation);
+  voipd_outbox_entry_free (call->entry);
+  g_free (call);
+}
+
+static GVariant *
+entry_to_request (const VoipdOutboxEntry *e)
+{
+  if (e->kind == VOIP_MESSAGE_KIND_VOICE)
+    return g_variant_new ("(sts@ayu)", e->recipient, (guint64) e->group, e->client_id,
+                          g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, e->voice, TRUE),
+                          e->duration_ms);
+  return g_variant_new ("(stss)", e->recipient, (guint64) e->group, e->client_id, e->text);
+}
+
+/* The server stored it: keep our own copy in the cache. */
+static void
+cache_sent (VoipdAccount *account, const VoipdOutboxEntry *e, GVariant *reply)
+{
+  VoipdCachedMessage m = { 0 };
+  guint64 id, seq;
+  g_autoptr(GError) error = NULL;
+
+  g_variant_get (reply, "(ttx)", &id, &seq, &m.timestamp_ms);
+  m.id = id;
+  m.seq = seq;
+  m.sender = (char *) voipd_account_get_username (account);
+  m.recipient = e->recipient;
+  m.group = e->group;
+  m.kind = e->kind;
+  m.text = e->text;
+  m.duration_ms = e->duration_ms;
+  if (!voipd_cache_put_message (voipd_account_get_cache (account), &m, NULL, &error))
+    g_warning ("%s", error->message);
+}
+
+static void
+queue_in_outbox (SendCall *call)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!voipd_cache_outbox_add (voipd_account_get_cache (call->account), call->entry, &error))
+    {
+      g_dbus_method_invocation_return_gerror (call->invocation, error);
+      return;
+    }
+  g_debug ("message %s queued in the outbox", call->entry->client_id);
+  g_dbus_method_invocation_return_value (call->invocation, g_variant_new ("(t)", (guint64) 0));
+}
+
+static void
+on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SendCall *call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
+                                                               result, &error);
+  guint64 id;
+
+  if (reply != NULL)
+    {
+      cache_sent (call->account, call->entry, reply);
+      g_variant_get_child (reply, 0, "t", &id);
+      g_dbus_method_invocation_return_value (call->invocation, g_variant_new ("(t)", id));
+    }
+  else if (error->domain == G_IO_ERROR)
+    /* Lost on the way: the outbox sends it again, and its client_id makes
+     * sure the server stores it once. */
+    queue_in_outbox (call);
+  else
+    voipd_account_return_error (call->invocation, error);
+  send_call_free (call);
+}
+
+static void
+send_entry (VoipdAccount *account, GDBusMethodInvocation *invocation, VoipdOutboxEntry *entry)
+{
+  SendCall *call = g_new0 (SendCall, 1);
+
+  call->account = g_object_ref (account);
+  call->invocation = g_object_ref (invocation);
+  call->entry = entry;
+  entry->client_id = g_uuid_string_random ();
+  entry->queued_ms = g_get_real_time () / 1000;
+
+  if (!voipd_account_check_online (account, NULL))
+    {
+      queue_in_outbox (call);
+      send_call_free (call);
+      return;
+    }
+  voipd_connection_request_async (voipd_account_get_connection (account),
+                                  entry->kind == VOIP_MESSAGE_KIND_VOICE ? VOIP_MSG_SEND_VOICE
+                                                                         : VOIP_MSG_SEND_TEXT,
+                                  entry_to_request (entry), NULL, on_sent, call);
+}
+
+static VoipdOutboxEntry *
+entry_new (VoipdConversation conversation, guint kind)
+{
+  VoipdOutboxEntry *entry = g_new0 (VoipdOutboxEntry, 1);
+
+  entry->recipient = g_strdup (conversation.peer ? conversation.peer : "");
+  entry->group = conversation.group;
+  entry->kind = kind;
+  return entry;
+}
+
+void
+voipd_conversation_send_text (VoipdAccount *account, VoipdConversation conversation,
+                              GDBusMethodInvocation *invocation, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  VoipdOutboxEntry *entry;
+
+  if (!check_logged_in (account, invocation))
+    return;
+  if (!voip_validate_text (text, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  entry = entry_new (conversation, VOIP_MESSAGE_KIND_TEXT);
+  entry->text = g_strdup (text);
+  entry->voice = g_bytes_new (NULL, 0);
+  send_entry (account, invocation, entry);
+}
+
+void
+voipd_conversation_send_voice (VoipdAccount *account, VoipdConversation conversation,
+                               GDBusMethodInvocation *invocation, GVariant *ogg,
+                               guint duration_ms)
+{
+  g_autoptr(GError) error = NULL;
+  VoipdOutboxEntry *entry;
+
+  if (!check_logged_in (account, invocation))
+    return;
+  if (!voip_validate_voice (ogg, duration_ms, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  entry = entry_new (conversation, VOIP_MESSAGE_KIND_VOICE);
+  entry->text = g_strdup ("");
+  entry->voice = g_variant_get_data_as_bytes (ogg);
+  entry->duration_ms = duration_ms;
+  send_entry (account, invocation, entry);
+}
+
+/* ---- history ------------------------------------------------------------------ */
+
+typedef struct {
+  VoipdAccount          *account;
+  GDBusMethodInvocation *invocation;
+  char                  *peer;
+  gint64                 group;
+  gint64                 before_id;
+  guint                  limit;
+} HistoryCall;
+
+static void
+history_call_free (HistoryCall *call)
+{
+  g_object_unref (call->account);
+  g_object_unref (call->invocation);
+  g_free (call->peer);
+  g_free (call);
+}
+
+static void
+return_page (GDBusMethodInvocation *invocation, GPtrArray *page)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(txsssbbu)"));
+  for (guint i = 0; i < page->len; i++)
+    g_variant_builder_add_value (&builder, voipd_message_to_dbus (page->pdata[i]));
+  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(a(txsssbbu))", &builder));
+}
+
+static void
+history_from_cache (HistoryCall *call)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) page = voipd_cache_history (voipd_account_get_cache (call->account),
+                                                   voipd_account_get_username (call->account),
+                                                   call->peer, call->group, call->before_id,
+                                                   call->limit, &error);
+
+  if (page == NULL)
+    g_dbus_method_invocation_return_gerror (call->invocation, error);
+  else
+    return_page (call->invocation, page);
+}
+
+static void
+on_history (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  HistoryCall *call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
+                                                               result, &error);
+  g_autoptr(GVariant) messages = NULL;
+  g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) voipd_cached_message_free);
+  VoipdCache *cache = voipd_account_get_cache (call->account);
+
+  if (reply == NULL)
+    {
+      if (error->domain == G_IO_ERROR)
+        history_from_cache (call);
+      else
+        voipd_account_return_error (call->invocation, error);
+      history_call_free (call);
+      return;
+    }
+  messages = g_variant_get_child_value (reply, 0);
+  for (gsize i = 0; i < g_variant_n_children (messages); i++)
+    {
+      g_autoptr(GVariant) wire = g_variant_get_child_value (messages, i);
+      VoipdCachedMessage *m = voipd_message_from_wire (wire);
+
+      if (!voipd_cache_put_message (cache, m, NULL, &error))
+        {
+          g_warning ("%s", error->message);
+          g_clear_error (&error);
+        }
+      g_ptr_array_add (page, m);
+    }
+  return_page (call->invocation, page);
+  history_call_free (call);
+}
+
+void
+voipd_conversation_history (VoipdAccount *account, VoipdConversation conversation,
+                            GDBusMethodInvocation *invocation, guint64 before_id, guint limit)
+{
+  HistoryCall *call;
+
+  if (!check_logged_in (account, invocation))
+    return;
+  if (limit < 1 || limit > VOIP_HISTORY_PAGE_MAX || before_id > G_MAXINT64)
+    {
+      g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR,
+                                             VOIPD_ERROR_INVALID_ARGUMENT,
+                                             "limit is 1 to %d", VOIP_HISTORY_PAGE_MAX);
+      return;
+    }
+  call = g_new0 (HistoryCall, 1);
+  call->account = g_object_ref (account);
+  call->invocation = g_object_ref (invocation);
+  call->peer = g_strdup (conversation.peer);
+  call->group = conversation.group;
+  call->before_id = before_id;
+  call->limit = limit;
+  if (!voipd_account_check_online (account, NULL))
+    {
+      history_from_cache (call);
+      history_call_free (call);
+      return;
+    }
+  voipd_connection_request_async (voipd_account_get_connection (account), VOIP_MSG_HISTORY,
+                                  g_variant_new ("(sttu)", call->peer ? call->peer : "",
+                                                 (guint64) call->group, before_id, limit),
+                                  NULL, on_history, call);
+}
+
+/* ---- edit, delete, voice: online only -------------------------------------------- */
+
+typedef struct {
+  VoipdAccount          *account;
+  GDBusMethodInvocation *invocation;
+  guint64                id;
+  char                  *text;   /* Edit; NULL for Delete */
+} ChangeCall;
+
+static void
+on_changed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ChangeCall *call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
+                                                               result, &error);
+  VoipdCache *cache = voipd_account_get_cache (call->account);
+
+  if (reply == NULL)
+    voipd_account_return_error (call->invocation, error);
+  else
+    {
+      /* The server tells only the other sessions; update our copy here. */
+      g_autoptr(VoipdCachedMessage) m = voipd_cache_get_message (cache, call->id, NULL);
+
+      if (m != NULL)
+        {
+          g_free (m->text);
+          m->text = g_strdup (call->text ? call->text : "");
+          m->edited |= call->text != NULL;
+          m->deleted |= call->text == NULL;
+          voipd_cache_put_message (cache, m, NULL, NULL);
+        }
+      g_dbus_method_invocation_return_value (call->invocation, NULL);
+    }
+  g_object_unref (call->account);
+  g_object_unref (call->invocation);
+  g_free (call->text);
+  g_free (call);
+}
+
+static void
+change_message (VoipdAccount *account, GDBusMethodInvocation *invocation, guint64 id,
+                const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  ChangeCall *call;
+
+  if (!voipd_account_check_online (account, &error)
+      || (text != NULL && !voip_validate_text (text, &error)))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  call = g_new0 (ChangeCall, 1);
+  call->account = g_object_ref (account);
+  call->invocation = g_object_ref (invocation);
+  call->id = id;
+  call->text = g_strdup (text);
+  voipd_connection_request_async (voipd_account_get_connection (account),
+                                  text ? VOIP_MSG_EDIT : VOIP_MSG_DELETE,
+                                  text ? g_variant_new ("(ts)", id, text)
+                                       : g_variant_new ("(t)", id),
+                                  NULL, on_changed, call);
+}
+
+void
+voipd_conversation_edit (VoipdAccount *account, GDBusMethodInvocation *invocation, guint64 id,
+                         const char *text)
+{
+  change_message (account, invocation, id, text);
+}
+
+void
+voipd_conversation_delete (VoipdAccount *account, GDBusMethodInvocation *invocation, guint64 id)
+{
+  change_message (account, invocation, id, NULL);
+}
+
+static void
+on_voice (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GDBusMethodInvocation *invocation = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
+                                                               result, &error);
+
+  if (reply == NULL)
+    voipd_account_return_error (invocation, error);
+  else
+    g_dbus_method_invocation_return_value (invocation, reply);
+  g_object_unref (invocation);
+}
+
+void
+voipd_conversation_get_voice (VoipdAccount *account, GDBusMethodInvocation *invocation,
+                              guint64 id)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!voipd_account_check_online (account, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return;
+    }
+  voipd_connection_request_async (voipd_account_get_connection (account), VOIP_MSG_GET_VOICE,
+                                  g_variant_new ("(t)", id), NULL, on_voice,
+                                  g_object_ref (invocation));
+}
+
+/* ---- the outbox -------------------------------------------------------------------- */
+
+typedef struct {
+  VoipdAccount *account;
+  GPtrArray    *entries;   /* VoipdOutboxEntry*, in order */
+  guint         next;
+  GCallback     done;
+  gpointer      user_data;
+} Flush;
+
+static void flush_next (Flush *flush);
+
+static void
+flush_finish (Flush *flush)
+{
+  if (flush->done)
+    ((void (*) (gpointer)) flush->done) (flush->user_data);
+  g_object_unref (flush->account);
+  g_ptr_array_unref (flush->entries);
+  g_free (flush);
+}
+
+static void
+on_flushed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Flush *flush = user_data;
+  VoipdOutboxEntry *entry = flush->entries->pdata[flush->next];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
+                                                               result, &error);
+
+  if (reply == NULL && error->domain == G_IO_ERROR)
+    {
+      flush_finish (flush);   /* the rest waits for the next connection */
+      return;
+    }
+  if (reply != NULL)
+    cache_sent (flush->account, entry, reply);
+  else
+    /* The server refused it for good (no longer friends, say): dropping it
+     * is the only way for the next ones to go. */
+    g_warning ("a queued message to %s was refused: %s",
+               *entry->recipient ? entry->recipient : "a group", error->message);
+  voipd_cache_outbox_remove (voipd_account_get_cache (flush->account), entry->local_id, NULL);
+  flush->next++;
+  flush_next (flush);
+}
+
+static void
+flush_next (Flush *flush)
+{
+  VoipdOutboxEntry *entry;
+
+  if (flush->next >= flush->entries->len
+      || !voipd_account_check_online (flush->account, NULL))
+    {
+      flush_finish (flush);
+      return;
+    }
+  entry = flush->entries->pdata[flush->next];
+  voipd_connection_request_async (voipd_account_get_connection (flush->account),
+                                  entry->kind == VOIP_MESSAGE_KIND_VOICE ? VOIP_MSG_SEND_VOICE
+                                                                         : VOIP_MSG_SEND_TEXT,
+                                  entry_to_request (entry), NULL, on_flushed, flush);
+}
+
+void
+voipd_outbox_flush (VoipdAccount *account, GCallback done, gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  Flush *flush = g_new0 (Flush, 1);
+
+  flush->account = g_object_ref (account);
+  flush->done = done;
+  flush->user_data = user_data;
+  flush->entries = voipd_cache_outbox_list (voipd_account_get_cache (account), &error);
+  if (flush->entries == NULL)
+    {
+      g_warning ("%s", error->message);
+      flush->entries = g_ptr_array_new ();
+    }
+  flush_next (flush);
+}

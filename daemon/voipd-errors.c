@@ -1,0 +1,37 @@
+/* voipd-errors.c — error names on the bus. */
+#include <gio/gio.h>
+
+#include "voipd-errors.h"
+#include "voip-proto.h"
+
+#define ERROR_PREFIX "org.voipd.Voip1.Error."
+
+static const GDBusErrorEntry daemon_errors[] = {
+  { VOIPD_ERROR_DISCONNECTED,     ERROR_PREFIX "Disconnected" },
+  { VOIPD_ERROR_NOT_LOGGED_IN,    ERROR_PREFIX "NotLoggedIn" },
+  { VOIPD_ERROR_INVALID_ARGUMENT, ERROR_PREFIX "InvalidArgument" },
+  { VOIPD_ERROR_NO_KEYRING,       ERROR_PREFIX "NoKeyring" },
+};
+
+GQuark
+voipd_error_quark (void)
+{
+  static gsize quark = 0;
+
+  g_dbus_error_register_error_domain ("voipd-error-quark", &quark, daemon_errors,
+                                      G_N_ELEMENTS (daemon_errors));
+  return (GQuark) quark;
+}
+
+void
+voipd_errors_register (void)
+{
+  (void) VOIPD_ERROR;
+  /* The protocol's statuses, by their stable names (proto/voip-status.c). */
+  for (const VoipStatusInfo *row = voip_status_table; row->name != NULL; row++)
+    if (row->status != VOIP_STATUS_OK)
+      {
+        g_autofree char *name = g_strconcat (ERROR_PREFIX, row->name, NULL);
+        g_dbus_error_register_error (VOIP_ERROR, row->status, name);
+      }
+}

@@ -1,0 +1,26 @@
+/* voipd-errors.h — the org.voipd.Voip1.Error.* names.
+ *
+ * Every protocol status (VOIP_ERROR domain) maps to
+ * org.voipd.Voip1.Error.<its stable name>; what the daemon refuses by itself
+ * is VOIPD_ERROR. Both are registered with GDBus, so returning such a GError
+ * from a method handler sends the right D-Bus error. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define VOIPD_ERROR (voipd_error_quark ())
+GQuark voipd_error_quark (void);
+
+typedef enum {
+  VOIPD_ERROR_DISCONNECTED,      /* needs the server, which is unreachable */
+  VOIPD_ERROR_NOT_LOGGED_IN,
+  VOIPD_ERROR_INVALID_ARGUMENT,
+  VOIPD_ERROR_NO_KEYRING,
+} VoipdError;
+
+/* Registers both domains with GDBus; call once at start. */
+void voipd_errors_register (void);
+
+G_END_DECLS

@@ -1,0 +1,264 @@
+/* voipd-groups.c — group objects and their methods. */
+#define G_LOG_DOMAIN "voipd"
+
+#include "voipd-groups.h"
+#include "voipd-conversation.h"
+
+char *
+voipd_group_path (gint64 id)
+{
+  return g_strdup_printf (VOIPD_OBJECT_ROOT "/group/%" G_GINT64_FORMAT, id);
+}
+
+VoipGroup *
+voipd_groups_lookup (VoipdAccount *account, gint64 id)
+{
+  g_autofree char *path = voipd_group_path (id);
+  g_autoptr(GDBusObject) object = g_dbus_object_manager_get_object (
+      G_DBUS_OBJECT_MANAGER (voipd_account_get_manager (account)), path);
+
+  return object ? voip_object_peek_group (VOIP_OBJECT (object)) : NULL;
+}
+
+static VoipdConversation
+conversation_of (VoipGroup *group)
+{
+  return (VoipdConversation) { .peer = NULL, .group = (gint64) voip_group_get_id (group) };
+}
+
+/* ---- methods ------------------------------------------------------------------ */
+
+/* The server answers the acting session with a bare OK and tells the others
+ * with GroupChanged; reading the group back keeps this side current too. */
+static GVariant *
+after_change (VoipdAccount *account, GVariant *reply, gpointer data)
+{
+  voipd_account_refresh_group (account, GPOINTER_TO_SIZE (data));
+  return NULL;
+}
+
+static GVariant *
+after_gone (VoipdAccount *account, GVariant *reply, gpointer data)
+{
+  voipd_groups_remove (account, GPOINTER_TO_SIZE (data));
+  return NULL;
+}
+
+static gboolean
+on_rename (VoipGroup *group, GDBusMethodInvocation *invocation, const char *name,
+           gpointer account)
+{
+  guint64 id = voip_group_get_id (group);
+
+  voipd_account_call (account, invocation, VOIP_MSG_GROUP_RENAME,
+                      g_variant_new ("(ts)", id, name), after_change, GSIZE_TO_POINTER (id), NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_add_member (VoipGroup *group, GDBusMethodInvocation *invocation, const char *username,
+               gpointer account)
+{
+  guint64 id = voip_group_get_id (group);
+
+  voipd_account_call (account, invocation, VOIP_MSG_GROUP_ADD_MEMBER,
+                      g_variant_new ("(ts)", id, username), after_change,
+                      GSIZE_TO_POINTER (id), NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_remove_member (VoipGroup *group, GDBusMethodInvocation *invocation, const char *username,
+                  gpointer account)
+{
+  guint64 id = voip_group_get_id (group);
+
+  voipd_account_call (account, invocation, VOIP_MSG_GROUP_REMOVE_MEMBER,
+                      g_variant_new ("(ts)", id, username), after_change,
+                      GSIZE_TO_POINTER (id), NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_leave (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account)
+{
+  guint64 id = voip_group_get_id (group);
+
+  voipd_account_call (account, invocation, VOIP_MSG_GROUP_LEAVE, g_variant_new ("(t)", id),
+                      after_gone, GSIZE_TO_POINTER (id), NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_delete (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account)
+{
+  guint64 id = voip_group_get_id (group);
+
+  voipd_account_call (account, invocation, VOIP_MSG_GROUP_DELETE, g_variant_new ("(t)", id),
+                      after_gone, GSIZE_TO_POINTER (id), NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_send_message (VoipGroup *group, GDBusMethodInvocation *invocation, const char *text,
+                 gpointer account)
+{
+  voipd_conversation_send_text (account, conversation_of (group), invocation, text);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_send_voice_message (VoipGroup *group, GDBusMethodInvocation *invocation, GVariant *ogg,
+                       guint duration_ms, gpointer account)
+{
+  voipd_conversation_send_voice (account, conversation_of (group), invocation, ogg, duration_ms);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_get_history (VoipGroup *group, GDBusMethodInvocation *invocation, guint64 before_id,
+                guint limit, gpointer account)
+{
+  voipd_conversation_history (account, conversation_of (group), invocation, before_id, limit);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_get_voice_message (VoipGroup *group, GDBusMethodInvocation *invocation, guint64 id,
+                      gpointer account)
+{
+  voipd_conversation_get_voice (account, invocation, id);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_edit_message (VoipGroup *group, GDBusMethodInvocation *invocation, guint64 id,
+                 const char *text, gpointer account)
+{
+  voipd_conversation_edit (account, invocation, id, text);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_delete_message (VoipGroup *group, GDBusMethodInvocation *invocation, guint64 id,
+                   gpointer account)
+{
+  voipd_conversation_delete (account, invocation, id);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_mark_read (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!voipd_cache_clear_unread (voipd_account_get_cache (account), NULL,
+                                 voip_group_get_id (group), &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  voip_group_set_unread (group, 0);
+  voip_group_complete_mark_read (group, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- objects --------------------------------------------------------------------- */
+
+static VoipGroup *
+group_create (VoipdAccount *account, gint64 id)
+{
+  g_autofree char *path = voipd_group_path (id);
+  g_autoptr(VoipObjectSkeleton) object = voip_object_skeleton_new (path);
+  g_autoptr(VoipGroup) group = voip_group_skeleton_new ();
+
+  voip_group_set_id (group, id);
+  g_signal_connect (group, "handle-rename", G_CALLBACK (on_rename), account);
+  g_signal_connect (group, "handle-add-member", G_CALLBACK (on_add_member), account);
+  g_signal_connect (group, "handle-remove-member", G_CALLBACK (on_remove_member), account);
+  g_signal_connect (group, "handle-leave", G_CALLBACK (on_leave), account);
+  g_signal_connect (group, "handle-delete", G_CALLBACK (on_delete), account);
+  g_signal_connect (group, "handle-send-message", G_CALLBACK (on_send_message), account);
+  g_signal_connect (group, "handle-send-voice-message", G_CALLBACK (on_send_voice_message),
+                    account);
+  g_signal_connect (group, "handle-get-history", G_CALLBACK (on_get_history), account);
+  g_signal_connect (group, "handle-get-voice-message", G_CALLBACK (on_get_voice_message),
+                    account);
+  g_signal_connect (group, "handle-edit-message", G_CALLBACK (on_edit_message), account);
+  g_signal_connect (group, "handle-delete-message", G_CALLBACK (on_delete_message), account);
+  g_signal_connect (group, "handle-mark-read", G_CALLBACK (on_mark_read), account);
+  voip_object_skeleton_set_group (object, group);
+  g_dbus_object_manager_server_export (voipd_account_get_manager (account),
+                                       G_DBUS_OBJECT_SKELETON (object));
+  return group;
+}
+
+static void
+group_set (VoipGroup *group, const char *name, const char *owner, const char *const *members)
+{
+  voip_group_set_name (group, name);
+  voip_group_set_owner (group, owner);
+  voip_group_set_members (group, members);
+}
+
+VoipGroup *
+voipd_groups_put (VoipdAccount *account, gint64 id, const char *name, const char *owner,
+                  const char *const *members)
+{
+  VoipGroup *group = voipd_groups_lookup (account, id);
+  g_autoptr(GError) error = NULL;
+
+  if (!voipd_cache_put_group (voipd_account_get_cache (account), id, name, owner, members,
+                              &error))
+    g_warning ("%s", error->message);
+  if (group == NULL)
+    group = group_create (account, id);
+  group_set (group, name, owner, members);
+  return group;
+}
+
+VoipGroup *
+voipd_groups_put_wire (VoipdAccount *account, GVariant *wire)
+{
+  guint64 id;
+  const char *name, *owner;
+  g_autofree const char **members = NULL;
+
+  g_variant_get (wire, "(t&s&s^a&s)", &id, &name, &owner, &members);
+  return voipd_groups_put (account, id, name, owner, members);
+}
+
+void
+voipd_groups_remove (VoipdAccount *account, gint64 id)
+{
+  g_autofree char *path = voipd_group_path (id);
+  g_autoptr(GError) error = NULL;
+
+  if (!voipd_cache_remove_group (voipd_account_get_cache (account), id, &error))
+    g_warning ("%s", error->message);
+  g_dbus_object_manager_server_unexport (voipd_account_get_manager (account), path);
+}
+
+void
+voipd_groups_load_cache (VoipdAccount *account)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) groups = voipd_cache_list_groups (voipd_account_get_cache (account),
+                                                         &error);
+
+  if (groups == NULL)
+    {
+      g_warning ("%s", error->message);
+      return;
+    }
+  for (guint i = 0; i < groups->len; i++)
+    {
+      VoipdCachedGroup *g = groups->pdata[i];
+      VoipGroup *group = voipd_groups_lookup (account, g->id);
+
+      if (group == NULL)
+        group = group_create (account, g->id);
+      group_set (group, g->name, g->owner, (const char *const *) g->members);
+      voip_group_set_unread (group, g->unread);
+    }
+}

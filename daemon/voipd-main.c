@@ -1,0 +1,113 @@
+/* voipd — the per-user voip daemon, org.voipd.Voip1 on the session bus.
+ *
+ * Started by D-Bus activation or the systemd user unit (voipd.service). It
+ * keeps the session with the server, caches contacts, groups and history in
+ * $XDG_DATA_HOME/voipd/cache.db, keeps the session token in the keyring,
+ * and exports the API of data/org.voipd.Voip1.xml. */
+#define G_LOG_DOMAIN "voipd"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "voipd-account.h"
+#include "voipd-errors.h"
+
+typedef struct {
+  GMainLoop    *loop;
+  VoipdCache   *cache;
+  GSettings    *settings;
+  VoipdAccount *account;
+  int           status;
+} Daemon;
+
+static void
+on_bus_acquired (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr(GError) error = NULL;
+
+  daemon->account = voipd_account_new (bus, daemon->cache, daemon->settings, &error);
+  if (daemon->account == NULL)
+    {
+      g_printerr ("voipd: %s\n", error->message);
+      daemon->status = 1;
+      g_main_loop_quit (daemon->loop);
+    }
+}
+
+static void
+on_name_acquired (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_debug ("owning %s", name);
+  if (daemon->account)
+    voipd_account_start (daemon->account);
+}
+
+static void
+on_name_lost (GDBusConnection *bus, const char *name, gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_printerr (_("voipd: cannot own %s on the session bus (is another voipd running?)\n"), name);
+  daemon->status = 1;
+  g_main_loop_quit (daemon->loop);
+}
+
+static gboolean
+on_terminate (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  g_main_loop_quit (daemon->loop);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOptionContext) options = NULL;
+  g_autofree char *cache_path = NULL;
+  Daemon daemon = { 0 };
+  guint owner_id;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  options = g_option_context_new (_("— the voip daemon (org.voipd.Voip1)"));
+  if (!g_option_context_parse (options, &argc, &argv, &error))
+    {
+      g_printerr ("voipd: %s\n", error->message);
+      return 2;
+    }
+
+  voipd_errors_register ();
+  cache_path = g_build_filename (g_get_user_data_dir (), "voipd", "cache.db", NULL);
+  daemon.cache = voipd_cache_open (cache_path, &error);
+  if (daemon.cache == NULL)
+    {
+      g_printerr ("voipd: %s\n", error->message);
+      return 1;
+    }
+  daemon.settings = g_settings_new ("org.voipd.Voip1");
+  daemon.loop = g_main_loop_new (NULL, FALSE);
+
+  owner_id = g_bus_own_name (G_BUS_TYPE_SESSION, "org.voipd.Voip1",
+                             G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                             on_bus_acquired, on_name_acquired, on_name_lost, &daemon, NULL);
+  g_unix_signal_add (SIGTERM, on_terminate, &daemon);
+  g_unix_signal_add (SIGINT, on_terminate, &daemon);
+  g_main_loop_run (daemon.loop);
+
+  g_bus_unown_name (owner_id);
+  g_clear_object (&daemon.account);
+  g_clear_object (&daemon.settings);
+  g_clear_object (&daemon.cache);
+  g_main_loop_unref (daemon.loop);
+  return daemon.status;
+}
