@@ -162,8 +162,14 @@ on_send_plugin_message (VoipContact *contact, GDBusMethodInvocation *invocation,
 
 /* ---- objects --------------------------------------------------------------------- */
 
+static void contact_set (VoipContact *contact, const char *display_name, const char *motd,
+                         guint subscription);
+
+/* Exported only once its properties are set, so that InterfacesAdded
+ * already carries them. */
 static VoipContact *
-contact_create (VoipdAccount *account, const char *username)
+contact_create (VoipdAccount *account, const char *username, const char *display_name,
+                const char *motd, guint subscription, guint unread)
 {
   g_autofree char *path = voipd_contact_path (username);
   g_autoptr(VoipObjectSkeleton) object = voip_object_skeleton_new (path);
@@ -171,6 +177,8 @@ contact_create (VoipdAccount *account, const char *username)
 
   voip_contact_set_username (contact, username);
   voip_contact_set_presence (contact, "offline");
+  voip_contact_set_unread (contact, unread);
+  contact_set (contact, display_name, motd, subscription);
   g_signal_connect (contact, "handle-accept", G_CALLBACK (on_accept), account);
   g_signal_connect (contact, "handle-deny", G_CALLBACK (on_deny), account);
   g_signal_connect (contact, "handle-remove", G_CALLBACK (on_remove), account);
@@ -202,13 +210,20 @@ voipd_contacts_put (VoipdAccount *account, const char *username, const char *dis
                                 motd, subscription, &error))
     g_warning ("%s", error->message);
   if (contact == NULL)
-    contact = contact_create (account, username);
+    return contact_create (account, username, display_name, motd, subscription, 0);
+  contact_set (contact, display_name, motd, subscription);
+  return contact;
+}
+
+static void
+contact_set (VoipContact *contact, const char *display_name, const char *motd,
+             guint subscription)
+{
   voip_contact_set_display_name (contact, display_name ? display_name : "");
   voip_contact_set_motd (contact, motd ? motd : "");
   voip_contact_set_subscription (contact, voip_subscription_to_string (subscription));
   if (subscription != VOIP_SUBSCRIPTION_FRIEND)
     voip_contact_set_presence (contact, "offline");   /* only friends' presence is known */
-  return contact;
 }
 
 void
@@ -249,10 +264,12 @@ voipd_contacts_load_cache (VoipdAccount *account)
       VoipContact *contact = voipd_contacts_lookup (account, c->username);
 
       if (contact == NULL)
-        contact = contact_create (account, c->username);
-      voip_contact_set_display_name (contact, c->display_name);
-      voip_contact_set_motd (contact, c->motd);
-      voip_contact_set_subscription (contact, voip_subscription_to_string (c->subscription));
-      voip_contact_set_unread (contact, c->unread);
+        contact_create (account, c->username, c->display_name, c->motd, c->subscription,
+                        c->unread);
+      else
+        {
+          contact_set (contact, c->display_name, c->motd, c->subscription);
+          voip_contact_set_unread (contact, c->unread);
+        }
     }
 }

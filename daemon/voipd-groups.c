@@ -165,14 +165,22 @@ on_mark_read (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer acco
 
 /* ---- objects --------------------------------------------------------------------- */
 
+static void group_set (VoipGroup *group, const char *name, const char *owner,
+                       const char *const *members);
+
+/* Exported only once its properties are set, so that InterfacesAdded
+ * already carries them. */
 static VoipGroup *
-group_create (VoipdAccount *account, gint64 id)
+group_create (VoipdAccount *account, gint64 id, const char *name, const char *owner,
+              const char *const *members, guint unread)
 {
   g_autofree char *path = voipd_group_path (id);
   g_autoptr(VoipObjectSkeleton) object = voip_object_skeleton_new (path);
   g_autoptr(VoipGroup) group = voip_group_skeleton_new ();
 
   voip_group_set_id (group, id);
+  group_set (group, name, owner, members);
+  voip_group_set_unread (group, unread);
   g_signal_connect (group, "handle-rename", G_CALLBACK (on_rename), account);
   g_signal_connect (group, "handle-add-member", G_CALLBACK (on_add_member), account);
   g_signal_connect (group, "handle-remove-member", G_CALLBACK (on_remove_member), account);
@@ -212,7 +220,7 @@ voipd_groups_put (VoipdAccount *account, gint64 id, const char *name, const char
                               &error))
     g_warning ("%s", error->message);
   if (group == NULL)
-    group = group_create (account, id);
+    return group_create (account, id, name, owner, members, 0);
   group_set (group, name, owner, members);
   return group;
 }
@@ -257,8 +265,12 @@ voipd_groups_load_cache (VoipdAccount *account)
       VoipGroup *group = voipd_groups_lookup (account, g->id);
 
       if (group == NULL)
-        group = group_create (account, g->id);
-      group_set (group, g->name, g->owner, (const char *const *) g->members);
-      voip_group_set_unread (group, g->unread);
+        group_create (account, g->id, g->name, g->owner, (const char *const *) g->members,
+                      g->unread);
+      else
+        {
+          group_set (group, g->name, g->owner, (const char *const *) g->members);
+          voip_group_set_unread (group, g->unread);
+        }
     }
 }

@@ -1,0 +1,204 @@
+/* voipctl-contacts.c — contacts: the listing, friend requests, and plugin
+ * data for a friend.
+ */
+#define G_LOG_DOMAIN "voipctl"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "voipctl.h"
+
+static int
+compare_usernames (gconstpointer a,
+                   gconstpointer b)
+{
+  GVariant *props_a = *(GVariant **) a;
+  GVariant *props_b = *(GVariant **) b;
+
+  return strcmp (voipctl_lookup_string (props_a, "Username"),
+                 voipctl_lookup_string (props_b, "Username"));
+}
+
+int
+voipctl_cmd_contacts (const VoipctlCommand *cmd,
+                      int                   argc,
+                      char                **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr(GVariant) objects = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantIter iter;
+  GVariant *interfaces;
+
+  if (!voipctl_parse_args (cmd, entries, &argc, &argv, 0, 0))
+    return VOIPCTL_EXIT_USAGE;
+
+  objects = voipctl_get_managed_objects (&error);
+  if (objects == NULL)
+    return voipctl_fail (error);
+
+  contacts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_variant_iter_init (&iter, objects);
+  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", NULL, &interfaces))
+    {
+      GVariant *props = g_variant_lookup_value (interfaces, "org.voipd.Voip1.Contact",
+                                                G_VARIANT_TYPE_VARDICT);
+      if (props != NULL)
+        g_ptr_array_add (contacts, props);
+      g_variant_unref (interfaces);
+    }
+  g_ptr_array_sort (contacts, compare_usernames);
+
+  if (json)
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < contacts->len; i++)
+        voipctl_json_add_contact (builder, g_ptr_array_index (contacts, i));
+      json_builder_end_array (builder);
+      root = json_builder_get_root (builder);
+      voipctl_print_json (root);
+    }
+  else
+    {
+      g_autoptr(VoipctlTable) table = NULL;
+
+      table = voipctl_table_new (_("USERNAME"), _("DISPLAY NAME"), _("PRESENCE"),
+                                 _("SUBSCRIPTION"), _("UNREAD"), NULL);
+      for (guint i = 0; i < contacts->len; i++)
+        {
+          GVariant *props = g_ptr_array_index (contacts, i);
+          g_autofree char *unread = g_strdup_printf ("%u", voipctl_lookup_uint32 (props, "Unread"));
+
+          voipctl_table_add_row (table,
+                                 voipctl_lookup_string (props, "Username"),
+                                 voipctl_lookup_string (props, "DisplayName"),
+                                 voipctl_lookup_string (props, "Presence"),
+                                 voipctl_lookup_string (props, "Subscription"),
+                                 unread, NULL);
+        }
+      voipctl_table_print (table);
+    }
+  return VOIPCTL_EXIT_OK;
+}
+
+int
+voipctl_cmd_contact_add (const VoipctlCommand *cmd,
+                         int                   argc,
+                         char                **argv)
+{
+  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 1, 1))
+    return VOIPCTL_EXIT_USAGE;
+
+  account = voipctl_get_account (&error);
+  if (account == NULL ||
+      !voip_account_call_add_contact_sync (account, argv[1], &path, NULL, &error))
+    return voipctl_fail (error);
+  return VOIPCTL_EXIT_OK;
+}
+
+typedef enum
+{
+  CONTACT_ACCEPT,
+  CONTACT_DENY,
+  CONTACT_REMOVE,
+} ContactAction;
+
+static int
+contact_action (const VoipctlCommand *cmd,
+                int                   argc,
+                char                **argv,
+                ContactAction         action)
+{
+  g_autoptr(VoipContact) contact = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean ok = FALSE;
+
+  if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 1, 1))
+    return VOIPCTL_EXIT_USAGE;
+
+  contact = voipctl_get_contact (argv[1], &error);
+  if (contact == NULL)
+    return voipctl_fail (error);
+
+  switch (action)
+    {
+    case CONTACT_ACCEPT:
+      ok = voip_contact_call_accept_sync (contact, NULL, &error);
+      break;
+    case CONTACT_DENY:
+      ok = voip_contact_call_deny_sync (contact, NULL, &error);
+      break;
+    case CONTACT_REMOVE:
+      ok = voip_contact_call_remove_sync (contact, NULL, &error);
+      break;
+    }
+  if (!ok)
+    return voipctl_fail (error);
+  return VOIPCTL_EXIT_OK;
+}
+
+int
+voipctl_cmd_contact_accept (const VoipctlCommand *cmd,
+                            int                   argc,
+                            char                **argv)
+{
+  return contact_action (cmd, argc, argv, CONTACT_ACCEPT);
+}
+
+int
+voipctl_cmd_contact_deny (const VoipctlCommand *cmd,
+                          int                   argc,
+                          char                **argv)
+{
+  return contact_action (cmd, argc, argv, CONTACT_DENY);
+}
+
+int
+voipctl_cmd_contact_remove (const VoipctlCommand *cmd,
+                            int                   argc,
+                            char                **argv)
+{
+  return contact_action (cmd, argc, argv, CONTACT_REMOVE);
+}
+
+/* DATA goes out as the bytes of the string, without a terminating NUL. The
+ * call is made by hand: gdbus-codegen maps "ay" to a NUL-terminated string,
+ * which would add one. */
+int
+voipctl_cmd_plugin_send (const VoipctlCommand *cmd,
+                         int                   argc,
+                         char                **argv)
+{
+  g_autoptr(VoipContact) contact = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariant *data;
+
+  if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 3, 3))
+    return VOIPCTL_EXIT_USAGE;
+
+  contact = voipctl_get_contact (argv[1], &error);
+  if (contact == NULL)
+    return voipctl_fail (error);
+
+  data = g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, argv[3], strlen (argv[3]), 1);
+  reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (contact), "SendPluginMessage",
+                                  g_variant_new ("(s@ay)", argv[2], data),
+                                  G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  if (reply == NULL)
+    return voipctl_fail (error);
+  return VOIPCTL_EXIT_OK;
+}

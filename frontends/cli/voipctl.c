@@ -1,0 +1,591 @@
+/* voipctl.c — main(), the table of subcommands, and what they share: option
+ * parsing, error reporting, password prompts and the daemon's objects.
+ *
+ * A subcommand is one row of `commands` and one function: the table drives
+ * dispatch, `voipctl --help`, and the usage line of every subcommand.
+ */
+#define G_LOG_DOMAIN "voipctl"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <glib/gi18n.h>
+
+#include "voipctl.h"
+
+static const VoipctlCommand commands[] = {
+  { "register",       NULL,     N_("--server HOST:PORT USER"),
+    N_("Create an account on a server and log in"), voipctl_cmd_register },
+  { "login",          NULL,     N_("--server HOST:PORT USER"),
+    N_("Log in with a password"), voipctl_cmd_login },
+  { "logout",         NULL,     "",
+    N_("Log out and forget the stored login"), voipctl_cmd_logout },
+  { "passwd",         NULL,     "",
+    N_("Change the password"), voipctl_cmd_passwd },
+  { "delete-account", NULL,     "",
+    N_("Delete the account on the server"), voipctl_cmd_delete_account },
+  { "status",         NULL,     "",
+    N_("Show the connection state and the account"), voipctl_cmd_status },
+  { "presence",       NULL,     N_("online|away|busy|dnd|invisible"),
+    N_("Set your presence"), voipctl_cmd_presence },
+  { "profile",        NULL,     N_("[USER]"),
+    N_("Show your profile or another user's"), voipctl_cmd_profile },
+  { "profile",        "set",    N_("FIELD VALUE"),
+    N_("Change a field of your profile"), voipctl_cmd_profile_set },
+  { "contacts",       NULL,     "",
+    N_("List your contacts"), voipctl_cmd_contacts },
+  { "contact",        "add",    N_("USER"),
+    N_("Ask a user to be friends"), voipctl_cmd_contact_add },
+  { "contact",        "accept", N_("USER"),
+    N_("Accept a friend request"), voipctl_cmd_contact_accept },
+  { "contact",        "deny",   N_("USER"),
+    N_("Deny a friend request, or withdraw yours"), voipctl_cmd_contact_deny },
+  { "contact",        "remove", N_("USER"),
+    N_("End a friendship"), voipctl_cmd_contact_remove },
+  { "send",           NULL,     N_("USER TEXT | --group ID TEXT"),
+    N_("Send a text message"), voipctl_cmd_send },
+  { "voice-message",  NULL,     N_("USER FILE.ogg | --group ID FILE.ogg"),
+    N_("Send a voice message (Ogg Opus)"), voipctl_cmd_voice_message },
+  { "history",        NULL,     N_("USER | --group ID"),
+    N_("Show a conversation"), voipctl_cmd_history },
+  { "read",           NULL,     N_("USER | --group ID"),
+    N_("Mark a conversation read"), voipctl_cmd_read },
+  { "message",        "edit",   N_("ID TEXT"),
+    N_("Change the text of one of your messages"), voipctl_cmd_message_edit },
+  { "message",        "delete", N_("ID"),
+    N_("Delete one of your messages"), voipctl_cmd_message_delete },
+  { "message",        "save",   N_("ID FILE.ogg"),
+    N_("Save the audio of a voice message"), voipctl_cmd_message_save },
+  { "group",          "create", N_("NAME [USER…]"),
+    N_("Create a group and print its id"), voipctl_cmd_group_create },
+  { "group",          "list",   "",
+    N_("List your groups"), voipctl_cmd_group_list },
+  { "group",          "info",   N_("ID"),
+    N_("Show a group"), voipctl_cmd_group_info },
+  { "group",          "rename", N_("ID NAME"),
+    N_("Rename a group"), voipctl_cmd_group_rename },
+  { "group",          "add",    N_("ID USER"),
+    N_("Add a friend to a group"), voipctl_cmd_group_add },
+  { "group",          "remove", N_("ID USER"),
+    N_("Remove a member from a group (owner only)"), voipctl_cmd_group_remove },
+  { "group",          "leave",  N_("ID"),
+    N_("Leave a group"), voipctl_cmd_group_leave },
+  { "group",          "delete", N_("ID"),
+    N_("Delete a group (owner only)"), voipctl_cmd_group_delete },
+  { "plugin",         "send",   N_("USER PLUGIN DATA"),
+    N_("Send plugin data to an online friend"), voipctl_cmd_plugin_send },
+  { "monitor",        NULL,     "",
+    N_("Print events until interrupted"), voipctl_cmd_monitor },
+};
+
+/* ---- the command line ---------------------------------------------------- */
+
+static char *
+command_name (const VoipctlCommand *cmd)
+{
+  if (cmd->verb != NULL)
+    return g_strdup_printf ("voipctl %s %s", cmd->noun, cmd->verb);
+  return g_strdup_printf ("voipctl %s", cmd->noun);
+}
+
+/* The translated synopsis of the arguments; never _(""), which is the
+ * catalogue's header. */
+const char *
+voipctl_params (const VoipctlCommand *cmd)
+{
+  return cmd->params[0] != '\0' ? _(cmd->params) : "";
+}
+
+/* "group add ID USER", for voipctl --help. */
+static char *
+synopsis (const VoipctlCommand *cmd)
+{
+  GString *text = g_string_new (cmd->noun);
+
+  if (cmd->verb != NULL)
+    g_string_append_printf (text, " %s", cmd->verb);
+  if (cmd->params[0] != '\0')
+    g_string_append_printf (text, " %s", voipctl_params (cmd));
+  return g_string_free (text, FALSE);
+}
+
+static void
+print_usage (FILE       *out,
+             const char *only_noun)
+{
+  gsize width = 0;
+
+  fprintf (out, "%s\n  voipctl %s\n\n%s\n\n%s\n",
+           _("Usage:"), _("COMMAND [OPTION…] [ARGUMENT…]"),
+           _("Control voipd, the voip daemon of your session."),
+           _("Commands:"));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *text = synopsis (&commands[i]);
+
+      if (only_noun == NULL || strcmp (only_noun, commands[i].noun) == 0)
+        width = MAX (width, (gsize) g_utf8_strlen (text, -1));
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *text = NULL;
+
+      if (only_noun != NULL && strcmp (only_noun, commands[i].noun) != 0)
+        continue;
+      text = synopsis (&commands[i]);
+      fprintf (out, "  %s%*s  %s\n", text,
+               (int) (width - g_utf8_strlen (text, -1)), "",
+               _(commands[i].summary));
+    }
+
+  fprintf (out, "\n%s\n",
+           _("Run 'voipctl COMMAND --help' for the options of a command; see voipctl(1)."));
+}
+
+int
+voipctl_usage_error (const VoipctlCommand *cmd,
+                     const char           *format,
+                     ...)
+{
+  g_autofree char *name = command_name (cmd);
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_printerr ("%s: %s\n", name, message);
+  g_printerr (_("Try '%s --help' for more information.\n"), name);
+  return VOIPCTL_EXIT_USAGE;
+}
+
+/* Parses the options of a subcommand; what remains in argv[1..argc-1] are
+ * its positional arguments, whose number must be within min..max (max < 0:
+ * no limit). Prints a usage error and returns FALSE otherwise. */
+gboolean
+voipctl_parse_args (const VoipctlCommand *cmd,
+                    const GOptionEntry   *entries,
+                    int                  *argc,
+                    char               ***argv,
+                    int                   min_args,
+                    int                   max_args)
+{
+  static const GOptionEntry no_entries[] = { G_OPTION_ENTRY_NULL };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  int n_args;
+
+  context = g_option_context_new (voipctl_params (cmd));
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, _(cmd->summary));
+  g_option_context_set_description (context, _("See voipctl(1) for details and examples."));
+  /* Always a main group, even empty: GOption needs one to parse. */
+  g_option_context_add_main_entries (context, entries != NULL ? entries : no_entries, GETTEXT_PACKAGE);
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      voipctl_usage_error (cmd, "%s", error->message);
+      return FALSE;
+    }
+
+  n_args = *argc - 1;
+  if (n_args < min_args)
+    {
+      voipctl_usage_error (cmd, _("missing argument; expected %s"), voipctl_params (cmd));
+      return FALSE;
+    }
+  if (max_args >= 0 && n_args > max_args)
+    {
+      voipctl_usage_error (cmd, _("unexpected argument '%s'"), (*argv)[1 + max_args]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+voipctl_parse_id (const char *text,
+                  guint64    *out_id)
+{
+  return g_ascii_string_to_unsigned (text, 10, 1, G_MAXUINT64, out_id, NULL);
+}
+
+/* ---- errors --------------------------------------------------------------- */
+
+/* Prints the daemon's message (org.voipd.Voip1.Error.* stripped of its name)
+ * and returns the exit status of a failure. */
+int
+voipctl_fail (const GError *error)
+{
+  g_autoptr(GError) copy = g_error_copy (error);
+
+  g_dbus_error_strip_remote_error (copy);
+
+  if (g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+      g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
+    g_printerr ("voipctl: %s (%s)\n", _("voipd is not running"), copy->message);
+  else
+    g_printerr ("voipctl: %s\n", copy->message);
+
+  return VOIPCTL_EXIT_FAILURE;
+}
+
+int
+voipctl_failf (const char *format,
+               ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_printerr ("voipctl: %s\n", message);
+  return VOIPCTL_EXIT_FAILURE;
+}
+
+/* ---- passwords ------------------------------------------------------------ */
+
+void
+voipctl_free_password (char *password)
+{
+  if (password != NULL)
+    explicit_bzero (password, strlen (password));
+  g_free (password);
+}
+
+/* One line without its line ending, or NULL at the end of the input. */
+static char *
+read_line (FILE *in)
+{
+  char *line = NULL;
+  size_t size = 0;
+  ssize_t length;
+  char *copy;
+
+  length = getline (&line, &size, in);
+  if (length < 0)
+    {
+      free (line);
+      return NULL;
+    }
+  while (length > 0 && (line[length - 1] == '\n' || line[length - 1] == '\r'))
+    line[--length] = '\0';
+
+  copy = g_strdup (line);
+  explicit_bzero (line, size);
+  free (line);
+  return copy;
+}
+
+/* Reads a password from stdin (one line) or asks for it on the terminal
+ * without echo. Never from a pipe unless asked: a script must say so with
+ * --password-stdin. */
+char *
+voipctl_read_password (const char  *prompt,
+                       gboolean     from_stdin,
+                       GError     **error)
+{
+  struct termios saved, quiet;
+  gboolean restore;
+  FILE *tty;
+  char *password;
+  int fd;
+
+  if (from_stdin)
+    {
+      password = read_line (stdin);
+      if (password == NULL)
+        g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                             _("no password on standard input"));
+      return password;
+    }
+
+  fd = open ("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("cannot ask for the password without a terminal (%s); use --password-stdin"),
+                   g_strerror (saved_errno));
+      return NULL;
+    }
+  tty = fdopen (fd, "r+");
+  if (tty == NULL)
+    {
+      close (fd);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, g_strerror (errno));
+      return NULL;
+    }
+
+  restore = tcgetattr (fd, &saved) == 0;
+  if (restore)
+    {
+      quiet = saved;
+      quiet.c_lflag &= ~(tcflag_t) ECHO;
+      tcsetattr (fd, TCSAFLUSH, &quiet);
+    }
+
+  fputs (prompt, tty);
+  fflush (tty);
+  password = read_line (tty);
+
+  if (restore)
+    tcsetattr (fd, TCSAFLUSH, &saved);
+  fputc ('\n', tty);
+  fclose (tty);
+
+  if (password == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("no password given"));
+  return password;
+}
+
+/* ---- the daemon's objects ------------------------------------------------- */
+
+static gboolean
+check_daemon (GDBusProxy  *proxy,
+              GError     **error)
+{
+  g_autofree char *owner = g_dbus_proxy_get_name_owner (proxy);
+
+  if (owner == NULL)
+    {
+      g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER,
+                   _("nobody owns %s on the session bus"), VOIPCTL_BUS_NAME);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The account at /org/voipd/Voip1 (not a managed object). Creating the proxy
+ * starts voipd by D-Bus activation when it is installed. */
+VoipAccount *
+voipctl_get_account (GError **error)
+{
+  g_autoptr(VoipAccount) account = NULL;
+
+  account = voip_account_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+                                                 G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                                 VOIPCTL_BUS_NAME, VOIPCTL_ROOT_PATH,
+                                                 NULL, error);
+  if (account == NULL || !check_daemon (G_DBUS_PROXY (account), error))
+    return NULL;
+  return g_steal_pointer (&account);
+}
+
+/* A contact's object, found at its documented path. A proxy for a path where
+ * nothing is exported has no properties: that is how a stranger shows. */
+VoipContact *
+voipctl_get_contact (const char  *username,
+                     GError     **error)
+{
+  g_autoptr(VoipContact) contact = NULL;
+  g_autofree char *escaped = g_dbus_escape_object_path (username);
+  g_autofree char *path = g_strconcat (VOIPCTL_CONTACT_PATH, escaped, NULL);
+
+  contact = voip_contact_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+                                                 G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                                 VOIPCTL_BUS_NAME, path, NULL, error);
+  if (contact == NULL || !check_daemon (G_DBUS_PROXY (contact), error))
+    return NULL;
+  if (voip_contact_get_username (contact) == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("%s is not one of your contacts"), username);
+      return NULL;
+    }
+  return g_steal_pointer (&contact);
+}
+
+VoipGroup *
+voipctl_get_group (guint64   id,
+                   GError  **error)
+{
+  g_autoptr(VoipGroup) group = NULL;
+  g_autofree char *path = g_strdup_printf (VOIPCTL_GROUP_PATH "%" G_GUINT64_FORMAT, id);
+
+  group = voip_group_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+                                             G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                                             VOIPCTL_BUS_NAME, path, NULL, error);
+  if (group == NULL || !check_daemon (G_DBUS_PROXY (group), error))
+    return NULL;
+  if (voip_group_get_name (group) == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("you are in no group with id %" G_GUINT64_FORMAT), id);
+      return NULL;
+    }
+  return g_steal_pointer (&group);
+}
+
+/* The conversation named on a command line: a contact (USER) or a group
+ * (--group ID). Contact and Group have the same message methods with the
+ * same signatures, so callers use them through GDBusProxy, once for both. On
+ * failure returns NULL and sets *out_status (after printing why). */
+GDBusProxy *
+voipctl_get_conversation (const VoipctlCommand *cmd,
+                          const char           *username,
+                          const char           *group_id,
+                          int                  *out_status)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusProxy *proxy;
+
+  if (group_id != NULL)
+    {
+      guint64 id;
+
+      if (!voipctl_parse_id (group_id, &id))
+        {
+          *out_status = voipctl_usage_error (cmd, _("invalid group id '%s': expected a positive integer"),
+                                             group_id);
+          return NULL;
+        }
+      proxy = (GDBusProxy *) voipctl_get_group (id, &error);
+    }
+  else
+    proxy = (GDBusProxy *) voipctl_get_contact (username, &error);
+
+  if (proxy == NULL)
+    *out_status = voipctl_fail (error);
+  return proxy;
+}
+
+/* Every contact and group with its properties in one round trip
+ * (a{oa{sa{sv}}}): cheaper than an object manager client for a listing. */
+GVariant *
+voipctl_get_managed_objects (GError **error)
+{
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GVariant) reply = NULL;
+
+  bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, error);
+  if (bus == NULL)
+    return NULL;
+
+  reply = g_dbus_connection_call_sync (bus, VOIPCTL_BUS_NAME, VOIPCTL_ROOT_PATH,
+                                       "org.freedesktop.DBus.ObjectManager",
+                                       "GetManagedObjects", NULL,
+                                       G_VARIANT_TYPE ("(a{oa{sa{sv}}})"),
+                                       G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  if (reply == NULL)
+    return NULL;
+  return g_variant_get_child_value (reply, 0);
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+static const VoipctlCommand *
+find_command (int         argc,
+              char      **argv,
+              int        *out_consumed,
+              gboolean   *out_noun_known)
+{
+  const VoipctlCommand *bare = NULL;
+
+  *out_noun_known = FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      if (strcmp (commands[i].noun, argv[1]) != 0)
+        continue;
+      *out_noun_known = TRUE;
+      if (commands[i].verb == NULL)
+        bare = &commands[i];
+      else if (argc > 2 && strcmp (commands[i].verb, argv[2]) == 0)
+        {
+          *out_consumed = 2;
+          return &commands[i];
+        }
+    }
+
+  *out_consumed = 1;
+  return bare;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const VoipctlCommand *cmd;
+  g_autofree char *name = NULL;
+  g_autofree char **sub_argv = NULL;
+  gboolean noun_known;
+  int consumed;
+  int sub_argc;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (argc < 2)
+    {
+      print_usage (stderr, NULL);
+      return VOIPCTL_EXIT_USAGE;
+    }
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
+      strcmp (argv[1], "help") == 0)
+    {
+      print_usage (stdout, NULL);
+      return VOIPCTL_EXIT_OK;
+    }
+  if (strcmp (argv[1], "--version") == 0)
+    {
+      g_print ("voipctl %s\n", VOIPCTL_VERSION);
+      return VOIPCTL_EXIT_OK;
+    }
+  if (argv[1][0] == '-')
+    {
+      g_printerr (_("voipctl: unknown option '%s'\n"), argv[1]);
+      g_printerr (_("Try 'voipctl --help' for more information.\n"));
+      return VOIPCTL_EXIT_USAGE;
+    }
+
+  cmd = find_command (argc, argv, &consumed, &noun_known);
+  if (cmd == NULL)
+    {
+      if (!noun_known)
+        {
+          g_printerr (_("voipctl: unknown command '%s'\n"), argv[1]);
+          g_printerr (_("Try 'voipctl --help' for more information.\n"));
+          return VOIPCTL_EXIT_USAGE;
+        }
+      if (argc > 2 && (strcmp (argv[2], "--help") == 0 || strcmp (argv[2], "-h") == 0))
+        {
+          print_usage (stdout, argv[1]);
+          return VOIPCTL_EXIT_OK;
+        }
+      if (argc > 2)
+        g_printerr (_("voipctl %s: unknown verb '%s'\n\n"), argv[1], argv[2]);
+      else
+        g_printerr (_("voipctl %s: missing verb\n\n"), argv[1]);
+      print_usage (stderr, argv[1]);
+      return VOIPCTL_EXIT_USAGE;
+    }
+
+  /* The subcommand sees itself as argv[0], so that GOption's usage line
+   * reads "voipctl group add [OPTION…] ID USER". */
+  name = command_name (cmd);
+  g_set_prgname (name);
+  sub_argc = argc - consumed;
+  sub_argv = g_new0 (char *, sub_argc + 1);
+  sub_argv[0] = name;
+  for (int i = 1; i < sub_argc; i++)
+    sub_argv[i] = argv[consumed + i];
+
+  {
+    /* GOption removes what it parsed from the array, so pass a copy of the
+     * pointer: the array itself is freed here, its strings belong to main. */
+    char **args = sub_argv;
+    return cmd->func (cmd, sub_argc, args);
+  }
+}
