@@ -1,8 +1,10 @@
 #!/bin/bash
 # run-demo.sh — installs what is missing (Debian 12, as root), builds voip,
-# starts a local voip-server on a fresh SQLite database, and runs the scripted
-# demo session (tests/demo/voip-demo.c): alice, bob and carol register,
-# befriend each other, change presence, chat, read history and talk in a group.
+# starts a local voip-server on a fresh SQLite database, then plays two
+# desktop users, alice and bob, each with a session bus, an unlocked keyring
+# and a voipd of their own, driven through voipctl: they register, befriend
+# each other, chat and read the history. DEMO=protocol plays the lower-level
+# session instead (tests/demo/voip-demo.c, straight over the wire protocol).
 #
 #   ./run-demo.sh            # build in ./build, database in a temporary directory
 #   KEEP=1 ./run-demo.sh     # keep the database and the server log afterwards
@@ -15,7 +17,7 @@ build=${BUILD:-build}
 
 echo "==> building (meson + ninja, in $build)"
 [ -f "$build/build.ninja" ] || meson setup "$build" -Dbuildtype=debugoptimized >/dev/null
-meson compile -C "$build" voip-server voip-demo >/dev/null
+meson compile -C "$build" voip-server voip-demo voipd voipctl >/dev/null
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/voip-demo.XXXXXX")
 server_pid=
@@ -42,4 +44,60 @@ done
 echo "    listening on $address"
 echo
 
-"$build/tests/demo/voip-demo" --port "${address##*:}"
+if [ "${DEMO:-desktop}" = protocol ]; then
+  exec "$build/tests/demo/voip-demo" --port "${address##*:}"
+fi
+
+. tests/demo/desktop-user.sh
+say () { printf '\n\033[1m%s\033[0m\n' "$*"; }
+run () {   # run USER voipctl ARGS...: shows the command and its output
+  local who=$1; shift
+  printf '%-6s$ %s\n' "$who" "$*"
+  as_user "$who" "$@" 2>&1 | sed 's/^/         /'
+}
+wait_for () {   # wait_for USER PATTERN voipctl ARGS...: until the output matches (10 s at most)
+  local who=$1 pattern=$2; shift 2
+  for _ in $(seq 100); do
+    as_user "$who" "$@" 2>/dev/null | grep -q -- "$pattern" && return 0
+    sleep 0.1
+  done
+  echo "(timed out waiting for '$pattern' in: $*)" >&2
+}
+stop_users () { user_stop alice 2>/dev/null; user_stop bob 2>/dev/null; finish; }
+trap stop_users EXIT
+
+say "Two desktop users, each with a session bus, a keyring and voipd"
+user_start alice "$state" "$build"
+user_start bob "$state" "$build"
+echo "alice and bob are up"
+
+say "They register (the daemon keeps the session token in the keyring)"
+echo "alice-password" | run alice voipctl register --server "$address" alice --password-stdin
+echo "bob-password" | run bob voipctl register --server "$address" bob --password-stdin
+run alice voipctl status
+
+say "alice asks bob to be friends; bob accepts"
+run alice voipctl contact add bob
+wait_for bob incoming voipctl contacts
+run bob voipctl contacts
+run bob voipctl contact accept alice
+wait_for alice friend voipctl contacts
+run alice voipctl contacts
+
+say "They chat"
+run alice voipctl profile set display_name "Alice A."
+run alice voipctl send bob "Hi Bob! Lunch at noon?"
+run bob voipctl send alice "Sure, see you there."
+run alice voipctl send bob "Great!"
+run bob voipctl presence away
+wait_for alice away voipctl contacts
+run alice voipctl contacts
+
+say "bob reads the conversation"
+run bob voipctl history alice
+run bob voipctl history alice --json
+run bob voipctl read alice
+wait_for bob "alice" voipctl contacts
+run bob voipctl contacts
+
+say "Done: two daemons, one friendship, three durable messages, all through voipctl."
