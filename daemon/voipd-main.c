@@ -18,6 +18,7 @@ typedef struct {
   VoipdCache   *cache;
   GSettings    *settings;
   VoipdAccount *account;
+  gboolean      owned;     /* we had the name: losing it now means the bus went away */
   int           status;
 } Daemon;
 
@@ -42,6 +43,7 @@ on_name_acquired (GDBusConnection *bus, const char *name, gpointer user_data)
   Daemon *daemon = user_data;
 
   g_debug ("owning %s", name);
+  daemon->owned = TRUE;
   if (daemon->account)
     voipd_account_start (daemon->account);
 }
@@ -51,8 +53,14 @@ on_name_lost (GDBusConnection *bus, const char *name, gpointer user_data)
 {
   Daemon *daemon = user_data;
 
-  g_printerr (_("voipd: cannot own %s on the session bus (is another voipd running?)\n"), name);
-  daemon->status = 1;
+  if (daemon->owned)
+    g_message ("the session bus went away; exiting");
+  else
+    {
+      g_printerr (_("voipd: cannot own %s on the session bus (is another voipd running?)\n"),
+                  name);
+      daemon->status = 1;
+    }
   g_main_loop_quit (daemon->loop);
 }
 

@@ -138,7 +138,9 @@ voip_payload_decode (const VoipHeader *header, GBytes *payload, GError **error)
       return NULL;
     }
 
-  value = g_variant_new_from_bytes (type, payload, FALSE);
+  /* A full reference, never floating: callers keep it, and a floating one
+   * would be taken over by the first GValue or container it passes through. */
+  value = g_variant_ref_sink (g_variant_new_from_bytes (type, payload, FALSE));
   /* Normal form rejects every ambiguous or corrupt serialisation, including
    * a size that does not fit the type and strings that are not UTF-8. */
   if (!g_variant_is_normal_form (value))
