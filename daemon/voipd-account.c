@@ -48,7 +48,7 @@ struct _VoipdAccount {
 G_DEFINE_FINAL_TYPE (VoipdAccount, voipd_account, G_TYPE_OBJECT)
 
 static void account_reconnect_later (VoipdAccount *self, const char *reason);
-static void account_resync (VoipdAccount *self);
+static void account_resync (VoipdAccount *self, GDBusMethodInvocation *login);
 
 /* ---- small helpers ----------------------------------------------------------- */
 
@@ -88,11 +88,13 @@ voipd_account_check_online (VoipdAccount *self, GError **error)
 void
 voipd_account_return_error (GDBusMethodInvocation *invocation, GError *error)
 {
-  if (error->domain == G_IO_ERROR)
+  /* The protocol's and the daemon's own errors have names on the bus; the
+   * rest (sockets, name resolution, TLS) all mean the server is out of reach. */
+  if (error->domain == VOIP_ERROR || error->domain == VOIPD_ERROR)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
     g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR, VOIPD_ERROR_DISCONNECTED,
                                            "%s", error->message);
-  else
-    g_dbus_method_invocation_return_gerror (invocation, error);
 }
 
 typedef struct {
@@ -292,6 +294,8 @@ on_event (VoipdConnection *connection, guint code, GVariant *payload, VoipdAccou
           VoipContact *existing = voipd_contacts_lookup (self, username);
           voipd_contacts_put (self, username, display_name,
                               existing ? voip_contact_get_motd (existing) : "", subscription);
+          if (subscription == VOIP_SUBSCRIPTION_FRIEND)
+            voipd_account_refresh_contact (self, username);
         }
       break;
     case VOIP_MSG_GROUP_CHANGED:
@@ -356,13 +360,16 @@ account_reconnect_later (VoipdAccount *self, const char *reason)
       set_state (self, "offline", reason);
       return;
     }
+  /* A failure is often reported twice (the lost connection, and the request
+   * that was on it): one retry, one doubling. */
+  if (self->reconnect_id != 0)
+    return;
   if (self->reconnect_delay_ms == 0)
     self->reconnect_delay_ms = g_settings_get_uint (self->settings, "reconnect-initial-delay-ms");
   delay = jittered (MIN (self->reconnect_delay_ms, max_ms));
   self->reconnect_delay_ms = MIN (self->reconnect_delay_ms * 2, max_ms);
   set_state (self, "reconnecting", reason);
   g_debug ("reconnecting in %u ms", delay);
-  g_clear_handle_id (&self->reconnect_id, g_source_remove);
   self->reconnect_id = g_timeout_add (delay, on_reconnect_timer, self);
 }
 
@@ -440,14 +447,15 @@ on_token_stored (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_unref (self);
 }
 
+/* Logged in: the resync runs while the state still says authenticating,
+ * and the state turns online (and a Login call returns) once contacts,
+ * groups, messages and the outbox are in step with the server. */
 static void
-account_now_online (VoipdAccount *self)
+account_now_online (VoipdAccount *self, GDBusMethodInvocation *login)
 {
   self->authenticated = TRUE;
   self->reconnect_delay_ms = 0;
-  set_state (self, "online", NULL);
-  voip_account_set_presence (self->skeleton, voip_presence_to_string (self->wanted_presence));
-  account_resync (self);
+  account_resync (self, login);
 }
 
 static void
@@ -474,9 +482,7 @@ on_authenticated (GObject *source, GAsyncResult *result, gpointer user_data)
       voipd_secrets_store_async (self->server, self->username, self->token, NULL,
                                  on_token_stored, g_object_ref (self));
     }
-  if (attempt->invocation)
-    g_dbus_method_invocation_return_value (g_steal_pointer (&attempt->invocation), NULL);
-  account_now_online (self);
+  account_now_online (self, g_steal_pointer (&attempt->invocation));
   attempt_free (attempt);
 }
 
@@ -568,6 +574,34 @@ account_switch (VoipdAccount *self, const char *server, const char *username)
   self->wanted_presence = VOIP_PRESENCE_ONLINE;
 }
 
+/* HOST:PORT with a host name or an IP address (IPv6 in brackets) and a port. */
+static gboolean
+server_address_is_valid (const char *server)
+{
+  const char *colon = strrchr (server, ':');
+  g_autofree char *host = NULL;
+  guint64 port;
+
+  if (colon == NULL || colon == server
+      || !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
+    return FALSE;
+  host = g_strndup (server, colon - server);
+  if (host[0] == '[')
+    {
+      gsize len = strlen (host);
+      g_autofree char *inner = NULL;
+
+      if (len < 3 || host[len - 1] != ']')
+        return FALSE;
+      inner = g_strndup (host + 1, len - 2);
+      return g_hostname_is_ip_address (inner);
+    }
+  for (const char *c = host; *c; c++)
+    if (!g_ascii_isalnum (*c) && *c != '.' && *c != '-')
+      return FALSE;
+  return TRUE;
+}
+
 static gboolean
 start_login (VoipdAccount *self, GDBusMethodInvocation *invocation, AttemptKind kind,
              const char *server, const char *username, const char *password, const char *email)
@@ -575,6 +609,13 @@ start_login (VoipdAccount *self, GDBusMethodInvocation *invocation, AttemptKind 
   g_autoptr(GError) error = NULL;
   Attempt *attempt;
 
+  if (!server_address_is_valid (server))
+    {
+      g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR,
+                                             VOIPD_ERROR_INVALID_ARGUMENT,
+                                             "'%s' is not a server address (HOST:PORT)", server);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
   if (!voip_validate_username (username, &error) || !voip_validate_password (password, &error)
       || (email && !voip_validate_email (email, &error)))
     {
@@ -809,6 +850,8 @@ after_add_contact (VoipdAccount *self, GVariant *reply, gpointer data)
 
   g_variant_get (reply, "(u)", &subscription);
   voipd_contacts_put (self, data, "", "", subscription);
+  if (subscription == VOIP_SUBSCRIPTION_FRIEND)
+    voipd_account_refresh_contact (self, data);
   return g_variant_new ("(o)", path);
 }
 
@@ -842,6 +885,40 @@ on_handle_create_group (VoipAccount *skeleton, GDBusMethodInvocation *invocation
   voipd_account_call (self, invocation, VOIP_MSG_GROUP_CREATE,
                       g_variant_new ("(s^as)", name, members), after_create_group, NULL, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+on_friend_profile (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VoipdAccount *self = user_data;
+  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
+                                                               result, NULL);
+  const char *username, *display_name, *motd;
+  guint32 presence;
+
+  if (reply != NULL)
+    {
+      g_variant_get (reply, "(&s&su&s&s&s&s&s@ay@a(ss))", &username, &display_name, &presence,
+                     &motd, NULL, NULL, NULL, NULL, NULL, NULL);
+      VoipContact *contact = voipd_contacts_lookup (self, username);
+
+      /* Only a friend's: a request may have been withdrawn meanwhile. */
+      if (contact != NULL && g_strcmp0 (voip_contact_get_subscription (contact), "friend") == 0)
+        {
+          voipd_contacts_put (self, username, display_name, motd, VOIP_SUBSCRIPTION_FRIEND);
+          voipd_contacts_set_presence (self, username, presence);
+        }
+    }
+  g_object_unref (self);
+}
+
+void
+voipd_account_refresh_contact (VoipdAccount *self, const char *username)
+{
+  if (voipd_account_check_online (self, NULL))
+    voipd_connection_request_async (self->connection, VOIP_MSG_GET_PROFILE,
+                                    g_variant_new ("(s)", username), NULL, on_friend_profile,
+                                    g_object_ref (self));
 }
 
 static void
@@ -898,9 +975,10 @@ typedef enum {
 } SyncStep;
 
 typedef struct {
-  VoipdAccount *account;
-  SyncStep      step;
-  GHashTable   *seen_contacts;   /* usernames the server still knows */
+  VoipdAccount          *account;
+  SyncStep               step;
+  GHashTable            *seen_contacts;   /* usernames the server still knows */
+  GDBusMethodInvocation *login;           /* a Login or Register waiting for "online" */
 } Sync;
 
 static void sync_step (Sync *sync);
@@ -908,6 +986,10 @@ static void sync_step (Sync *sync);
 static void
 sync_free (Sync *sync)
 {
+  /* The login itself succeeded even if the resync was cut short: the
+   * reconnection finishes it, and the state tells how far it got. */
+  if (sync->login)
+    g_dbus_method_invocation_return_value (g_steal_pointer (&sync->login), NULL);
   g_object_unref (sync->account);
   g_hash_table_unref (sync->seen_contacts);
   g_free (sync);
@@ -1105,6 +1187,8 @@ sync_step (Sync *sync)
       return;
     default:
       g_debug ("resync done");
+      set_state (self, "online", NULL);
+      voip_account_set_presence (self->skeleton, voip_presence_to_string (self->wanted_presence));
       sync_free (sync);
       return;
     }
@@ -1112,11 +1196,12 @@ sync_step (Sync *sync)
 }
 
 static void
-account_resync (VoipdAccount *self)
+account_resync (VoipdAccount *self, GDBusMethodInvocation *login)
 {
   Sync *sync = g_new0 (Sync, 1);
 
   sync->account = g_object_ref (self);
+  sync->login = login;
   sync->seen_contacts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   sync_step (sync);
 }

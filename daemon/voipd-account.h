@@ -42,6 +42,8 @@ void                      voipd_account_call (VoipdAccount *self, GDBusMethodInv
                                               guint16 code, GVariant *payload,
                                               VoipdReplyFunc then, gpointer data,
                                               GDestroyNotify free_data);
+/* Reads a friend's profile (name, MOTD, presence) into its contact object. */
+void                      voipd_account_refresh_contact (VoipdAccount *self, const char *username);
 /* Reads a group from the server and updates its object (after our own change). */
 void                      voipd_account_refresh_group (VoipdAccount *self, gint64 id);
 /* Returns the error to the caller; transport errors become Disconnected. */

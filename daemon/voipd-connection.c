@@ -287,6 +287,9 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
+  /* The client's timeout bounds the connect; the session itself may be
+   * quiet for long (the keepalive watches it instead). */
+  g_socket_set_timeout (g_socket_connection_get_socket (connection), 0);
   self->socket_connection = connection;
   self->stream = G_IS_TCP_WRAPPER_CONNECTION (connection)
                  ? g_object_ref (g_tcp_wrapper_connection_get_base_io_stream (

@@ -44,6 +44,7 @@ after_accept (VoipdAccount *account, GVariant *reply, gpointer data)
   if (contact != NULL)
     voipd_contacts_put (account, data, voip_contact_get_display_name (contact),
                         voip_contact_get_motd (contact), VOIP_SUBSCRIPTION_FRIEND);
+  voipd_account_refresh_contact (account, data);
   return NULL;
 }
 

@@ -219,6 +219,38 @@ history_call_free (HistoryCall *call)
   g_free (call);
 }
 
+/* Messages still in the outbox belong to the conversation too: the newest
+ * page shows them last, with id 0 and the time they were queued. */
+static void
+append_outbox (HistoryCall *call, GPtrArray *page)
+{
+  VoipdAccount *account = call->account;
+  g_autoptr(GPtrArray) queued = NULL;
+
+  if (call->before_id != 0)
+    return;
+  queued = voipd_cache_outbox_list (voipd_account_get_cache (account), NULL);
+  for (guint i = 0; queued != NULL && i < queued->len; i++)
+    {
+      VoipdOutboxEntry *e = queued->pdata[i];
+      VoipdCachedMessage *m;
+
+      if (e->group != call->group || g_strcmp0 (e->recipient, call->peer ? call->peer : "") != 0)
+        continue;
+      m = g_new0 (VoipdCachedMessage, 1);
+      m->timestamp_ms = e->queued_ms;
+      m->sender = g_strdup (voipd_account_get_username (account));
+      m->recipient = g_strdup (e->recipient);
+      m->group = e->group;
+      m->kind = e->kind;
+      m->text = g_strdup (e->text);
+      m->duration_ms = e->duration_ms;
+      g_ptr_array_add (page, m);
+    }
+  if (page->len > call->limit)
+    g_ptr_array_remove_range (page, 0, page->len - call->limit);
+}
+
 static void
 return_page (GDBusMethodInvocation *invocation, GPtrArray *page)
 {
@@ -242,7 +274,10 @@ history_from_cache (HistoryCall *call)
   if (page == NULL)
     g_dbus_method_invocation_return_gerror (call->invocation, error);
   else
-    return_page (call->invocation, page);
+    {
+      append_outbox (call, page);
+      return_page (call->invocation, page);
+    }
 }
 
 static void
@@ -279,6 +314,7 @@ on_history (GObject *source, GAsyncResult *result, gpointer user_data)
         }
       g_ptr_array_add (page, m);
     }
+  append_outbox (call, page);
   return_page (call->invocation, page);
   history_call_free (call);
 }
