@@ -21,6 +21,7 @@ struct _VoipdConnection {
   VoipFrameReader  *reader;
   GQueue            out_queue;      /* GBytes waiting for the writer */
   gboolean          writing;
+  guint             generation;     /* bumped by every close: stale callbacks see it */
   GCancellable     *cancellable;    /* cancelled on close */
   GHashTable       *pending;        /* request id → GTask */
   guint32           next_request_id;
@@ -55,6 +56,8 @@ connection_shut (VoipdConnection *self, const GError *error, gboolean announce)
   if (!self->open)
     return;
   self->open = FALSE;
+  self->generation++;
+  self->writing = FALSE;
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->keepalive_id, g_source_remove);
   if (self->read_source)
@@ -100,38 +103,53 @@ voipd_connection_is_open (VoipdConnection *self)
 
 /* ---- writing ------------------------------------------------------------- */
 
+typedef struct {
+  VoipdConnection *connection;
+  guint            generation;
+} Write;
+
 static void
 on_written (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  VoipdConnection *self = user_data;
+  Write *write = user_data;
+  VoipdConnection *self = write->connection;
   g_autoptr(GError) error = NULL;
+  gboolean ok = g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error);
 
-  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
+  /* A write of a connection closed since then: its queue is gone already,
+   * and the one there now belongs to the next connection. */
+  if (write->generation == self->generation)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      if (!ok)
         connection_lost (self, error->message);
-      g_object_unref (self);
-      return;
+      else
+        {
+          g_bytes_unref (g_queue_pop_head (&self->out_queue));
+          self->writing = FALSE;
+          connection_write_next (self);
+        }
     }
-  g_bytes_unref (g_queue_pop_head (&self->out_queue));
-  self->writing = FALSE;
-  connection_write_next (self);
   g_object_unref (self);
+  g_free (write);
 }
 
 static void
 connection_write_next (VoipdConnection *self)
 {
   GBytes *frame;
+  Write *write;
 
   if (self->writing || !self->open || g_queue_is_empty (&self->out_queue))
     return;
   frame = g_queue_peek_head (&self->out_queue);
+  write = g_new0 (Write, 1);
+  write->connection = g_object_ref (self);
+  write->generation = self->generation;
   self->writing = TRUE;
+  /* The frame stays queued (and alive) until the write is done. */
   g_output_stream_write_all_async (g_io_stream_get_output_stream (self->stream),
                                    g_bytes_get_data (frame, NULL), g_bytes_get_size (frame),
-                                   G_PRIORITY_DEFAULT, self->cancellable, on_written,
-                                   g_object_ref (self));
+                                   G_PRIORITY_DEFAULT, self->cancellable, on_written, write);
 }
 
 /* ---- reading ------------------------------------------------------------- */
