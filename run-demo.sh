@@ -17,7 +17,7 @@ build=${BUILD:-build}
 
 echo "==> building (meson + ninja, in $build)"
 [ -f "$build/build.ninja" ] || meson setup "$build" -Dbuildtype=debugoptimized >/dev/null
-meson compile -C "$build" voip-server voip-demo voipd voipctl >/dev/null
+meson compile -C "$build" voip-server voip-demo voipd voipctl gsettings-compile-data >/dev/null
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/voip-demo.XXXXXX")
 server_pid=
