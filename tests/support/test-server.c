@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "test-server.h"
+#include "test-process.h"
 
 #define START_TIMEOUT_MS 30000
 
@@ -89,50 +90,6 @@ static void
 child_setup (gpointer user_data)
 {
   prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void
-on_wait_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  gboolean *done = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *done = TRUE;
-}
-
-static gboolean
-on_wait_timeout (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Waits for the process to exit, at most timeout_ms. */
-static gboolean
-wait_for_exit (GSubprocess *process, guint timeout_ms)
-{
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GSource) timeout = g_timeout_source_new (timeout_ms);
-  gboolean done = FALSE, timed_out = FALSE;
-
-  g_main_context_push_thread_default (context);
-  g_subprocess_wait_async (process, cancellable, on_wait_done, &done);
-  g_source_set_callback (timeout, on_wait_timeout, &timed_out, NULL);
-  g_source_attach (timeout, context);
-  while (!done && !timed_out)
-    g_main_context_iteration (context, TRUE);
-  g_source_destroy (timeout);
-  if (!done)
-    {
-      g_cancellable_cancel (cancellable);
-      while (!done)
-        g_main_context_iteration (context, TRUE);
-    }
-  g_main_context_pop_thread_default (context);
-  return g_subprocess_get_identifier (process) == NULL;
 }
 
 /* Forgets a process that has exited. */
@@ -279,7 +236,7 @@ test_server_stop (TestServer *server, guint timeout_ms, int *wait_status)
   g_return_val_if_fail (server->process != NULL, FALSE);
 
   g_subprocess_send_signal (server->process, SIGTERM);
-  if (!wait_for_exit (server->process, timeout_ms))
+  if (!test_process_wait_exit (server->process, timeout_ms))
     return FALSE;
   if (wait_status != NULL)
     *wait_status = g_subprocess_get_status (server->process);

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "test-user.h"
+#include "test-process.h"
 
 #define START_TIMEOUT_MS 30000
 #define STOP_TIMEOUT_MS  10000
@@ -94,15 +95,6 @@ launcher_new (TestUser *user, GSubprocessFlags flags)
   return launcher;
 }
 
-static void
-on_wait_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  gboolean *done = user_data;
-
-  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
-  *done = TRUE;
-}
-
 static gboolean
 set_flag (gpointer user_data)
 {
@@ -110,32 +102,6 @@ set_flag (gpointer user_data)
 
   *flag = TRUE;
   return G_SOURCE_REMOVE;
-}
-
-/* Waits for the process to exit, at most timeout_ms; TRUE if it did. */
-static gboolean
-wait_for_exit (GSubprocess *process, guint timeout_ms)
-{
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GSource) timeout = g_timeout_source_new (timeout_ms);
-  gboolean done = FALSE, timed_out = FALSE;
-
-  g_main_context_push_thread_default (context);
-  g_subprocess_wait_async (process, cancellable, on_wait_done, &done);
-  g_source_set_callback (timeout, set_flag, &timed_out, NULL);
-  g_source_attach (timeout, context);
-  while (!done && !timed_out)
-    g_main_context_iteration (context, TRUE);
-  g_source_destroy (timeout);
-  if (!done)
-    {
-      g_cancellable_cancel (cancellable);
-      while (!done)
-        g_main_context_iteration (context, TRUE);
-    }
-  g_main_context_pop_thread_default (context);
-  return g_subprocess_get_identifier (process) == NULL;
 }
 
 static void
@@ -388,7 +354,7 @@ test_user_free (TestUser *user)
   if (user->daemon != NULL)
     {
       g_subprocess_send_signal (user->daemon, SIGTERM);
-      if (!wait_for_exit (user->daemon, STOP_TIMEOUT_MS))
+      if (!test_process_wait_exit (user->daemon, STOP_TIMEOUT_MS))
         g_subprocess_force_exit (user->daemon);
       g_subprocess_wait (user->daemon, NULL, NULL);
       if (user->daemon_output_thread != NULL)
@@ -518,7 +484,7 @@ test_user_stop_daemon (TestUser *user)
 {
   g_assert_nonnull (user->daemon);
   g_subprocess_send_signal (user->daemon, SIGTERM);
-  if (!wait_for_exit (user->daemon, STOP_TIMEOUT_MS))
+  if (!test_process_wait_exit (user->daemon, STOP_TIMEOUT_MS))
     {
       g_subprocess_force_exit (user->daemon);
       g_subprocess_wait (user->daemon, NULL, NULL);
@@ -1481,7 +1447,7 @@ test_monitor_free (TestMonitor *monitor)
   if (monitor == NULL)
     return;
   g_subprocess_send_signal (monitor->process, SIGINT);
-  if (!wait_for_exit (monitor->process, STOP_TIMEOUT_MS))
+  if (!test_process_wait_exit (monitor->process, STOP_TIMEOUT_MS))
     kill_and_reap (&monitor->process);
   g_thread_join (monitor->thread);
   g_clear_object (&monitor->process);
