@@ -77,8 +77,9 @@ server_handle_set_profile (Server *server, ServerSession *session, const ServerR
                         set_profile_after, profile_job_clear);
   job->username = g_strdup (server_session_get_username (session));
   job->fields = g_steal_pointer (&fields);
-  job->announce = g_variant_lookup_value (job->fields, "display_name", NULL) != NULL
-                  || g_variant_lookup_value (job->fields, "motd", NULL) != NULL;
+  /* Friends hear of the fields they see in their contact list. */
+  job->announce = g_variant_lookup (job->fields, "display_name", "&s", NULL)
+                  || g_variant_lookup (job->fields, "motd", "&s", NULL);
   server_job_submit (&job->base);
 }
 

@@ -13,14 +13,8 @@
  * in the sort's comparisons cost more than everything else put together. */
 typedef struct {
   const char *username;
-  GVariant   *props;
+  GVariant   *props;   /* owned by the listing */
 } Row;
-
-static void
-row_clear (Row *row)
-{
-  g_variant_unref (row->props);
-}
 
 static int
 compare_usernames (gconstpointer a,
@@ -39,32 +33,22 @@ voipctl_cmd_contacts (const VoipctlCommand *cmd,
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GVariant) objects = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
   g_autoptr(GArray) contacts = NULL;
   g_autoptr(GError) error = NULL;
-  GVariantIter iter;
-  GVariant *interfaces;
 
   if (!voipctl_parse_args (cmd, entries, &argc, &argv, 0, 0))
     return VOIPCTL_EXIT_USAGE;
 
-  objects = voipctl_get_managed_objects (&error);
-  if (objects == NULL)
+  listed = voipctl_list_objects ("org.voipd.Voip1.Contact", &error);
+  if (listed == NULL)
     return voipctl_fail (error);
 
-  contacts = g_array_new (FALSE, FALSE, sizeof (Row));
-  g_array_set_clear_func (contacts, (GDestroyNotify) row_clear);
-  g_variant_iter_init (&iter, objects);
-  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", NULL, &interfaces))
+  contacts = g_array_sized_new (FALSE, FALSE, sizeof (Row), listed->len);
+  for (guint i = 0; i < listed->len; i++)
     {
-      GVariant *props = g_variant_lookup_value (interfaces, "org.voipd.Voip1.Contact",
-                                                G_VARIANT_TYPE_VARDICT);
-      if (props != NULL)
-        {
-          Row row = { voipctl_lookup_string (props, "Username"), props };
-          g_array_append_val (contacts, row);
-        }
-      g_variant_unref (interfaces);
+      Row row = { voipctl_lookup_string (listed->pdata[i], "Username"), listed->pdata[i] };
+      g_array_append_val (contacts, row);
     }
   g_array_sort (contacts, compare_usernames);
 
@@ -187,9 +171,7 @@ voipctl_cmd_contact_remove (const VoipctlCommand *cmd,
   return contact_action (cmd, argc, argv, CONTACT_REMOVE);
 }
 
-/* DATA goes out as the bytes of the string, without a terminating NUL. The
- * call is made by hand: gdbus-codegen maps "ay" to a NUL-terminated string,
- * which would add one. */
+/* DATA goes out as the bytes of the string, without a terminating NUL. */
 int
 voipctl_cmd_plugin_send (const VoipctlCommand *cmd,
                          int                   argc,

@@ -87,29 +87,15 @@ voipctl_cmd_group_list (const VoipctlCommand *cmd,
     { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GVariant) objects = NULL;
   g_autoptr(GPtrArray) groups = NULL;
   g_autoptr(GError) error = NULL;
-  GVariantIter iter;
-  GVariant *interfaces;
 
   if (!voipctl_parse_args (cmd, entries, &argc, &argv, 0, 0))
     return VOIPCTL_EXIT_USAGE;
 
-  objects = voipctl_get_managed_objects (&error);
-  if (objects == NULL)
+  groups = voipctl_list_objects ("org.voipd.Voip1.Group", &error);
+  if (groups == NULL)
     return voipctl_fail (error);
-
-  groups = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  g_variant_iter_init (&iter, objects);
-  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", NULL, &interfaces))
-    {
-      GVariant *props = g_variant_lookup_value (interfaces, "org.voipd.Voip1.Group",
-                                                G_VARIANT_TYPE_VARDICT);
-      if (props != NULL)
-        g_ptr_array_add (groups, props);
-      g_variant_unref (interfaces);
-    }
   g_ptr_array_sort (groups, compare_ids);
 
   if (json)

@@ -3,8 +3,8 @@
  *
  * A conversation is a contact or a group; both interfaces have the same
  * message methods, called here by name on either proxy (see
- * voipctl_get_conversation). Byte arrays are built by hand because
- * gdbus-codegen treats "ay" as a NUL-terminated string.
+ * voipctl_get_conversation), with their arguments built as GVariants, so
+ * that one code path serves both.
  */
 #define G_LOG_DOMAIN "voipctl"
 

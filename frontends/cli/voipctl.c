@@ -460,18 +460,22 @@ voipctl_get_conversation (const VoipctlCommand *cmd,
   return proxy;
 }
 
-/* Every contact and group with its properties in one round trip
- * (a{oa{sa{sv}}}): cheaper than an object manager client for a listing. */
-GVariant *
-voipctl_get_managed_objects (GError **error)
+GPtrArray *
+voipctl_list_objects (const char *interface, GError **error)
 {
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) objects = NULL;
+  GPtrArray *found;
+  GVariantIter iter;
+  GVariant *interfaces;
 
   bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, error);
   if (bus == NULL)
     return NULL;
 
+  /* One GetManagedObjects call, not a proxy per object: with a thousand
+   * contacts the proxies would cost more than everything else. */
   reply = g_dbus_connection_call_sync (bus, VOIPCTL_BUS_NAME, VOIPCTL_ROOT_PATH,
                                        "org.freedesktop.DBus.ObjectManager",
                                        "GetManagedObjects", NULL,
@@ -479,7 +483,19 @@ voipctl_get_managed_objects (GError **error)
                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
   if (reply == NULL)
     return NULL;
-  return g_variant_get_child_value (reply, 0);
+
+  objects = g_variant_get_child_value (reply, 0);
+  found = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_variant_iter_init (&iter, objects);
+  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", NULL, &interfaces))
+    {
+      GVariant *props = g_variant_lookup_value (interfaces, interface, G_VARIANT_TYPE_VARDICT);
+
+      if (props != NULL)
+        g_ptr_array_add (found, props);
+      g_variant_unref (interfaces);
+    }
+  return found;
 }
 
 /* ---- main ----------------------------------------------------------------- */

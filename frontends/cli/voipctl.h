@@ -83,7 +83,8 @@ GDBusProxy  *voipctl_get_conversation    (const VoipctlCommand *cmd,
                                           const char           *username,
                                           const char           *group_id,
                                           int                  *out_status);
-GVariant    *voipctl_get_managed_objects (GError              **error);
+/* The property dictionaries (a{sv}) of every object with that interface. */
+GPtrArray   *voipctl_list_objects (const char *interface, GError **error);
 
 /* voipctl-output.c */
 typedef struct _VoipctlTable VoipctlTable;

@@ -52,7 +52,8 @@ typedef void     (*StoreDoneFunc) (gpointer job, gboolean committed);
 
 void     store_run (Store *store, StoreWorkFunc work, StoreDoneFunc done, gpointer job);
 
-/* Jobs waiting or running; for backpressure and the benchmark. */
+/* Jobs waiting or running. (Backpressure comes from the sessions' cap on
+ * requests in flight, not from this.) */
 guint    store_queue_length (Store *store);
 
 /* ---- users ---------------------------------------------------------- */
