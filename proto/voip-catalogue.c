@@ -167,6 +167,44 @@ const VoipMessageSpec voip_catalogue[] = {
        VOIP_T_MESSAGE, "the tombstone",
        "A message was deleted."),
 
+  REQ (VOIP_MSG_CALL_INVITE, "CallInvite", LOGIN,
+       "(st)", "callee, group",
+       "(t)", "call_id",
+       "Call a friend (group 0) or a group (callee \"\"); every session of each callee rings. Calling a group whose call runs joins it."),
+  REQ (VOIP_MSG_CALL_ANSWER, "CallAnswer", LOGIN,
+       "(t)", "call_id",
+       "()", "",
+       "Answer a ringing call (the first of your sessions wins), or join your group's running call."),
+  REQ (VOIP_MSG_CALL_REJECT, "CallReject", LOGIN,
+       "(t)", "call_id",
+       "()", "",
+       "Decline a ringing call on all your sessions."),
+  REQ (VOIP_MSG_CALL_HANGUP, "CallHangup", LOGIN,
+       "(t)", "call_id",
+       "()", "",
+       "Leave a call (or cancel it while it rings); a 1:1 call ends, a group call goes on while two remain."),
+  REQ (VOIP_MSG_CALL_SIGNAL, "CallSignal", LOGIN,
+       "(tsus)", "call_id, peer, kind, data",
+       "()", "",
+       "Relay ICE and SRTP set-up (see \"Call signals\") to another joined participant."),
+  REQ (VOIP_MSG_CALL_DATA, "CallData", LOGIN,
+       "(tsay)", "call_id, peer, packet",
+       "()", "",
+       "Relay one SRTP/SRTCP packet to a joined participant through the server, when ICE failed."),
+  REQ (VOIP_MSG_CALL_SERVERS, "CallServers", LOGIN,
+       "()", "",
+       "(a(sq)a(sqss))", "stun: [(host, port)], turn: [(host, port, username, password)]",
+       "STUN and TURN servers for ICE; host \"\" means the address this connection reached. TURN credentials are time-limited."),
+  EVT (VOIP_MSG_CALL_CHANGED, "CallChanged",
+       VOIP_T_CALL, "id, initiator, group, state, reason, started_ms, participants: [(username, state)]",
+       "A call that concerns this session was created or changed (a new call in state ringing is an incoming call)."),
+  EVT (VOIP_MSG_CALL_SIGNAL_RECEIVED, "CallSignalReceived",
+       "(tsus)", "call_id, peer, kind, data",
+       "ICE or SRTP set-up from another participant."),
+  EVT (VOIP_MSG_CALL_DATA_RECEIVED, "CallDataReceived",
+       "(tsay)", "call_id, peer, packet",
+       "A media packet relayed by the server."),
+
   REQ (VOIP_MSG_PLUGIN_SEND, "PluginSend", LOGIN,
        "(ssay)", "recipient, plugin, data",
        "()", "",
@@ -250,5 +288,40 @@ voip_contact_change_to_string (guint change)
     case VOIP_CONTACT_CHANGE_DENIED:    return "denied";
     case VOIP_CONTACT_CHANGE_REMOVED:   return "removed";
     default:                            return "unknown";
+    }
+}
+
+const char *
+voip_call_state_to_string (guint state)
+{
+  switch (state)
+    {
+    case VOIP_CALL_STATE_RINGING: return "ringing";
+    case VOIP_CALL_STATE_ACTIVE:  return "active";
+    case VOIP_CALL_STATE_ENDED:   return "ended";
+    default:                      return "unknown";
+    }
+}
+
+static const char *const call_reason_names[] = {
+  "", "answered", "rejected", "busy", "offline", "timeout", "hangup", "failed",
+  "answered-elsewhere",
+};
+
+const char *
+voip_call_reason_to_string (guint reason)
+{
+  return reason <= VOIP_CALL_REASON_LAST ? call_reason_names[reason] : "unknown";
+}
+
+const char *
+voip_participant_state_to_string (guint state)
+{
+  switch (state)
+    {
+    case VOIP_PARTICIPANT_INVITED: return "invited";
+    case VOIP_PARTICIPANT_JOINED:  return "joined";
+    case VOIP_PARTICIPANT_LEFT:    return "left";
+    default:                       return "unknown";
     }
 }

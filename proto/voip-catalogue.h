@@ -25,6 +25,11 @@ typedef enum {
 /*  id, seq, timestamp_ms, sender, recipient ("" in a group), group (0 for a
  *  direct message), kind, text, duration_ms, voice (Opus/Ogg; empty in history
  *  and sync pages), edited, deleted, client_id */
+#define VOIP_T_CALL      "(tstuuxa(su))"
+/*  id, initiator, group (0 for a 1:1 call), state (VoipCallState as this
+ *  session sees it), reason (VoipCallReason), started_ms (when a second
+ *  participant joined; 0 before), participants [(username, VoipParticipantState)]
+ *  in joining order: the initiator first */
 #define VOIP_T_PROFILE   "(ssusssssaya(ss))"
 /*  username, display_name, presence, motd, city, phone, mail, language,
  *  avatar PNG, plugins (name, description) */
@@ -74,7 +79,17 @@ typedef enum {
   VOIP_MSG_MESSAGE_RECEIVED  = 67,
   VOIP_MSG_MESSAGE_EDITED    = 68,
   VOIP_MSG_MESSAGE_DELETED   = 69,
-  /* 8x: calls — reserved for call signalling */
+  /* 8x: calls */
+  VOIP_MSG_CALL_INVITE       = 80,
+  VOIP_MSG_CALL_ANSWER       = 81,
+  VOIP_MSG_CALL_REJECT       = 82,
+  VOIP_MSG_CALL_HANGUP       = 83,
+  VOIP_MSG_CALL_SIGNAL       = 84,
+  VOIP_MSG_CALL_DATA         = 85,
+  VOIP_MSG_CALL_SERVERS      = 86,
+  VOIP_MSG_CALL_CHANGED      = 87,
+  VOIP_MSG_CALL_SIGNAL_RECEIVED = 88,
+  VOIP_MSG_CALL_DATA_RECEIVED   = 89,
   /* 100: plugins */
   VOIP_MSG_PLUGIN_SEND       = 100,
   VOIP_MSG_PLUGIN_MESSAGE    = 101,
@@ -126,6 +141,45 @@ typedef enum {
   VOIP_CLOSE_TOO_SLOW         = 8,
 } VoipCloseReason;
 
+/* A call as one session sees it. RINGING: invited, nobody answered yet (for
+ * the initiator: waiting for someone to answer). ACTIVE: this session takes
+ * part and at least two participants joined. ENDED: over for this session;
+ * the reason says why. */
+typedef enum {
+  VOIP_CALL_STATE_RINGING = 1,
+  VOIP_CALL_STATE_ACTIVE  = 2,
+  VOIP_CALL_STATE_ENDED   = 3,
+} VoipCallState;
+
+typedef enum {
+  VOIP_CALL_REASON_NONE               = 0,
+  VOIP_CALL_REASON_ANSWERED           = 1,
+  VOIP_CALL_REASON_REJECTED           = 2,
+  VOIP_CALL_REASON_BUSY               = 3,
+  VOIP_CALL_REASON_OFFLINE            = 4,  /* a participant's session went away */
+  VOIP_CALL_REASON_TIMEOUT            = 5,  /* nobody answered within the ring timeout */
+  VOIP_CALL_REASON_HANGUP             = 6,
+  VOIP_CALL_REASON_FAILED             = 7,  /* no media path (set by clients) */
+  VOIP_CALL_REASON_ANSWERED_ELSEWHERE = 8,  /* another session of the same user answered */
+} VoipCallReason;
+#define VOIP_CALL_REASON_LAST VOIP_CALL_REASON_ANSWERED_ELSEWHERE
+
+typedef enum {
+  VOIP_PARTICIPANT_INVITED = 1,  /* ringing */
+  VOIP_PARTICIPANT_JOINED  = 2,
+  VOIP_PARTICIPANT_LEFT    = 3,  /* rejected, hung up, timed out or dropped */
+} VoipParticipantState;
+
+/* CallSignal kinds: the ICE and SRTP set-up one participant sends another. */
+typedef enum {
+  VOIP_CALL_SIGNAL_CREDENTIALS = 1,  /* "ufrag pwd" of the sender's ICE stream */
+  VOIP_CALL_SIGNAL_CANDIDATE   = 2,  /* one local candidate, SDP "a=candidate:..." form */
+  VOIP_CALL_SIGNAL_END_OF_CANDIDATES = 3,  /* data "" */
+  VOIP_CALL_SIGNAL_SRTP_KEY    = 4,  /* base64 of the sender's 30-byte SRTP master key and salt */
+  VOIP_CALL_SIGNAL_USE_RELAY   = 5,  /* data "": ICE failed, send me media through the server */
+} VoipCallSignalKind;
+#define VOIP_CALL_SIGNAL_LAST VOIP_CALL_SIGNAL_USE_RELAY
+
 typedef enum {
   VOIP_SPEC_NEEDS_LOGIN = 1 << 0,  /* refused with NOT_LOGGED_IN before login */
   VOIP_SPEC_ANONYMOUS   = 1 << 1,  /* refused with ALREADY_LOGGED_IN after login */
@@ -158,5 +212,8 @@ const char *voip_presence_to_string      (guint presence);
 gboolean    voip_presence_from_string    (const char *text, VoipPresence *out);
 const char *voip_subscription_to_string  (guint subscription);
 const char *voip_contact_change_to_string (guint change);
+const char *voip_call_state_to_string    (guint state);
+const char *voip_call_reason_to_string   (guint reason);   /* "answered-elsewhere", ... */
+const char *voip_participant_state_to_string (guint state);
 
 G_END_DECLS

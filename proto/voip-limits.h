@@ -42,4 +42,9 @@ G_BEGIN_DECLS
 #define VOIP_HISTORY_PAGE_BYTES    (768 * 1024)   /* a page also stops here, so it fits a frame */
 #define VOIP_GROUP_MEMBERS_MAX     256            /* owner included */
 
+#define VOIP_CALL_PARTICIPANTS_MAX 8              /* full mesh, initiator included */
+#define VOIP_CALL_SIGNAL_MAX       1024           /* bytes of one CallSignal's data */
+#define VOIP_CALL_PACKET_MAX       1500           /* one relayed SRTP/SRTCP packet */
+#define VOIP_CALL_SERVERS_MAX      8              /* STUN or TURN entries in CallServers */
+
 G_END_DECLS

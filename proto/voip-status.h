@@ -40,6 +40,9 @@ typedef enum {
   VOIP_STATUS_NOT_AUTHOR          = 62,
   VOIP_STATUS_CALL_SELF           = 80,
   VOIP_STATUS_BUSY                = 81,
+  VOIP_STATUS_NO_SUCH_CALL        = 82,  /* also: not a participant, where existence must not leak */
+  VOIP_STATUS_CALL_FULL           = 83,
+  VOIP_STATUS_CALL_ANSWERED       = 84,  /* another session of yours already answered */
   VOIP_STATUS_UNKNOWN             = 100,
   VOIP_STATUS_STORAGE             = 101, /* the server could not store the change; nothing was applied */
   VOIP_STATUS_SHUTTING_DOWN       = 102,
