@@ -4,7 +4,8 @@
  *   voip-server --listen ADDR:PORT --database PATH [--config FILE]
  *
  * With port 0 the kernel picks a free port; either way the server prints
- * "listening on ADDR:PORT" on stdout once it accepts connections. */
+ * "listening on ADDR:PORT" on stdout once it accepts connections, then
+ * "stun on ADDR:PORT" when the STUN responder runs. */
 #define G_LOG_DOMAIN "voip-server"
 
 #include <glib-unix.h>
@@ -90,6 +91,8 @@ main (int argc, char **argv)
       return 1;
     }
   printf ("listening on %s\n", server_get_listen_address (server));
+  if (server_get_stun_address (server) != NULL)
+    printf ("stun on %s\n", server_get_stun_address (server));
   fflush (stdout);
 
   loop = g_main_loop_new (NULL, FALSE);

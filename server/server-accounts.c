@@ -336,7 +336,7 @@ logout_after (AccountJob *job)
   /* The session may have been closed or logged out meanwhile. */
   if (g_strcmp0 (server_session_get_token_hash (session), job->token_hash) != 0)
     return;
-  server_presence_session_ended (job->base.server, session);
+  server_session_ended (job->base.server, session);
   server_session_clear_login (session);
 }
 

@@ -5,14 +5,21 @@
  *               login-refill-per-second, login-failures-per-account,
  *               login-failure-refill-seconds
  *   [tls]       certificate, key
+ *   [calls]     ring-timeout, relay
+ *   [stun]      enabled, port, servers
+ *   [turn]      servers, secret, ttl
  *
  * data/voip-server.conf.example documents every key. A typo in a key is an
  * error, not a silently ignored setting. */
 #define G_LOG_DOMAIN "voip-server"
 
 #include "server-config.h"
+#include "voip-limits.h"
 
-typedef enum { KEY_STRING, KEY_UINT, KEY_SIZE, KEY_DOUBLE, KEY_HASH } KeyType;
+typedef enum {
+  KEY_STRING, KEY_UINT, KEY_SIZE, KEY_DOUBLE, KEY_HASH, KEY_BOOL,
+  KEY_SERVERS,   /* a list of host:port, at most VOIP_CALL_SERVERS_MAX */
+} KeyType;
 
 typedef struct {
   const char *group;
@@ -38,6 +45,14 @@ static const ConfigKey config_keys[] = {
   { "security", "login-failure-refill-seconds", KEY_DOUBLE, FIELD (login_failure_refill_s),     0.001, 1e9 },
   { "tls",      "certificate",                  KEY_STRING, FIELD (tls_certificate),            0, 0 },
   { "tls",      "key",                          KEY_STRING, FIELD (tls_key),                    0, 0 },
+  { "calls",    "ring-timeout",                 KEY_UINT,   FIELD (ring_timeout_s),             1, 3600 },
+  { "calls",    "relay",                        KEY_BOOL,   FIELD (call_relay),                 0, 0 },
+  { "stun",     "enabled",                      KEY_BOOL,   FIELD (stun_enabled),               0, 0 },
+  { "stun",     "port",                         KEY_UINT,   FIELD (stun_port),                  0, 65535 },
+  { "stun",     "servers",                      KEY_SERVERS, FIELD (stun_servers),              0, 0 },
+  { "turn",     "servers",                      KEY_SERVERS, FIELD (turn_servers),              0, 0 },
+  { "turn",     "secret",                       KEY_STRING, FIELD (turn_secret),                0, 0 },
+  { "turn",     "ttl",                          KEY_UINT,   FIELD (turn_ttl_s),                 60, 30 * 86400 },
 };
 
 ServerConfig *
@@ -56,6 +71,11 @@ server_config_new_default (void)
   config->login_refill_per_second = 1;
   config->login_failures_per_account = 10;
   config->login_failure_refill_s = 60;
+  config->ring_timeout_s = 45;
+  config->call_relay = TRUE;
+  config->stun_enabled = TRUE;
+  config->stun_port = 3478;
+  config->turn_ttl_s = 86400;
   return config;
 }
 
@@ -68,6 +88,9 @@ server_config_free (ServerConfig *config)
   g_free (config->database);
   g_free (config->tls_certificate);
   g_free (config->tls_key);
+  g_strfreev (config->stun_servers);
+  g_strfreev (config->turn_servers);
+  g_free (config->turn_secret);
   g_free (config);
 }
 
@@ -80,15 +103,54 @@ find_key (const char *group, const char *key)
   return NULL;
 }
 
+/* host:port entries (IPv6 hosts in brackets); the port is required. */
+static gboolean
+load_servers (GKeyFile *file, const ConfigKey *spec, const char *path, char ***field,
+              GError **error)
+{
+  gsize n = 0;
+  g_auto(GStrv) list = g_key_file_get_string_list (file, spec->group, spec->key, &n, error);
+
+  if (list == NULL)
+    return FALSE;
+  if (n > VOIP_CALL_SERVERS_MAX)
+    {
+      g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                   "%s: [%s] %s lists more than %d servers", path, spec->group, spec->key,
+                   VOIP_CALL_SERVERS_MAX);
+      return FALSE;
+    }
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GSocketConnectable) parsed = NULL;
+
+      g_strstrip (list[i]);
+      parsed = g_network_address_parse (list[i], 0, NULL);
+      if (parsed == NULL || g_network_address_get_port (G_NETWORK_ADDRESS (parsed)) == 0)
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "%s: [%s] %s: '%s' is not host:port", path, spec->group, spec->key,
+                       list[i]);
+          return FALSE;
+        }
+    }
+  g_strfreev (*field);
+  *field = g_steal_pointer (&list);
+  return TRUE;
+}
+
 static gboolean
 load_value (ServerConfig *config, GKeyFile *file, const ConfigKey *spec, const char *path,
             GError **error)
 {
   gpointer field = G_STRUCT_MEMBER_P (config, spec->offset);
-  g_autofree char *raw = g_key_file_get_string (file, spec->group, spec->key, error);
+  g_autofree char *raw = NULL;
   char *end = NULL;
   double number;
 
+  if (spec->type == KEY_SERVERS)
+    return load_servers (file, spec, path, (char ***) field, error);
+  raw = g_key_file_get_string (file, spec->group, spec->key, error);
   if (raw == NULL)
     return FALSE;
   g_strstrip (raw);
@@ -109,6 +171,16 @@ load_value (ServerConfig *config, GKeyFile *file, const ConfigKey *spec, const c
       else
         goto bad;
       return TRUE;
+    case KEY_BOOL:
+      if (g_str_equal (raw, "true"))
+        *(gboolean *) field = TRUE;
+      else if (g_str_equal (raw, "false"))
+        *(gboolean *) field = FALSE;
+      else
+        goto bad;
+      return TRUE;
+    case KEY_SERVERS:
+      g_assert_not_reached ();
     case KEY_UINT:
     case KEY_SIZE:
     case KEY_DOUBLE:

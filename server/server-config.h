@@ -25,6 +25,14 @@ typedef struct {
   double  login_failure_refill_s;     /* one more failure allowed every this many seconds */
   char   *tls_certificate;            /* PEM files; both set: TLS for every connection */
   char   *tls_key;
+  guint   ring_timeout_s;             /* unanswered invitations end after this */
+  gboolean call_relay;                /* CallData (media through the server) allowed */
+  gboolean stun_enabled;              /* the embedded STUN responder */
+  guint   stun_port;                  /* UDP, on the listen address; 0: any free port */
+  char  **stun_servers;               /* external STUN servers, host:port */
+  char  **turn_servers;               /* coturn servers, host:port */
+  char   *turn_secret;                /* coturn's static-auth-secret; NULL: no TURN */
+  guint   turn_ttl_s;                 /* lifetime of TURN credentials */
 } ServerConfig;
 
 ServerConfig *server_config_new_default (void);

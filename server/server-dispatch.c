@@ -40,6 +40,13 @@ static const struct {
   { VOIP_MSG_EDIT,                server_handle_edit },
   { VOIP_MSG_DELETE,              server_handle_delete },
   { VOIP_MSG_GET_VOICE,           server_handle_get_voice },
+  { VOIP_MSG_CALL_INVITE,         server_handle_call_invite },
+  { VOIP_MSG_CALL_ANSWER,         server_handle_call_answer },
+  { VOIP_MSG_CALL_REJECT,         server_handle_call_reject },
+  { VOIP_MSG_CALL_HANGUP,         server_handle_call_hangup },
+  { VOIP_MSG_CALL_SIGNAL,         server_handle_call_signal },
+  { VOIP_MSG_CALL_DATA,           server_handle_call_data },
+  { VOIP_MSG_CALL_SERVERS,        server_handle_call_servers },
   { VOIP_MSG_PLUGIN_SEND,         server_handle_plugin_send },
 };
 

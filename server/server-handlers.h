@@ -48,6 +48,16 @@ void server_handle_sync            (Server *, ServerSession *, const ServerReque
 void server_handle_edit            (Server *, ServerSession *, const ServerRequest *);
 void server_handle_delete          (Server *, ServerSession *, const ServerRequest *);
 void server_handle_get_voice       (Server *, ServerSession *, const ServerRequest *);
+/* server-call-handlers.c */
+void server_handle_call_invite     (Server *, ServerSession *, const ServerRequest *);
+void server_handle_call_answer     (Server *, ServerSession *, const ServerRequest *);
+void server_handle_call_reject     (Server *, ServerSession *, const ServerRequest *);
+void server_handle_call_hangup     (Server *, ServerSession *, const ServerRequest *);
+/* server-call-relay.c */
+void server_handle_call_signal     (Server *, ServerSession *, const ServerRequest *);
+void server_handle_call_data       (Server *, ServerSession *, const ServerRequest *);
+/* server-call-servers.c */
+void server_handle_call_servers    (Server *, ServerSession *, const ServerRequest *);
 /* server-plugins.c */
 void server_handle_plugin_send     (Server *, ServerSession *, const ServerRequest *);
 

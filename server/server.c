@@ -4,9 +4,11 @@
 #define G_LOG_DOMAIN "voip-server"
 
 #include "server.h"
+#include "server-calls.h"
 #include "server-dispatch.h"
 #include "server-presence.h"
 #include "server-rate-limit.h"
+#include "server-stun.h"
 
 #define SWEEP_INTERVAL_S   1
 #define SHUTDOWN_FLUSH_MS  500   /* time given to goodbyes before the sockets close */
@@ -18,6 +20,8 @@ struct _Server {
   Store           *store;
   ServerPassword  *password;
   ServerRegistry  *registry;
+  ServerCalls     *calls;
+  ServerStun      *stun;
   ServerRateLimit *ip_limit;
   ServerRateLimit *account_limit;
   GTlsCertificate *certificate;
@@ -54,7 +58,7 @@ on_session_closed (ServerSession *session, gpointer user_data)
   Server *self = user_data;
 
   if (server_session_get_user_id (session) != 0)
-    server_presence_session_ended (self, session);
+    server_session_ended (self, session);
   g_hash_table_remove (self->sessions, session);
 }
 
@@ -185,6 +189,27 @@ Store *server_get_store (Server *self) { return self->store; }
 ServerPassword *server_get_password (Server *self) { return self->password; }
 ServerRegistry *server_get_registry (Server *self) { return self->registry; }
 const char *server_get_listen_address (Server *self) { return self->listen_address; }
+ServerCalls *server_get_calls (Server *self) { return self->calls; }
+
+guint16
+server_get_stun_port (Server *self)
+{
+  return self->stun ? server_stun_get_port (self->stun) : 0;
+}
+
+const char *
+server_get_stun_address (Server *self)
+{
+  return self->stun ? server_stun_get_address (self->stun) : NULL;
+}
+
+void
+server_session_ended (Server *self, ServerSession *session)
+{
+  if (self->calls != NULL)   /* NULL only once disposed */
+    server_calls_session_ended (self->calls, session);
+  server_presence_session_ended (self, session);
+}
 
 gboolean
 server_login_attempt_allowed (Server *self, ServerSession *session, const char *username)
@@ -238,7 +263,7 @@ server_close_user_sessions (Server *self, gint64 user_id, ServerSession *except,
     {
       ServerSession *session = doomed->pdata[i];
 
-      server_presence_session_ended (self, session);
+      server_session_ended (self, session);
       server_session_clear_login (session);
       server_session_close (session, reason, detail);
     }
@@ -280,6 +305,16 @@ server_listen (Server *self, GError **error)
       strchr (host, ':') ? "[%s]:%u" : "%s:%u", host,
       g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   g_socket_service_start (self->service);
+
+  /* STUN answers on the address clients reach the server at. */
+  if (self->config->stun_enabled)
+    {
+      self->stun = server_stun_new (g_inet_socket_address_get_address (
+                                        G_INET_SOCKET_ADDRESS (bound)),
+                                    self->config->stun_port, error);
+      if (self->stun == NULL)
+        return FALSE;
+    }
   self->sweep_id = g_timeout_add_seconds (SWEEP_INTERVAL_S, on_sweep, self);
   return TRUE;
 }
@@ -321,6 +356,7 @@ server_shutdown (Server *self, GCallback done, gpointer user_data)
       g_socket_listener_close (G_SOCKET_LISTENER (self->service));
     }
   g_clear_handle_id (&self->sweep_id, g_source_remove);
+  g_clear_pointer (&self->stun, server_stun_free);
 
   all = g_ptr_array_new_with_free_func (g_object_unref);
   g_hash_table_iter_init (&iter, self->sessions);
@@ -343,6 +379,8 @@ server_dispose (GObject *object)
 
   g_clear_handle_id (&self->sweep_id, g_source_remove);
   g_clear_object (&self->service);
+  g_clear_pointer (&self->stun, server_stun_free);
+  g_clear_pointer (&self->calls, server_calls_free);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->store, store_close);
   g_clear_object (&self->certificate);
@@ -378,6 +416,7 @@ server_init (Server *self)
 {
   self->sessions = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref, NULL);
   self->registry = server_registry_new ();
+  self->calls = server_calls_new (self);
 }
 
 Server *

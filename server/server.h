@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 #define SERVER_TYPE_SERVER (server_get_type ())
 G_DECLARE_FINAL_TYPE (Server, server, SERVER, SERVER, GObject)
 
+typedef struct _ServerCalls ServerCalls;   /* server-calls.h */
+
 /* Takes ownership of config. Opens the database and the password workers. */
 Server         *server_new (ServerConfig *config, GError **error);
 /* Binds the listening socket; server_get_listen_address() then has the port. */
@@ -27,6 +29,15 @@ const ServerConfig *server_get_config   (Server *self);
 Store              *server_get_store    (Server *self);
 ServerPassword     *server_get_password (Server *self);
 ServerRegistry     *server_get_registry (Server *self);
+ServerCalls        *server_get_calls    (Server *self);
+/* The embedded STUN responder's UDP port; 0 when it is off. */
+guint16             server_get_stun_port (Server *self);
+/* "ADDR:PORT" of the STUN responder; NULL when it is off. */
+const char         *server_get_stun_address (Server *self);
+
+/* A logged-in session goes away (closed, logged out, revoked): it leaves its
+ * calls, then the registry (telling friends when the user goes offline). */
+void                server_session_ended (Server *self, ServerSession *session);
 
 /* Login rate limits: per address for every attempt, per account for failures. */
 gboolean server_login_attempt_allowed (Server *self, ServerSession *session, const char *username);

@@ -23,6 +23,7 @@ struct _TestServer {
   GMutex       lock;
   GCond        cond;
   guint16      port;           /* under lock; 0 until the server listens */
+  guint16      stun_port;      /* under lock; 0 until "stun on ADDR:PORT" */
   gboolean     stdout_closed;  /* under lock */
 };
 
@@ -75,6 +76,17 @@ stdout_thread_main (gpointer data)
           g_cond_broadcast (&server->cond);
           g_mutex_unlock (&server->lock);
         }
+      else if (g_str_has_prefix (line, "stun on ")
+               && (colon = strrchr (line, ':')) != NULL)
+        {
+          guint64 port = g_ascii_strtoull (colon + 1, NULL, 10);
+
+          g_mutex_lock (&server->lock);
+          if (server->stun_port == 0 && port > 0 && port <= G_MAXUINT16)
+            server->stun_port = port;
+          g_cond_broadcast (&server->cond);
+          g_mutex_unlock (&server->lock);
+        }
     }
 
   g_mutex_lock (&server->lock);
@@ -100,6 +112,7 @@ reap (TestServer *server)
     g_thread_join (g_steal_pointer (&server->stdout_thread));
   g_clear_object (&server->process);
   server->port = 0;
+  server->stun_port = 0;
   server->stdout_closed = FALSE;
 }
 
@@ -124,6 +137,8 @@ test_server_new (void)
   g_key_file_set_string (server->config, "security", "password-hash", "minimum");
   g_key_file_set_integer (server->config, "security", "login-attempts-per-ip", 100000);
   g_key_file_set_integer (server->config, "security", "login-refill-per-second", 100000);
+  /* Tests run side by side: the STUN responder takes any free UDP port. */
+  g_key_file_set_integer (server->config, "stun", "port", 0);
   return server;
 }
 
@@ -220,6 +235,22 @@ test_server_get_port (TestServer *server)
 
   g_mutex_lock (&server->lock);
   port = server->port;
+  g_mutex_unlock (&server->lock);
+  return port;
+}
+
+guint16
+test_server_get_stun_port (TestServer *server)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) START_TIMEOUT_MS * 1000;
+  guint16 port;
+
+  /* The line follows "listening on" at once, but another thread reads it. */
+  g_mutex_lock (&server->lock);
+  while (server->stun_port == 0 && !server->stdout_closed)
+    if (!g_cond_wait_until (&server->cond, &server->lock, deadline))
+      break;
+  port = server->stun_port;
   g_mutex_unlock (&server->lock);
   return port;
 }

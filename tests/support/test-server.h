@@ -39,6 +39,10 @@ const char *test_server_get_dir    (TestServer *server);
  * to restart on the same database (on a new port). */
 void        test_server_start      (TestServer *server);
 guint16     test_server_get_port   (TestServer *server);
+/* The UDP port of the server's STUN responder, from its "stun on ADDR:PORT"
+ * line (the test configuration sets [stun] port=0); waits for that line, and
+ * returns 0 if the server closed its output without printing it (STUN off). */
+guint16     test_server_get_stun_port (TestServer *server);
 gboolean    test_server_is_running (TestServer *server);
 
 /* SIGTERM, then waits (up to timeout_ms) for the exit. Returns TRUE if the

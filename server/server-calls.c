@@ -1,0 +1,466 @@
+/* server-calls.c — the calls registry and its state machine.
+ *
+ * A call is a list of participants in joining order, the initiator first.
+ * A participant is INVITED (every session the user had at the invitation
+ * rings), JOINED (through exactly one session: the one that answered, or
+ * the initiator's) or LEFT. A user is in at most one call at a time.
+ *
+ * A call ends as soon as it can no longer have two joined participants:
+ * nobody is joined, or joined + invited < 2. Whatever made it end (a
+ * rejection, a hang-up, a dropped session, the ring timeout) is the reason
+ * every remaining session is told.
+ *
+ * Events are built while the state changes and sent only once it is
+ * consistent again (an Outbox), because sending can close a slow session,
+ * and closing a session comes back here through server_calls_session_ended().
+ */
+#define G_LOG_DOMAIN "voip-server"
+
+#include "server-calls.h"
+#include "server-job.h"
+
+typedef struct {
+  gint64                user_id;
+  char                 *username;
+  VoipParticipantState  state;
+  ServerSession        *session;   /* JOINED: the session taking part; not owned */
+  GPtrArray            *ringing;   /* INVITED: the sessions ringing; not owned */
+} Participant;
+
+struct _ServerCall {
+  guint64      id;
+  gint64       group_id;
+  gint64       started_ms;     /* when a second participant joined; 0 before */
+  GPtrArray   *participants;   /* Participant*, joining order */
+  guint        ring_timer;
+  ServerCalls *calls;
+};
+
+struct _ServerCalls {
+  Server     *server;      /* not owned: the server owns us */
+  guint64     last_id;
+  GHashTable *by_id;       /* guint64* → ServerCall* (owned) */
+  GHashTable *by_user;     /* gint64* → ServerCall*: users invited or joined */
+  GHashTable *by_group;    /* gint64* → ServerCall* */
+};
+
+/* ---- outbox: events waiting for the state to settle ---------------------------- */
+
+typedef struct {
+  GPtrArray *sessions;   /* ServerSession* (ref) */
+  GPtrArray *frames;     /* GBytes*, same index */
+} Outbox;
+
+static void
+outbox_init (Outbox *outbox)
+{
+  outbox->sessions = g_ptr_array_new_with_free_func (g_object_unref);
+  outbox->frames = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+}
+
+/* Sends everything; the calls may change (or go) meanwhile. */
+static void
+outbox_flush (Outbox *outbox)
+{
+  for (guint i = 0; i < outbox->sessions->len; i++)
+    server_session_send_frame (outbox->sessions->pdata[i], outbox->frames->pdata[i]);
+  g_ptr_array_unref (outbox->sessions);
+  g_ptr_array_unref (outbox->frames);
+}
+
+/* CallChanged as `session` sees the call now. */
+static void
+outbox_add_view (Outbox *outbox, ServerCall *call, ServerSession *session,
+                 VoipCallState state, VoipCallReason reason)
+{
+  Participant *initiator = call->participants->pdata[0];
+  GVariantBuilder participants;
+
+  g_variant_builder_init (&participants, G_VARIANT_TYPE ("a(su)"));
+  for (guint i = 0; i < call->participants->len; i++)
+    {
+      Participant *p = call->participants->pdata[i];
+      g_variant_builder_add (&participants, "(su)", p->username, p->state);
+    }
+  g_ptr_array_add (outbox->sessions, g_object_ref (session));
+  g_ptr_array_add (outbox->frames, voip_frame_encode (
+      VOIP_KIND_EVENT, VOIP_MSG_CALL_CHANGED, 0, 0,
+      g_variant_new ("(tstuuxa(su))", call->id, initiator->username, (guint64) call->group_id,
+                     state, reason, call->started_ms, &participants)));
+}
+
+/* The current state to every session concerned: joined sessions and ringing ones. */
+static void
+outbox_add_everyone (Outbox *outbox, ServerCall *call)
+{
+  for (guint i = 0; i < call->participants->len; i++)
+    {
+      Participant *p = call->participants->pdata[i];
+
+      if (p->state == VOIP_PARTICIPANT_JOINED)
+        outbox_add_view (outbox, call, p->session,
+                         call->started_ms ? VOIP_CALL_STATE_ACTIVE : VOIP_CALL_STATE_RINGING,
+                         call->started_ms ? VOIP_CALL_REASON_ANSWERED : VOIP_CALL_REASON_NONE);
+      else if (p->state == VOIP_PARTICIPANT_INVITED)
+        for (guint j = 0; j < p->ringing->len; j++)
+          outbox_add_view (outbox, call, p->ringing->pdata[j], VOIP_CALL_STATE_RINGING,
+                           VOIP_CALL_REASON_NONE);
+    }
+}
+
+/* ---- participants ----------------------------------------------------------------- */
+
+static void
+participant_free (Participant *p)
+{
+  g_free (p->username);
+  g_clear_pointer (&p->ringing, g_ptr_array_unref);
+  g_free (p);
+}
+
+static Participant *
+participant_new (gint64 user_id, const char *username, VoipParticipantState state)
+{
+  Participant *p = g_new0 (Participant, 1);
+
+  p->user_id = user_id;
+  p->username = g_strdup (username);
+  p->state = state;
+  p->ringing = g_ptr_array_new ();
+  return p;
+}
+
+static Participant *
+find_participant (ServerCall *call, gint64 user_id)
+{
+  for (guint i = 0; i < call->participants->len; i++)
+    {
+      Participant *p = call->participants->pdata[i];
+      if (p->user_id == user_id)
+        return p;
+    }
+  return NULL;
+}
+
+static guint
+count_state (ServerCall *call, VoipParticipantState state)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < call->participants->len; i++)
+    n += ((Participant *) call->participants->pdata[i])->state == state;
+  return n;
+}
+
+static void
+mark_joined (ServerCalls *self, ServerCall *call, Participant *p, ServerSession *session)
+{
+  p->state = VOIP_PARTICIPANT_JOINED;
+  p->session = session;
+  g_ptr_array_set_size (p->ringing, 0);
+  g_hash_table_insert (self->by_user, &p->user_id, call);
+  if (call->started_ms == 0 && count_state (call, VOIP_PARTICIPANT_JOINED) >= 2)
+    call->started_ms = server_now_ms ();
+}
+
+/* Takes p out of the call; its sessions (but `gone`, which is closing) hear
+ * that the call is over for them. */
+static void
+participant_leave (ServerCalls *self, ServerCall *call, Participant *p, VoipCallReason reason,
+                   ServerSession *gone, Outbox *outbox)
+{
+  g_autoptr(GPtrArray) told = g_ptr_array_new ();
+
+  if (p->state == VOIP_PARTICIPANT_JOINED)
+    g_ptr_array_add (told, p->session);
+  else if (p->state == VOIP_PARTICIPANT_INVITED)
+    g_ptr_array_extend (told, p->ringing, NULL, NULL);
+  g_hash_table_remove (self->by_user, &p->user_id);
+  p->state = VOIP_PARTICIPANT_LEFT;
+  p->session = NULL;
+  g_ptr_array_set_size (p->ringing, 0);
+
+  for (guint i = 0; i < told->len; i++)
+    if (told->pdata[i] != gone)
+      outbox_add_view (outbox, call, told->pdata[i], VOIP_CALL_STATE_ENDED, reason);
+}
+
+/* ---- calls ------------------------------------------------------------------------ */
+
+static void
+call_free (ServerCall *call)
+{
+  g_clear_handle_id (&call->ring_timer, g_source_remove);
+  g_ptr_array_unref (call->participants);
+  g_free (call);
+}
+
+/* Everyone still in the call hears it is over; the call is freed. */
+static void
+call_end (ServerCalls *self, ServerCall *call, VoipCallReason reason, Outbox *outbox)
+{
+  for (guint i = 0; i < call->participants->len; i++)
+    {
+      Participant *p = call->participants->pdata[i];
+
+      if (p->state != VOIP_PARTICIPANT_LEFT)
+        participant_leave (self, call, p, reason, NULL, outbox);
+    }
+  g_debug ("call %" G_GUINT64_FORMAT " ended: %s", call->id, voip_call_reason_to_string (reason));
+  if (call->group_id != 0)
+    g_hash_table_remove (self->by_group, &call->group_id);
+  g_hash_table_remove (self->by_id, &call->id);   /* frees it */
+}
+
+/* After someone left: ends the call if it can no longer have two joined
+ * participants, else tells everyone its new state. */
+static void
+call_settle (ServerCalls *self, ServerCall *call, VoipCallReason reason, Outbox *outbox)
+{
+  guint joined = count_state (call, VOIP_PARTICIPANT_JOINED);
+  guint invited = count_state (call, VOIP_PARTICIPANT_INVITED);
+
+  if (joined == 0 || joined + invited < 2)
+    call_end (self, call, reason, outbox);
+  else
+    outbox_add_everyone (outbox, call);
+}
+
+static gboolean
+on_ring_timeout (gpointer user_data)
+{
+  ServerCall *call = user_data;
+  ServerCalls *self = call->calls;
+  Outbox outbox;
+
+  call->ring_timer = 0;
+  if (count_state (call, VOIP_PARTICIPANT_INVITED) == 0)
+    return G_SOURCE_REMOVE;   /* everyone answered or declined in time */
+  outbox_init (&outbox);
+  for (guint i = 0; i < call->participants->len; i++)
+    {
+      Participant *p = call->participants->pdata[i];
+
+      if (p->state == VOIP_PARTICIPANT_INVITED)
+        participant_leave (self, call, p, VOIP_CALL_REASON_TIMEOUT, NULL, &outbox);
+    }
+  call_settle (self, call, VOIP_CALL_REASON_TIMEOUT, &outbox);
+  outbox_flush (&outbox);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- public ----------------------------------------------------------------------- */
+
+ServerCalls *
+server_calls_new (Server *server)
+{
+  ServerCalls *self = g_new0 (ServerCalls, 1);
+
+  self->server = server;
+  self->by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                       (GDestroyNotify) call_free);
+  self->by_user = g_hash_table_new (g_int64_hash, g_int64_equal);
+  self->by_group = g_hash_table_new (g_int64_hash, g_int64_equal);
+  return self;
+}
+
+void
+server_calls_free (ServerCalls *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref (self->by_user);
+  g_hash_table_unref (self->by_group);
+  g_hash_table_unref (self->by_id);
+  g_free (self);
+}
+
+ServerCall *
+server_calls_lookup (ServerCalls *self, guint64 call_id)
+{
+  return g_hash_table_lookup (self->by_id, &call_id);
+}
+
+ServerCall *
+server_calls_for_user (ServerCalls *self, gint64 user_id)
+{
+  return g_hash_table_lookup (self->by_user, &user_id);
+}
+
+ServerCall *
+server_calls_for_group (ServerCalls *self, gint64 group_id)
+{
+  return g_hash_table_lookup (self->by_group, &group_id);
+}
+
+guint64 server_call_get_id (ServerCall *call) { return call->id; }
+gint64 server_call_get_group (ServerCall *call) { return call->group_id; }
+
+VoipParticipantState
+server_call_get_participant_state (ServerCall *call, gint64 user_id)
+{
+  Participant *p = find_participant (call, user_id);
+
+  return p ? p->state : 0;
+}
+
+ServerSession *
+server_call_get_joined_session (ServerCall *call, const char *username)
+{
+  for (guint i = 0; i < call->participants->len; i++)
+    {
+      Participant *p = call->participants->pdata[i];
+
+      if (p->state == VOIP_PARTICIPANT_JOINED && g_str_equal (p->username, username))
+        return p->session;
+    }
+  return NULL;
+}
+
+guint64
+server_calls_start (ServerCalls *self, ServerSession *initiator, gint64 group_id,
+                    const gint64 *invitee_ids, guint n_invitees)
+{
+  ServerRegistry *registry = server_get_registry (self->server);
+  ServerCall *call = g_new0 (ServerCall, 1);
+  Participant *first;
+  Outbox outbox;
+
+  call->id = ++self->last_id;
+  call->group_id = group_id;
+  call->calls = self;
+  call->participants = g_ptr_array_new_with_free_func ((GDestroyNotify) participant_free);
+  g_hash_table_insert (self->by_id, &call->id, call);
+  if (group_id != 0)
+    g_hash_table_insert (self->by_group, &call->group_id, call);
+
+  first = participant_new (server_session_get_user_id (initiator),
+                           server_session_get_username (initiator), VOIP_PARTICIPANT_JOINED);
+  g_ptr_array_add (call->participants, first);
+  mark_joined (self, call, first, initiator);
+
+  for (guint i = 0; i < n_invitees; i++)
+    {
+      ServerUser *user = server_registry_lookup (registry, invitee_ids[i]);
+      Participant *p;
+
+      if (user == NULL)
+        continue;
+      p = participant_new (user->id, user->username, VOIP_PARTICIPANT_INVITED);
+      g_ptr_array_extend (p->ringing, user->sessions, NULL, NULL);
+      g_ptr_array_add (call->participants, p);
+      g_hash_table_insert (self->by_user, &p->user_id, call);
+    }
+
+  call->ring_timer = g_timeout_add_seconds (server_get_config (self->server)->ring_timeout_s,
+                                            on_ring_timeout, call);
+  g_debug ("call %" G_GUINT64_FORMAT " started by %s, %u invited", call->id, first->username,
+           call->participants->len - 1);
+
+  outbox_init (&outbox);
+  outbox_add_everyone (&outbox, call);
+  outbox_flush (&outbox);
+  return call->id;
+}
+
+VoipStatus
+server_call_answer (ServerCalls *self, ServerCall *call, ServerSession *session)
+{
+  gint64 user_id = server_session_get_user_id (session);
+  Participant *p = find_participant (call, user_id);
+  ServerCall *other = server_calls_for_user (self, user_id);
+  g_autoptr(GPtrArray) elsewhere = g_ptr_array_new ();
+  Outbox outbox;
+
+  if (p != NULL && p->state == VOIP_PARTICIPANT_JOINED)
+    return p->session == session ? VOIP_STATUS_OK : VOIP_STATUS_CALL_ANSWERED;
+  if (other != NULL && other != call)
+    return VOIP_STATUS_BUSY;
+
+  if (p == NULL || p->state == VOIP_PARTICIPANT_LEFT)
+    {
+      /* Joining a running group call: the membership was checked. */
+      if (count_state (call, VOIP_PARTICIPANT_JOINED) + count_state (call, VOIP_PARTICIPANT_INVITED)
+          >= VOIP_CALL_PARTICIPANTS_MAX)
+        return VOIP_STATUS_CALL_FULL;
+      if (p == NULL)
+        {
+          p = participant_new (user_id, server_session_get_username (session),
+                               VOIP_PARTICIPANT_LEFT);
+          g_ptr_array_add (call->participants, p);
+        }
+    }
+  else
+    {
+      /* Ringing: this session takes the call, the others stop ringing. */
+      for (guint i = 0; i < p->ringing->len; i++)
+        if (p->ringing->pdata[i] != session)
+          g_ptr_array_add (elsewhere, p->ringing->pdata[i]);
+    }
+
+  mark_joined (self, call, p, session);
+  outbox_init (&outbox);
+  for (guint i = 0; i < elsewhere->len; i++)
+    outbox_add_view (&outbox, call, elsewhere->pdata[i], VOIP_CALL_STATE_ENDED,
+                     VOIP_CALL_REASON_ANSWERED_ELSEWHERE);
+  outbox_add_everyone (&outbox, call);
+  outbox_flush (&outbox);
+  return VOIP_STATUS_OK;
+}
+
+VoipStatus
+server_call_reject (ServerCalls *self, ServerCall *call, ServerSession *session)
+{
+  Participant *p = find_participant (call, server_session_get_user_id (session));
+  Outbox outbox;
+
+  if (p == NULL || p->state == VOIP_PARTICIPANT_LEFT)
+    return VOIP_STATUS_NO_SUCH_CALL;
+  if (p->state != VOIP_PARTICIPANT_INVITED)
+    return VOIP_STATUS_NOT_ALLOWED;   /* joined: hang up instead */
+  outbox_init (&outbox);
+  participant_leave (self, call, p, VOIP_CALL_REASON_REJECTED, NULL, &outbox);
+  call_settle (self, call, VOIP_CALL_REASON_REJECTED, &outbox);
+  outbox_flush (&outbox);
+  return VOIP_STATUS_OK;
+}
+
+VoipStatus
+server_call_hangup (ServerCalls *self, ServerCall *call, ServerSession *session)
+{
+  Participant *p = find_participant (call, server_session_get_user_id (session));
+  Outbox outbox;
+
+  if (p == NULL || p->state == VOIP_PARTICIPANT_LEFT)
+    return VOIP_STATUS_NO_SUCH_CALL;
+  if (p->state == VOIP_PARTICIPANT_INVITED)
+    return server_call_reject (self, call, session);
+  outbox_init (&outbox);
+  participant_leave (self, call, p, VOIP_CALL_REASON_HANGUP, NULL, &outbox);
+  call_settle (self, call, VOIP_CALL_REASON_HANGUP, &outbox);
+  outbox_flush (&outbox);
+  return VOIP_STATUS_OK;
+}
+
+void
+server_calls_session_ended (ServerCalls *self, ServerSession *session)
+{
+  gint64 user_id = server_session_get_user_id (session);
+  ServerCall *call = user_id ? server_calls_for_user (self, user_id) : NULL;
+  Participant *p = call ? find_participant (call, user_id) : NULL;
+  Outbox outbox;
+
+  if (p == NULL)
+    return;
+  if (p->state == VOIP_PARTICIPANT_JOINED && p->session != session)
+    return;
+  if (p->state == VOIP_PARTICIPANT_INVITED)
+    {
+      if (!g_ptr_array_remove (p->ringing, session) || p->ringing->len > 0)
+        return;   /* the user's other sessions still ring */
+    }
+  outbox_init (&outbox);
+  participant_leave (self, call, p, VOIP_CALL_REASON_OFFLINE, session, &outbox);
+  call_settle (self, call, VOIP_CALL_REASON_OFFLINE, &outbox);
+  outbox_flush (&outbox);
+}

@@ -1,0 +1,210 @@
+/* server-stun.c — a STUN Binding responder (RFC 5389, and RFC 3489 for
+ * requests without the magic cookie), built on libnice's STUN library.
+ *
+ * It is stateless: each datagram is read into one fixed buffer, answered
+ * from another, and forgotten. Anything that is not a well-formed Binding
+ * request is dropped without a word; nothing is allocated per datagram. */
+#define G_LOG_DOMAIN "voip-server"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <stun/stunagent.h>
+#include <stun/usages/bind.h>
+
+#include "server-stun.h"
+
+/* Datagrams answered per wake-up before the main loop gets a turn. */
+#define MAX_BATCH 64
+#define RESPONSE_MAX 512
+
+struct _ServerStun {
+  GSocket   *socket;
+  GSource   *source;
+  char      *address;
+  guint16    port;
+  StunAgent  agent;          /* RFC 5389: requests with the magic cookie */
+  StunAgent  legacy_agent;   /* RFC 3489: requests without it */
+  uint8_t    request[STUN_MAX_MESSAGE_SIZE];
+  uint8_t    response[RESPONSE_MAX];
+};
+
+/* Attributes a Binding request may carry. Unknown comprehension-required ones
+ * make libnice reject the request, which is what RFC 5389 asks for. */
+static const uint16_t known_attributes[] = {
+  STUN_ATTRIBUTE_MAPPED_ADDRESS,
+  STUN_ATTRIBUTE_CHANGE_REQUEST,
+  STUN_ATTRIBUTE_USERNAME,
+  STUN_ATTRIBUTE_MESSAGE_INTEGRITY,
+  STUN_ATTRIBUTE_PRIORITY,
+  STUN_ATTRIBUTE_USE_CANDIDATE,
+  STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
+  STUN_ATTRIBUTE_SOFTWARE,
+  STUN_ATTRIBUTE_FINGERPRINT,
+  STUN_ATTRIBUTE_ICE_CONTROLLED,
+  STUN_ATTRIBUTE_ICE_CONTROLLING,
+  0
+};
+
+static gboolean
+has_magic_cookie (const uint8_t *buffer, gsize len)
+{
+  return len >= 8 && buffer[4] == 0x21 && buffer[5] == 0x12
+         && buffer[6] == 0xa4 && buffer[7] == 0x42;
+}
+
+/* On a dual-stack socket IPv4 clients show up as ::ffff:a.b.c.d; they are
+ * told their IPv4 address, which is what they will use as a candidate. */
+static void
+unmap_ipv4 (struct sockaddr_storage *from, socklen_t *from_len)
+{
+  struct sockaddr_in6 mapped;
+  struct sockaddr_in *plain = (struct sockaddr_in *) from;
+
+  if (from->ss_family != AF_INET6)
+    return;
+  memcpy (&mapped, from, sizeof mapped);
+  if (!IN6_IS_ADDR_V4MAPPED (&mapped.sin6_addr))
+    return;
+  memset (from, 0, sizeof *from);
+  plain->sin_family = AF_INET;
+  plain->sin_port = mapped.sin6_port;
+  memcpy (&plain->sin_addr, &mapped.sin6_addr.s6_addr[12], 4);
+  *from_len = sizeof *plain;
+}
+
+/* Answers one datagram; returns the response length, 0 to drop it. */
+static gsize
+answer (ServerStun *self, gsize len, const struct sockaddr_storage *from, socklen_t from_len)
+{
+  gboolean modern = has_magic_cookie (self->request, len);
+  StunAgent *agent = modern ? &self->agent : &self->legacy_agent;
+  StunMessage request, response;
+
+  if (stun_agent_validate (agent, &request, self->request, len, NULL, NULL)
+      != STUN_VALIDATION_SUCCESS)
+    return 0;
+  if (stun_message_get_class (&request) != STUN_REQUEST
+      || stun_message_get_method (&request) != STUN_BINDING)
+    return 0;
+  if (!stun_agent_init_response (agent, &response, self->response, sizeof self->response,
+                                 &request))
+    return 0;
+  if (modern)
+    {
+      if (stun_message_append_xor_addr (&response, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
+                                        from, from_len) != STUN_MESSAGE_RETURN_SUCCESS)
+        return 0;
+    }
+  else if (stun_message_append_addr (&response, STUN_ATTRIBUTE_MAPPED_ADDRESS,
+                                     (const struct sockaddr *) from, from_len)
+           != STUN_MESSAGE_RETURN_SUCCESS)
+    return 0;
+  return stun_agent_finish_message (agent, &response, NULL, 0);
+}
+
+static gboolean
+on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  ServerStun *self = user_data;
+  int fd = g_socket_get_fd (socket);
+
+  for (guint i = 0; i < MAX_BATCH; i++)
+    {
+      struct sockaddr_storage from;
+      socklen_t from_len = sizeof from;
+      ssize_t len = recvfrom (fd, self->request, sizeof self->request, MSG_DONTWAIT,
+                              (struct sockaddr *) &from, &from_len);
+      gsize out;
+
+      if (len < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          break;   /* EAGAIN, or an ICMP error from an earlier answer: nothing to do */
+        }
+      {
+        struct sockaddr_storage reported = from;
+        socklen_t reported_len = from_len;
+
+        unmap_ipv4 (&reported, &reported_len);
+        out = answer (self, len, &reported, reported_len);
+      }
+      if (out > 0)
+        (void) sendto (fd, self->response, out, MSG_DONTWAIT,
+                       (const struct sockaddr *) &from, from_len);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+ServerStun *
+server_stun_new (GInetAddress *address, guint16 port, GError **error)
+{
+  g_autoptr(GSocketAddress) wanted = g_inet_socket_address_new (address, port);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autofree char *host = NULL;
+  ServerStun *self = g_new0 (ServerStun, 1);
+
+  stun_agent_init (&self->agent, known_attributes, STUN_COMPATIBILITY_RFC5389,
+                   STUN_AGENT_USAGE_IGNORE_CREDENTIALS);
+  stun_agent_init (&self->legacy_agent, known_attributes, STUN_COMPATIBILITY_RFC3489,
+                   STUN_AGENT_USAGE_IGNORE_CREDENTIALS);
+
+  self->socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_DATAGRAM,
+                               G_SOCKET_PROTOCOL_UDP, error);
+  if (self->socket == NULL)
+    goto failed;
+  g_socket_set_blocking (self->socket, FALSE);
+  if (!g_socket_bind (self->socket, wanted, FALSE, error))
+    {
+      g_prefix_error (error, "STUN on UDP port %u: ", port);
+      goto failed;
+    }
+  bound = g_socket_get_local_address (self->socket, error);
+  if (bound == NULL)
+    goto failed;
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  host = g_inet_address_to_string (g_inet_socket_address_get_address (
+      G_INET_SOCKET_ADDRESS (bound)));
+  self->address = g_strdup_printf (strchr (host, ':') ? "[%s]:%u" : "%s:%u", host, self->port);
+
+  self->source = g_socket_create_source (self->socket, G_IO_IN, NULL);
+  g_source_set_callback (self->source, G_SOURCE_FUNC (on_readable), self, NULL);
+  g_source_attach (self->source, g_main_context_get_thread_default ());
+  return self;
+
+failed:
+  server_stun_free (self);
+  return NULL;
+}
+
+void
+server_stun_free (ServerStun *self)
+{
+  if (self == NULL)
+    return;
+  if (self->source != NULL)
+    {
+      g_source_destroy (self->source);
+      g_source_unref (self->source);
+    }
+  if (self->socket != NULL)
+    g_socket_close (self->socket, NULL);
+  g_clear_object (&self->socket);
+  g_free (self->address);
+  g_free (self);
+}
+
+const char *
+server_stun_get_address (ServerStun *self)
+{
+  return self->address;
+}
+
+guint16
+server_stun_get_port (ServerStun *self)
+{
+  return self->port;
+}

@@ -1,0 +1,23 @@
+/* server-stun.h — the embedded STUN responder: answers Binding requests on
+ * UDP with the address they came from, so that clients learn their public
+ * address (their server-reflexive ICE candidate) without a STUN server of
+ * their own. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _ServerStun ServerStun;
+
+/* Binds UDP on address:port (port 0: any free port) and answers in the
+ * thread-default main context until freed. */
+ServerStun *server_stun_new         (GInetAddress *address, guint16 port, GError **error);
+void        server_stun_free        (ServerStun *self);
+/* "ADDR:PORT" as bound ("[ADDR]:PORT" for IPv6). */
+const char *server_stun_get_address (ServerStun *self);
+guint16     server_stun_get_port    (ServerStun *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerStun, server_stun_free)
+
+G_END_DECLS
