@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "voipd-account.h"
+#include "voipd-calls.h"
 #include "voipd-contacts.h"
 #include "voipd-conversation.h"
 #include "voipd-errors.h"
@@ -33,6 +34,7 @@ struct _VoipdAccount {
   GSettings                *settings;
   VoipdCache               *cache;
   VoipdConnection          *connection;
+  VoipdCalls               *calls;
 
   char                     *server;
   char                     *username;
@@ -56,6 +58,8 @@ VoipdCache *voipd_account_get_cache (VoipdAccount *self) { return self->cache; }
 VoipdConnection *voipd_account_get_connection (VoipdAccount *self) { return self->connection; }
 GDBusObjectManagerServer *voipd_account_get_manager (VoipdAccount *self) { return self->manager; }
 const char *voipd_account_get_username (VoipdAccount *self) { return self->username; }
+GSettings *voipd_account_get_settings (VoipdAccount *self) { return self->settings; }
+VoipdCalls *voipd_account_get_calls (VoipdAccount *self) { return self->calls; }
 
 static void
 set_state (VoipdAccount *self, const char *state, const char *reason)
@@ -65,6 +69,11 @@ set_state (VoipdAccount *self, const char *state, const char *reason)
   voip_account_set_state_reason (self->skeleton, reason ? reason : "");
   if (!g_str_equal (state, "online"))
     voip_account_set_presence (self->skeleton, "offline");
+  /* Without the session nobody can signal: the calls end here as they do
+   * at the server (which saw us go). Authenticating follows a fresh login,
+   * when calls may already come in. */
+  if (!g_str_equal (state, "online") && !g_str_equal (state, "authenticating"))
+    voipd_calls_end_all (self->calls, VOIP_CALL_REASON_OFFLINE);
 }
 
 gboolean
@@ -309,6 +318,11 @@ on_event (VoipdConnection *connection, guint code, GVariant *payload, VoipdAccou
     case VOIP_MSG_MESSAGE_EDITED:
     case VOIP_MSG_MESSAGE_DELETED:
       on_message_event (self, code, payload);
+      break;
+    case VOIP_MSG_CALL_CHANGED:
+    case VOIP_MSG_CALL_SIGNAL_RECEIVED:
+    case VOIP_MSG_CALL_DATA_RECEIVED:
+      voipd_calls_handle_event (self->calls, code, payload);
       break;
     case VOIP_MSG_PLUGIN_MESSAGE:
       {
@@ -1275,6 +1289,7 @@ voipd_account_dispose (GObject *object)
   VoipdAccount *self = VOIPD_ACCOUNT (object);
 
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  g_clear_object (&self->calls);   /* frees the media, unexports the calls */
   if (self->connection)
     {
       g_signal_handlers_disconnect_by_data (self->connection, self);
@@ -1326,6 +1341,7 @@ voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSettings *settings,
   self->cache = g_object_ref (cache);
   self->settings = g_object_ref (settings);
   self->connection = voipd_connection_new (g_settings_get_uint (settings, "keepalive-interval-s"));
+  self->calls = voipd_calls_new (self);
   g_signal_connect (self->connection, "event", G_CALLBACK (on_event), self);
   g_signal_connect (self->connection, "lost", G_CALLBACK (on_lost), self);
 

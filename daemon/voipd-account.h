@@ -3,8 +3,8 @@
  * VoipdAccount owns the connection to the server (with login, resume,
  * reconnection and resync), the local cache, the keyring token, and the
  * D-Bus objects: the Account interface at /org/voipd/Voip1, the object
- * manager there, and one object per contact and per group below it
- * (voipd-contacts.c, voipd-groups.c). */
+ * manager there, and one object per contact, per group and per call below
+ * it (voipd-contacts.c, voipd-groups.c, voipd-calls.c). */
 #pragma once
 
 #include <gio/gio.h>
@@ -31,6 +31,10 @@ VoipdCache               *voipd_account_get_cache    (VoipdAccount *self);
 VoipdConnection          *voipd_account_get_connection (VoipdAccount *self);
 GDBusObjectManagerServer *voipd_account_get_manager  (VoipdAccount *self);
 const char               *voipd_account_get_username (VoipdAccount *self);
+GSettings                *voipd_account_get_settings (VoipdAccount *self);
+/* The registry of calls (voipd-calls.h). */
+typedef struct _VoipdCalls VoipdCalls;
+VoipdCalls               *voipd_account_get_calls    (VoipdAccount *self);
 /* TRUE when logged in on a live connection. Otherwise sets VOIPD_ERROR
  * Disconnected (or NotLoggedIn) and returns FALSE. */
 gboolean                  voipd_account_check_online (VoipdAccount *self, GError **error);

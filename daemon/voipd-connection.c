@@ -101,6 +101,20 @@ voipd_connection_is_open (VoipdConnection *self)
   return self->open;
 }
 
+char *
+voipd_connection_dup_remote_host (VoipdConnection *self)
+{
+  g_autoptr(GSocketAddress) address = NULL;
+
+  if (!self->open || self->socket_connection == NULL)
+    return NULL;
+  address = g_socket_connection_get_remote_address (self->socket_connection, NULL);
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
+    return NULL;
+  return g_inet_address_to_string (
+      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+}
+
 /* ---- writing ------------------------------------------------------------- */
 
 typedef struct {

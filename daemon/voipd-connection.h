@@ -34,5 +34,8 @@ GVariant *voipd_connection_request_finish (VoipdConnection *self, GAsyncResult *
 /* Closes now; pending requests fail with G_IO_ERROR_CLOSED. */
 void      voipd_connection_close (VoipdConnection *self);
 gboolean  voipd_connection_is_open (VoipdConnection *self);
+/* The address the connection reached (an IP address as text), or NULL when
+ * closed. */
+char     *voipd_connection_dup_remote_host (VoipdConnection *self);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
  * into PropertiesChanged; objects come and go with InterfacesAdded/Removed. */
 #define G_LOG_DOMAIN "voipd"
 
+#include "voipd-calls.h"
 #include "voipd-contacts.h"
 #include "voipd-conversation.h"
 #include "voipd-errors.h"
@@ -161,6 +162,14 @@ on_send_plugin_message (VoipContact *contact, GDBusMethodInvocation *invocation,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+on_call (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer account)
+{
+  voipd_calls_invite (voipd_account_get_calls (account), invocation,
+                      voip_contact_get_username (contact), 0);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* ---- objects --------------------------------------------------------------------- */
 
 static void contact_set (VoipContact *contact, const char *display_name, const char *motd,
@@ -194,6 +203,7 @@ contact_create (VoipdAccount *account, const char *username, const char *display
   g_signal_connect (contact, "handle-mark-read", G_CALLBACK (on_mark_read), account);
   g_signal_connect (contact, "handle-send-plugin-message",
                     G_CALLBACK (on_send_plugin_message), account);
+  g_signal_connect (contact, "handle-call", G_CALLBACK (on_call), account);
   voip_object_skeleton_set_contact (object, contact);
   g_dbus_object_manager_server_export (voipd_account_get_manager (account),
                                        G_DBUS_OBJECT_SKELETON (object));

@@ -11,6 +11,7 @@ static const GDBusErrorEntry daemon_errors[] = {
   { VOIPD_ERROR_NOT_LOGGED_IN,    ERROR_PREFIX "NotLoggedIn" },
   { VOIPD_ERROR_INVALID_ARGUMENT, ERROR_PREFIX "InvalidArgument" },
   { VOIPD_ERROR_NO_KEYRING,       ERROR_PREFIX "NoKeyring" },
+  { VOIPD_ERROR_NO_MEDIA,         ERROR_PREFIX "NoMedia" },
 };
 
 GQuark

@@ -18,6 +18,7 @@ typedef enum {
   VOIPD_ERROR_NOT_LOGGED_IN,
   VOIPD_ERROR_INVALID_ARGUMENT,
   VOIPD_ERROR_NO_KEYRING,
+  VOIPD_ERROR_NO_MEDIA,          /* the media engine (voipd-media.so) cannot run */
 } VoipdError;
 
 /* Registers both domains with GDBus; call once at start. */

@@ -1,6 +1,7 @@
 /* voipd-groups.c — group objects and their methods. */
 #define G_LOG_DOMAIN "voipd"
 
+#include "voipd-calls.h"
 #include "voipd-groups.h"
 #include "voipd-conversation.h"
 
@@ -163,6 +164,14 @@ on_mark_read (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer acco
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+on_call (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account)
+{
+  voipd_calls_invite (voipd_account_get_calls (account), invocation, "",
+                      voip_group_get_id (group));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 /* ---- objects --------------------------------------------------------------------- */
 
 static void group_set (VoipGroup *group, const char *name, const char *owner,
@@ -195,6 +204,7 @@ group_create (VoipdAccount *account, gint64 id, const char *name, const char *ow
   g_signal_connect (group, "handle-edit-message", G_CALLBACK (on_edit_message), account);
   g_signal_connect (group, "handle-delete-message", G_CALLBACK (on_delete_message), account);
   g_signal_connect (group, "handle-mark-read", G_CALLBACK (on_mark_read), account);
+  g_signal_connect (group, "handle-call", G_CALLBACK (on_call), account);
   voip_object_skeleton_set_group (object, group);
   g_dbus_object_manager_server_export (voipd_account_get_manager (account),
                                        G_DBUS_OBJECT_SKELETON (object));

@@ -1,7 +1,8 @@
 /* voipctl-monitor.c — one line per event until interrupted.
  *
- * The object manager client turns InterfacesAdded/Removed into contacts and
- * groups appearing and disappearing, and routes PropertiesChanged and the
+ * The object manager client turns InterfacesAdded/Removed into contacts,
+ * groups and calls appearing and disappearing (an incoming call is a
+ * call-added event in state ringing), and routes PropertiesChanged and the
  * message signals of managed objects to their proxies; the account, which is
  * not a managed object, has a proxy of its own.
  *
@@ -20,6 +21,7 @@
 
 #define CONTACT_INTERFACE "org.voipd.Voip1.Contact"
 #define GROUP_INTERFACE   "org.voipd.Voip1.Group"
+#define CALL_INTERFACE    "org.voipd.Voip1.Call"
 
 typedef struct
 {
@@ -213,6 +215,15 @@ event_add_object (Event      *event,
       event_add_int (event, "id", (gint64) value);
       return TRUE;
     }
+  if (g_strcmp0 (interface, CALL_INTERFACE) == 0)
+    {
+      guint64 value = 0;
+
+      g_ascii_string_to_unsigned (strrchr (path, '/') + 1, 10, 0, G_MAXUINT64, &value, NULL);
+      event_add_string (event, "object", "call");
+      event_add_int (event, "id", (gint64) value);
+      return TRUE;
+    }
   return FALSE;
 }
 
@@ -236,6 +247,8 @@ report_object (Monitor        *monitor,
         event = event_begin (added ? "contact-added" : "contact-removed");
       else if (g_strcmp0 (interface, GROUP_INTERFACE) == 0)
         event = event_begin (added ? "group-added" : "group-removed");
+      else if (g_strcmp0 (interface, CALL_INTERFACE) == 0)
+        event = event_begin (added ? "call-added" : "call-removed");
       else
         continue;
 
@@ -251,6 +264,19 @@ report_object (Monitor        *monitor,
               event_add_string (event, "subscription", voipctl_lookup_string (props, "Subscription"));
               event_add_int (event, "unread", voipctl_lookup_uint32 (props, "Unread"));
               event_add_string (event, "motd", voipctl_lookup_string (props, "Motd"));
+            }
+          else if (g_strcmp0 (interface, CALL_INTERFACE) == 0)
+            {
+              g_autoptr(GVariant) participants = g_variant_lookup_value (props, "Participants",
+                                                                         G_VARIANT_TYPE ("a(ss)"));
+
+              event_add_string (event, "direction", voipctl_lookup_string (props, "Direction"));
+              event_add_string (event, "initiator", voipctl_lookup_string (props, "Initiator"));
+              event_add_string (event, "state", voipctl_lookup_string (props, "State"));
+              event_add_string (event, "reason", voipctl_lookup_string (props, "StateReason"));
+              if (participants == NULL)
+                participants = g_variant_ref_sink (g_variant_new ("a(ss)", NULL));
+              event_add_variant (event, "participants", participants);
             }
           else
             {
@@ -325,8 +351,18 @@ report_properties (Monitor    *monitor,
   g_variant_iter_init (&iter, changed);
   while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
     {
-      g_autofree char *key = voipctl_snake_case (name);
-      Event *event = event_begin ("property-changed");
+      g_autofree char *key = NULL;
+      Event *event;
+
+      /* A call's statistics change every second: `voipctl calls` shows them. */
+      if (strcmp (name, "Stats") == 0
+          && g_strcmp0 (g_dbus_proxy_get_interface_name (proxy), CALL_INTERFACE) == 0)
+        {
+          g_variant_unref (value);
+          continue;
+        }
+      key = voipctl_snake_case (name);
+      event = event_begin ("property-changed");
 
       if (proxy == G_DBUS_PROXY (monitor->account))
         event_add_string (event, "object", "account");

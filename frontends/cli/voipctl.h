@@ -18,6 +18,7 @@ G_BEGIN_DECLS
 #define VOIPCTL_ROOT_PATH    "/org/voipd/Voip1"
 #define VOIPCTL_CONTACT_PATH VOIPCTL_ROOT_PATH "/contact/"
 #define VOIPCTL_GROUP_PATH   VOIPCTL_ROOT_PATH "/group/"
+#define VOIPCTL_CALL_PATH    VOIPCTL_ROOT_PATH "/call/"
 
 /* GetHistory's limit, as the API documents it (org.voipd.Voip1.xml). */
 #define VOIPCTL_HISTORY_LIMIT_MAX     500
@@ -157,6 +158,14 @@ int voipctl_cmd_group_add      (const VoipctlCommand *cmd, int argc, char **argv
 int voipctl_cmd_group_remove   (const VoipctlCommand *cmd, int argc, char **argv);
 int voipctl_cmd_group_leave    (const VoipctlCommand *cmd, int argc, char **argv);
 int voipctl_cmd_group_delete   (const VoipctlCommand *cmd, int argc, char **argv);
+
+int voipctl_cmd_call           (const VoipctlCommand *cmd, int argc, char **argv);
+int voipctl_cmd_answer         (const VoipctlCommand *cmd, int argc, char **argv);
+int voipctl_cmd_reject         (const VoipctlCommand *cmd, int argc, char **argv);
+int voipctl_cmd_hangup         (const VoipctlCommand *cmd, int argc, char **argv);
+int voipctl_cmd_mute           (const VoipctlCommand *cmd, int argc, char **argv);
+int voipctl_cmd_unmute         (const VoipctlCommand *cmd, int argc, char **argv);
+int voipctl_cmd_calls          (const VoipctlCommand *cmd, int argc, char **argv);
 
 int voipctl_cmd_monitor        (const VoipctlCommand *cmd, int argc, char **argv);
 

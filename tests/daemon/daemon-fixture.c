@@ -15,6 +15,8 @@ daemon_fixture_new_user (DaemonFixture *f, const char *name, TestUserFlags flags
    * default policy's 30 s steps. */
   test_user_set_setting (user, "reconnect-initial-delay-ms", "uint32 200");
   test_user_set_setting (user, "reconnect-max-delay-ms", "uint32 1000");
+  if (f->options != NULL && f->options->configure_user != NULL)
+    f->options->configure_user (user);
   test_user_start_daemon (user);
   return user;
 }
@@ -22,7 +24,11 @@ daemon_fixture_new_user (DaemonFixture *f, const char *name, TestUserFlags flags
 void
 daemon_fixture_setup (DaemonFixture *f, gconstpointer data)
 {
-  f->server = test_server_new_started ();
+  f->options = data;
+  f->server = test_server_new ();
+  if (f->options != NULL && f->options->configure_server != NULL)
+    f->options->configure_server (test_server_get_config (f->server));
+  test_server_start (f->server);
   f->relay = test_relay_new (test_server_get_port (f->server));
   f->address = g_strdup_printf ("127.0.0.1:%u", test_relay_get_port (f->relay));
 

@@ -16,6 +16,8 @@ struct _TestServer {
   char        *database;
   char        *config_path;
   GKeyFile    *config;
+  char        *listen;         /* --listen; "127.0.0.1:0" unless set */
+  char        *netns;          /* run under `ip netns exec NETNS`, or NULL */
 
   GSubprocess *process;
   GThread     *stdout_thread;  /* copies the server's stdout to ours, finds the port */
@@ -128,6 +130,7 @@ test_server_new (void)
   g_assert_no_error (error);
   server->database = g_build_filename (server->dir, "voip.db", NULL);
   server->config_path = g_build_filename (server->dir, "server.conf", NULL);
+  server->listen = g_strdup ("127.0.0.1:0");
   g_mutex_init (&server->lock);
   g_cond_init (&server->cond);
 
@@ -168,7 +171,19 @@ test_server_free (TestServer *server)
   g_free (server->dir);
   g_free (server->database);
   g_free (server->config_path);
+  g_free (server->listen);
+  g_free (server->netns);
   g_free (server);
+}
+
+void
+test_server_set_listen (TestServer *server, const char *address, const char *netns)
+{
+  g_assert_null (server->process);
+  g_free (server->listen);
+  server->listen = g_strdup (address);
+  g_free (server->netns);
+  server->netns = g_strdup (netns);
 }
 
 GKeyFile *
@@ -204,12 +219,12 @@ test_server_start (TestServer *server)
   /* A GLib critical in the server is a bug: make it crash, so that the test
    * that provoked it fails instead of passing on a half-built reply. */
   g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", FALSE);
-  server->process = g_subprocess_launcher_spawn (launcher, &error,
-                                                 binary,
-                                                 "--listen", "127.0.0.1:0",
-                                                 "--database", server->database,
-                                                 "--config", server->config_path,
-                                                 NULL);
+  /* `ip netns exec` execs the server in place: same pid, same death signal. */
+  const char *argv[] = { "ip", "netns", "exec", server->netns,
+                         binary, "--listen", server->listen, "--database", server->database,
+                         "--config", server->config_path, NULL };
+  server->process = g_subprocess_launcher_spawnv (launcher, server->netns ? argv : argv + 4,
+                                                  &error);
   g_assert_no_error (error);
   server->stdout_thread = g_thread_new ("server-stdout", stdout_thread_main, server);
 
@@ -224,7 +239,7 @@ test_server_start (TestServer *server)
   if (port == 0)
     {
       test_server_kill (server);
-      g_error ("%s did not print \"listening on 127.0.0.1:PORT\"", binary);
+      g_error ("%s did not print \"listening on %s\" with a port", binary, server->listen);
     }
 }
 

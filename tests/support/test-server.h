@@ -29,6 +29,11 @@ TestServer *test_server_new_started (void);
 void        test_server_free       (TestServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestServer, test_server_free)
 
+/* Where the next start listens instead of 127.0.0.1:0 (ADDR:PORT, PORT 0 for
+ * any), and, if netns is not NULL, the network namespace it runs in (through
+ * `ip netns exec NETNS`; root only). For the NAT tests. */
+void        test_server_set_listen (TestServer *server, const char *address, const char *netns);
+
 /* The configuration written to server.conf at each start; change it freely
  * before test_server_start(). */
 GKeyFile   *test_server_get_config (TestServer *server);

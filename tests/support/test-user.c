@@ -32,6 +32,7 @@ struct _TestUser {
 
   GSubprocess     *daemon;
   GThread         *daemon_output_thread;
+  char            *daemon_netns;  /* voipd runs under `ip netns exec` this, or NULL */
 };
 
 struct _TestSignals {
@@ -377,6 +378,7 @@ test_user_free (TestUser *user)
   g_free (user->home);
   g_free (user->config_home);
   g_free (user->runtime_dir);
+  g_free (user->daemon_netns);
   g_free (user->bus_address);
   g_strfreev (user->env);
   g_free (user);
@@ -411,6 +413,12 @@ const char *const *
 test_user_get_environ (TestUser *user)
 {
   return (const char *const *) user->env;
+}
+
+void
+test_user_setenv (TestUser *user, const char *variable, const char *value)
+{
+  user->env = g_environ_setenv (user->env, variable, value, TRUE);
 }
 
 GDBusConnection *
@@ -452,6 +460,13 @@ test_user_set_setting (TestUser *user, const char *key, const char *value)
 /* ---- the daemon --------------------------------------------------------- */
 
 void
+test_user_set_daemon_netns (TestUser *user, const char *netns)
+{
+  g_free (user->daemon_netns);
+  user->daemon_netns = g_strdup (netns);
+}
+
+void
 test_user_start_daemon (TestUser *user)
 {
   g_autoptr(GError) error = NULL;
@@ -465,7 +480,12 @@ test_user_start_daemon (TestUser *user)
   launcher = launcher_new (user, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   /* A GLib critical in the daemon is a bug: make it crash. */
   g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", FALSE);
-  user->daemon = g_subprocess_launcher_spawn (launcher, &error, binary, NULL);
+  /* `ip netns exec` execs voipd in place: same pid, same death signal. */
+  if (user->daemon_netns != NULL)
+    user->daemon = g_subprocess_launcher_spawn (launcher, &error, "ip", "netns", "exec",
+                                                user->daemon_netns, binary, NULL);
+  else
+    user->daemon = g_subprocess_launcher_spawn (launcher, &error, binary, NULL);
   g_assert_no_error (error);
   user->daemon_output_thread = g_thread_new ("voipd-output", daemon_output_main, user);
 

@@ -49,6 +49,9 @@ void             test_user_set_password    (TestUser *user, const char *password
 const char      *test_user_get_home        (TestUser *user);
 /* The environment of every child: copy or use as is. */
 const char *const *test_user_get_environ   (TestUser *user);
+/* Sets a variable in the environment of the children started from now on. */
+void             test_user_setenv          (TestUser *user, const char *variable,
+                                            const char *value);
 /* A connection of the test to the user's session bus. */
 GDBusConnection *test_user_get_bus         (TestUser *user);
 
@@ -63,6 +66,11 @@ void             test_user_set_setting     (TestUser *user, const char *key, con
 
 /* ---- the daemon --------------------------------------------------------- */
 
+/* Runs the next voipd in network namespace `netns` (through `ip netns exec`;
+ * root only; NULL: the test's own). Only voipd moves: the bus, the keyring and
+ * commands stay with the test, and unix sockets reach across namespaces. For
+ * the NAT tests. */
+void             test_user_set_daemon_netns (TestUser *user, const char *netns);
 /* Starts voipd and waits until it owns org.voipd.Voip1; its stderr goes to
  * ours, each line prefixed with "[voipd NAME]". */
 void             test_user_start_daemon    (TestUser *user);
