@@ -348,7 +348,10 @@ call_start_media (VoipdCall *self, GVariant *servers)
   config.audio_source = source;
   config.audio_sink = sink;
   config.echo_cancellation = g_settings_get_boolean (settings, "echo-cancellation");
-  config.allow_server_relay = TRUE;
+  /* The server says whether it relays media; without its answer, assume not. */
+  config.allow_server_relay = FALSE;
+  if (servers != NULL)
+    g_variant_get_child (servers, 2, "b", &config.allow_server_relay);
   config.stun = (const VoipdMediaServer *) stun->data;
   config.n_stun = stun->len;
   config.turn = (const VoipdMediaServer *) turn->data;

@@ -2,7 +2,8 @@
  * servers. The embedded STUN responder is ("", port): the host the client
  * reached us at. TURN credentials follow the TURN REST API that coturn's
  * use-auth-secret implements: username "<unix expiry>:<user>", password
- * base64(HMAC-SHA1(secret, username)). */
+ * base64(HMAC-SHA1(secret, username)). The reply also says whether the
+ * server relays media (CallData), so that clients know their last resort. */
 #define G_LOG_DOMAIN "voip-server"
 
 #include "server-handlers.h"
@@ -67,5 +68,5 @@ server_handle_call_servers (Server *server, ServerSession *session, const Server
       add_servers (&turn, config->turn_servers, username, password, &n_turn);
     }
   server_session_reply (session, request->code, request->request_id,
-                        g_variant_new ("(a(sq)a(sqss))", &stun, &turn));
+                        g_variant_new ("(a(sq)a(sqss)b)", &stun, &turn, config->call_relay));
 }

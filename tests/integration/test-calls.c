@@ -691,6 +691,14 @@ test_relay_off (void)
   id = invite (alice, "bob", 0);
   answer (bob, id);
   send_data (alice, id, "bob", bytes_of (10, 0), VOIP_STATUS_NOT_ALLOWED);
+  {
+    g_autoptr(GVariant) servers = test_client_call (alice, VOIP_MSG_CALL_SERVERS,
+                                                    g_variant_new ("()"));
+    gboolean relay = TRUE;
+
+    g_variant_get_child (servers, 2, "b", &relay);
+    g_assert_false (relay);
+  }
   /* Signals still go through. */
   send_signal (alice, id, "bob", VOIP_CALL_SIGNAL_USE_RELAY, "", VOIP_STATUS_OK);
   g_variant_unref (test_client_expect_event (bob, VOIP_MSG_CALL_SIGNAL_RECEIVED));
@@ -710,6 +718,7 @@ test_servers (void)
   g_autoptr(GVariant) turn = g_variant_get_child_value (reply, 1);
   const char *host;
   guint16 port;
+  gboolean relay = FALSE;
 
   /* Only the embedded responder, and no TURN without a secret. */
   g_assert_cmpuint (g_variant_n_children (stun), ==, 1);
@@ -717,6 +726,9 @@ test_servers (void)
   g_assert_cmpstr (host, ==, "");
   g_assert_cmpuint (port, ==, test_server_get_stun_port (server));
   g_assert_cmpuint (g_variant_n_children (turn), ==, 0);
+  /* The server relays media unless told not to. */
+  g_variant_get_child (reply, 2, "b", &relay);
+  g_assert_true (relay);
 }
 
 static void
