@@ -154,6 +154,15 @@ set_state (MediaPeer *self, VoipdMediaPeerState state, const char *path)
   self->path = g_strdup (path);
   if (state != VOIPD_MEDIA_PEER_CONNECTING)
     clear_source (&self->ice_timeout);
+  if (state == VOIPD_MEDIA_PEER_CONNECTED && self->rate_time == 0)
+    {
+      /* Rates count from here: before, nothing could flow. */
+      g_mutex_lock (&self->lock);
+      self->rate_sent = self->bytes_sent;
+      self->rate_received = self->bytes_received;
+      g_mutex_unlock (&self->lock);
+      self->rate_time = g_get_monotonic_time ();
+    }
   if (state == VOIPD_MEDIA_PEER_CONNECTED)
     g_debug ("Peer %s: connected via %s %.0f ms after add_peer", self->name, path,
              (g_get_monotonic_time () - self->created) / 1000.0);
@@ -666,9 +675,7 @@ media_peer_get_stats (MediaPeer *self)
 
   /* Rates over the time since the previous call (voipd asks every second);
    * too short an interval keeps the last figures. */
-  if (self->rate_time == 0)
-    self->rate_time = self->created;
-  if (now - self->rate_time >= G_TIME_SPAN_SECOND / 4)
+  if (self->rate_time != 0 && now - self->rate_time >= G_TIME_SPAN_SECOND / 4)
     {
       double ms = (now - self->rate_time) / 1000.0;
 

@@ -35,12 +35,15 @@
 /* The jitter buffer: a LAN's jitter and a busy sender's scheduling, and not
  * more. Mouth to ear on loopback then measures ~100 ms into a real-time sink
  * (test-media /media/latency): capture and one Opus frame ~25 ms, this,
- * the FEC packet 20 ms, the mixer 10 ms, the sink's own deadline. */
+ * the FEC packet 20 ms, the mixer 20 ms, the sink's own deadline. */
 #define JITTER_LATENCY_MS 30
 /* Peers are plugged into the running mixer; tell it up front how late their
  * audio may be (jitter buffer + the packet opusdec holds back for FEC) so
  * that it waits for it from their first packet on. */
 #define MIXER_UPSTREAM_LATENCY (JITTER_LATENCY_MS * GST_MSECOND + OPUS_FRAME)
+/* …plus the time to decode and convert what the jitter buffer releases, on
+ * a busy machine: audio that comes later than that is a click. */
+#define MIXER_PROCESSING_SLACK (10 * GST_MSECOND)
 /* RTCP reports every second instead of every five, for live RTT and loss. */
 #define RTCP_INTERVAL GST_SECOND
 /* How long the send queue of a peer may hold before it drops (a stuck peer
@@ -200,8 +203,10 @@ media_pipeline_new (const char *audio_source, const char *audio_sink,
     }
 
   /* The silence source keeps the mixer (and a file sink's clock) running
-   * before the first peer and between peers. Opus in-band FEC only works
-   * with a loss estimate; DTX is off so that muted peers send silence. */
+   * before the first peer and between peers. The mixer is live whatever its
+   * latency query says (it fails until the sources have caps): otherwise it
+   * would wait for every peer instead of timing out. Opus in-band FEC only
+   * works with a loss estimate; DTX is off so that muted peers send silence. */
   description = g_strdup_printf (
     "audioconvert name=capture_head ! audioresample ! " RAW_CAPS " ! %s"
     "volume name=mute ! "
@@ -209,10 +214,13 @@ media_pipeline_new (const char *audio_source, const char *audio_sink,
     "  audio-type=voice dtx=false ! "
     "rtpopuspay pt=%d ! tee name=send allow-not-linked=true "
     "audiotestsrc wave=silence is-live=true samplesperbuffer=480 ! " RAW_CAPS " ! "
-    "audiomixer name=mixer ignore-inactive-pads=true min-upstream-latency=%" G_GUINT64_FORMAT " ! "
+    "audiomixer name=mixer force-live=true ignore-inactive-pads=true "
+    "  min-upstream-latency=%" G_GUINT64_FORMAT
+    " latency=%" G_GUINT64_FORMAT " ! "
     "capsfilter name=playback_head caps=\"" RAW_CAPS "\" ! %s"
     "audioconvert ! audioresample name=playback_tail",
-    dsp ? dsp : "", OPUS_PAYLOAD_TYPE, (guint64) MIXER_UPSTREAM_LATENCY, probe ? probe : "");
+    dsp ? dsp : "", OPUS_PAYLOAD_TYPE, (guint64) MIXER_UPSTREAM_LATENCY,
+    (guint64) MIXER_PROCESSING_SLACK, probe ? probe : "");
   pipeline = gst_parse_launch_full (description, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &local_error);
   if (!pipeline)
     {
@@ -398,6 +406,38 @@ on_decoder_latency_query (GstPad *pad, GstPadProbeInfo *info, gpointer data)
   return GST_PAD_PROBE_OK;
 }
 
+/* Until the peer's first packet, rtpbin has no pad for the depayloader and a
+ * latency query from the mixer would fail there, failing the pipeline's
+ * latency with it. Answer for the jitter buffer that will be there. */
+static GstPadProbeReturn
+on_depayloader_latency_query (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  GstQuery *query = GST_PAD_PROBE_INFO_QUERY (info);
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_LATENCY || gst_pad_is_linked (pad))
+    return GST_PAD_PROBE_OK;
+  gst_query_set_latency (query, TRUE, JITTER_LATENCY_MS * GST_MSECOND, GST_CLOCK_TIME_NONE);
+  return GST_PAD_PROBE_HANDLED;
+}
+
+/* The mixer holds a serialized query (opusdec's ALLOCATION) until it gets
+ * to that pad, and with ignore-inactive-pads it never gets to a pad that
+ * has had no buffer yet: the decoder would wait forever for its answer.
+ * Our caps are fixed, so nothing of value is lost by refusing them here. */
+static GstPadProbeReturn
+on_branch_serialized_query (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_QUERY_IS_SERIALIZED (GST_PAD_PROBE_INFO_QUERY (info)) ? GST_PAD_PROBE_DROP
+                                                                    : GST_PAD_PROBE_OK;
+}
+
+/* While a branch goes: nothing more into the mixer. */
+static GstPadProbeReturn
+on_branch_leaving (GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+  return GST_PAD_PROBE_DROP;
+}
+
 static GstElement *
 make (GstBin *bin, const char *factory, GError **error)
 {
@@ -452,12 +492,14 @@ configure_appsink (MediaBranch *self, GstElement *appsink)
   gst_app_sink_set_callbacks (GST_APP_SINK (appsink), &callbacks, self, NULL);
 }
 
-static void
+static GstPad *
 ghost (GstElement *bin, const char *name, GstElement *element, const char *pad_name)
 {
   g_autoptr(GstPad) target = gst_element_get_static_pad (element, pad_name);
+  GstPad *pad = gst_ghost_pad_new (name, target);
 
-  gst_element_add_pad (bin, gst_ghost_pad_new (name, target));
+  gst_element_add_pad (bin, pad);
+  return pad;
 }
 
 static gboolean
@@ -469,6 +511,7 @@ build_branch (MediaBranch *self, GBytes *local_key, GError **error)
   g_autoptr(GstCaps) raw_caps = gst_caps_from_string (RAW_CAPS);
   g_autoptr(GObject) session = NULL;
   g_autoptr(GstPad) decoder_src = NULL;
+  g_autoptr(GstPad) depayloader_sink = NULL;
 
   queue = make (bin, "queue", error);
   self->rtpbin = make (bin, "rtpbin", error);
@@ -502,6 +545,9 @@ build_branch (MediaBranch *self, GBytes *local_key, GError **error)
   self->rtp_in = GST_APP_SRC (gst_object_ref (rtp_in));
   self->rtcp_in = GST_APP_SRC (gst_object_ref (rtcp_in));
   g_object_set (opusdec, "use-inband-fec", TRUE, "plc", TRUE, NULL);
+  depayloader_sink = gst_element_get_static_pad (self->depay, "sink");
+  gst_pad_add_probe (depayloader_sink, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PUSH,
+                     on_depayloader_latency_query, NULL, NULL);
   decoder_src = gst_element_get_static_pad (opusdec, "src");
   gst_pad_add_probe (decoder_src, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PULL,
                      on_decoder_latency_query, NULL, NULL);
@@ -529,7 +575,9 @@ build_branch (MediaBranch *self, GBytes *local_key, GError **error)
     g_object_set (session, "rtcp-min-interval", (guint64) RTCP_INTERVAL, NULL);
 
   ghost (self->bin, "sink", queue, "sink");
-  ghost (self->bin, "src", capsfilter, "src");
+  gst_pad_add_probe (ghost (self->bin, "src", capsfilter, "src"),
+                     GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM | GST_PAD_PROBE_TYPE_PUSH,
+                     on_branch_serialized_query, NULL, NULL);
   return TRUE;
 }
 
@@ -640,12 +688,17 @@ media_branch_free (MediaBranch *self)
   g_autoptr(GstPad) bin_sink = gst_element_get_static_pad (self->bin, "sink");
   g_autoptr(GstPad) bin_src = gst_element_get_static_pad (self->bin, "src");
 
-  /* Upstream first: tee tolerates a pad being released while it pushes. */
+  /* Upstream first: tee tolerates a pad being released while it pushes.
+   * Then the mixer: once nothing goes in, releasing its pad wakes a thread
+   * of the branch that waits in it, which would else hold the stream lock
+   * that setting the branch to NULL needs. */
   gst_pad_unlink (self->tee_pad, bin_sink);
   gst_element_release_request_pad (pipeline->tee, self->tee_pad);
-  gst_element_set_state (self->bin, GST_STATE_NULL);
+  gst_pad_add_probe (bin_src, GST_PAD_PROBE_TYPE_DATA_DOWNSTREAM | GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM,
+                     on_branch_leaving, NULL, NULL);
   gst_pad_unlink (bin_src, self->mixer_pad);
   gst_element_release_request_pad (pipeline->mixer, self->mixer_pad);
+  gst_element_set_state (self->bin, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (pipeline->pipeline), self->bin);
 
   gst_clear_object (&self->tee_pad);

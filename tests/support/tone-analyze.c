@@ -9,6 +9,7 @@
  * the data runs to the end of the file.
  */
 #include <glib.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -217,6 +218,9 @@ main (int argc, char **argv)
   gsize skip, n;
   double sum = 0, rms;
 
+  /* Messages in the user's charset; numbers stay in the C format. */
+  setlocale (LC_CTYPE, "");
+  setlocale (LC_MESSAGES, "");
   g_option_context_set_summary (context, "Measures the level and the frequencies of a WAV file.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 2 || skip_ms < 0)
