@@ -49,6 +49,9 @@ calls_add (VoipdCalls *self, guint64 id, const char *initiator, guint64 group,
   VoipdCall *call = voipd_call_new (self->account, id, initiator, group, callee);
   guint64 *key = g_new (guint64, 1);
 
+  /* An incoming call rings: get the media engine ready for the answer (a
+   * failure here is reported by Answer). */
+  voipd_media_load (NULL);
   *key = id;
   g_signal_connect (call, "finished", G_CALLBACK (on_call_finished), self);
   g_hash_table_insert (self->calls, key, call);

@@ -7,6 +7,9 @@
  * declared lost, which also catches a server that vanished without a FIN. */
 #define G_LOG_DOMAIN "voipd"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include "voipd-connection.h"
 
 #define READ_CHUNK 16384
@@ -322,6 +325,10 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   /* The client's timeout bounds the connect; the session itself may be
    * quiet for long (the keepalive watches it instead). */
   g_socket_set_timeout (g_socket_connection_get_socket (connection), 0);
+  /* Requests are small and latency-bound (call set-up, relayed media):
+   * never wait for the server's delayed ACK before sending the next one. */
+  g_socket_set_option (g_socket_connection_get_socket (connection), IPPROTO_TCP, TCP_NODELAY, 1,
+                       NULL);
   self->socket_connection = connection;
   self->stream = G_IS_TCP_WRAPPER_CONNECTION (connection)
                  ? g_object_ref (g_tcp_wrapper_connection_get_base_io_stream (

@@ -74,5 +74,8 @@ voipd_media_load (GError **error)
   /* GStreamer and libnice keep threads and types around: never unload. */
   g_module_make_resident (module);
   api = found;
+  /* Calls load the module when they start ringing: GStreamer gets ready in
+   * the background meanwhile, so that answering does not wait for it. */
+  api->prepare ();
   return api;
 }

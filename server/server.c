@@ -3,6 +3,9 @@
  * the dispatcher, and shuts down cleanly. */
 #define G_LOG_DOMAIN "voip-server"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include "server.h"
 #include "server-calls.h"
 #include "server-dispatch.h"
@@ -124,6 +127,10 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   if (self->shutting_down)
     return TRUE;
   g_socket_set_keepalive (socket, TRUE);
+  /* Replies and events are small and already batched per loop iteration;
+   * Nagle's algorithm would hold one back for the peer's delayed ACK
+   * (40 ms), e.g. a CallChanged behind the reply before it. */
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   if (self->certificate == NULL)
     {
       server_add_session (self, G_IO_STREAM (connection), g_socket_get_fd (socket), peer);

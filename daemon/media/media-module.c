@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "voipd-media"
 
 #include "media-call.h"
+#include "media-prepare.h"
 
 #include <gmodule.h>
 
@@ -15,6 +16,7 @@ static const VoipdMediaApi api = {
   .set_muted = media_call_set_muted,
   .get_stats = media_call_get_stats,
   .call_free = media_call_free,
+  .prepare = media_prepare,
 };
 
 G_MODULE_EXPORT const VoipdMediaApi *voipd_media_get_api (void);

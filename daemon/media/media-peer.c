@@ -70,17 +70,19 @@ struct _MediaPeer {
   double receive_kbps;
 };
 
+/* The path of a selected pair, as the Stats property names it: "relay" when
+ * either end is a TURN relay (the side whose packets go to the other's relay
+ * sees only a reflexive candidate of its own), "srflx" when either end is
+ * reflexive (a peer-reflexive candidate is a NAT mapping learned during the
+ * checks), "host" when both are host addresses. */
 static const char *
-candidate_type_name (NiceCandidateType type)
+pair_path_name (const NiceCandidate *local, const NiceCandidate *remote)
 {
-  switch (type)
-    {
-    case NICE_CANDIDATE_TYPE_HOST: return "host";
-    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE: return "srflx";
-    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE: return "prflx";
-    case NICE_CANDIDATE_TYPE_RELAYED: return "relay";
-    default: return "host";
-    }
+  if (local->type == NICE_CANDIDATE_TYPE_RELAYED || remote->type == NICE_CANDIDATE_TYPE_RELAYED)
+    return "relay";
+  if (local->type != NICE_CANDIDATE_TYPE_HOST || remote->type != NICE_CANDIDATE_TYPE_HOST)
+    return "srflx";
+  return "host";
 }
 
 static void
@@ -279,7 +281,7 @@ on_agent_selected_pair (NiceAgent *agent, guint stream_id, guint component,
   g_mutex_unlock (&self->lock);
   if (use_ice)
     media_call_post (self->call, self, on_selected_main,
-                     g_strdup (candidate_type_name (local->type)), g_free);
+                     g_strdup (pair_path_name (local, remote)), g_free);
 }
 
 static void

@@ -46,7 +46,7 @@ typedef struct {
   void (*signal_out) (gpointer user_data, const char *peer, guint kind, const char *data);
   /* Send one SRTP/SRTCP packet to peer through the server (CallData). */
   void (*relay_out)  (gpointer user_data, const char *peer, GBytes *packet);
-  /* A peer's media state changed; path is "host", "srflx", "prflx", "relay" or
+  /* A peer's media state changed; path is "host", "srflx", "relay" or
    * "server-relay" once CONNECTED, NULL otherwise. */
   void (*peer_state) (gpointer user_data, const char *peer, VoipdMediaPeerState state,
                       const char *path);
@@ -97,6 +97,11 @@ typedef struct {
   /* Stops everything: the sink gets EOS first (so a file sink is complete),
    * waiting at most a second. No callback runs after this returns. */
   void     (*call_free)   (VoipdMediaCall *call);
+  /* Loads GStreamer, its registry and the plugins a call needs on a thread
+   * of its own, and returns at once. A first run scans every plugin (up to a
+   * second); voipd calls this when a call starts ringing so that answering
+   * does not wait for it. Idempotent; call_new works without it. */
+  void     (*prepare)     (void);
 } VoipdMediaApi;
 
 /* The one symbol the module exports (VOIPD_MEDIA_MODULE_SYMBOL). */

@@ -7,10 +7,13 @@
  * moment the daemon's mixer outputs it). From those streams it measures:
  *
  *   answer → audio   from the callee's Answer() until decoded audio (a loud
- *                    sample) reaches both sinks; ROUNDS calls, p50 and max
- *   mouth → ear      the caller's source is a click train, teed into a second
- *                    FIFO before the encoder; the delay from each click there
- *                    to the same click at the callee's sink; p50 and max
+ *                    sample) reaches both sinks; ROUNDS calls with steady
+ *                    tones both ways, each answered after ringing a second
+ *                    (a person takes longer); p50 and max
+ *   mouth → ear      one more call, whose caller's source is a click train,
+ *                    teed into a second FIFO before the encoder; the delay
+ *                    from each click there to the same click at the callee's
+ *                    sink; p50 and max
  *   CPU, RSS         of each voipd during a SECONDS long 1:1 call (% of a core)
  *   mesh             MESH users in one group call for SECONDS: CPU of all
  *                    voipds, and whether every sink got audio in real time
@@ -38,6 +41,7 @@
 #define QUIET_BEFORE_MS  100      /* a click starts after this much quiet */
 #define CLICK_INTERVAL_MS 250
 #define MAX_CLICKS       4096
+#define RING_MS          1000     /* how long a call rings before the answer */
 
 /* ---- a FIFO sink, read on its own thread -------------------------------- */
 
@@ -371,13 +375,14 @@ measure_one_to_one (TestServer *server, const char *dir, guint rounds, guint sec
   Fifo *alice_mouth = fifo_new (dir, "alice-mouth");
   g_autofree char *click_source = g_strdup_printf (
     "audiotestsrc is-live=true wave=ticks freq=1000 volume=0.8 tick-interval=%u000000 "
-    "samplesperbuffer=480 ! audio/x-raw,rate=48000,channels=1 ! tee name=t ! queue ! "
+    "samplesperbuffer=960 ! audio/x-raw,rate=48000,channels=1 ! tee name=t ! queue ! "
     "audioconvert ! audio/x-raw,format=S16LE ! filesink location=%s sync=false "
     "buffer-mode=unbuffered t. ! queue", CLICK_INTERVAL_MS, alice_mouth->path);
-  g_autoptr(TestUser) alice = bench_user (server, "alice", click_source, alice_ear);
+  const char *tone_source = "audiotestsrc is-live=true freq=440 volume=0.5 samplesperbuffer=960";
+  g_autoptr(TestUser) alice = bench_user (server, "alice", tone_source, alice_ear);
   g_autoptr(TestUser) bob = bench_user (server, "bob",
                                         "audiotestsrc is-live=true freq=880 volume=0.5 "
-                                        "samplesperbuffer=480", bob_ear);
+                                        "samplesperbuffer=960", bob_ear);
   g_autoptr(GArray) setup = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GArray) latency = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autofree char *last_stats = NULL;
@@ -385,12 +390,20 @@ measure_one_to_one (TestServer *server, const char *dir, guint rounds, guint sec
   guint64 rss_alice = 0, rss_bob = 0, rss_idle = rss_kb (test_user_get_daemon_pid (alice));
 
   test_user_befriend (alice, bob);
-  for (guint round = 0; round < rounds; round++)
+  /* ROUNDS calls with tones, then one with the click train. */
+  for (guint round = 0; round <= rounds; round++)
     {
-      g_autofree char *outgoing = call_contact (alice, "bob");
-      g_autofree char *incoming = wait_call (bob, "ringing");
+      gboolean last = round == rounds;
+      g_autofree char *quoted = g_strdup_printf ("'%s'", last ? click_source : tone_source);
+      g_autofree char *outgoing = NULL;
+      g_autofree char *incoming = NULL;
       gint64 answered, alice_hears, bob_hears;
-      gboolean last = round + 1 == rounds;
+
+      /* voipd reads its audio settings when the call's media starts. */
+      test_user_set_setting (alice, "audio-source", quoted);
+      outgoing = call_contact (alice, "bob");
+      incoming = wait_call (bob, "ringing");
+      test_iterate_for (RING_MS);
 
       fifo_reset (alice_ear, TRUE);
       fifo_reset (bob_ear, TRUE);
@@ -404,7 +417,8 @@ measure_one_to_one (TestServer *server, const char *dir, guint rounds, guint sec
             g_error ("round %u: no audio both ways 30 s after the answer", round);
           test_iterate_for (1);
         }
-      g_array_append_val (setup, (gint64) { MAX (alice_hears, bob_hears) - answered });
+      if (!last)
+        g_array_append_val (setup, (gint64) { MAX (alice_hears, bob_hears) - answered });
 
       if (last)
         {
@@ -469,7 +483,7 @@ measure_mesh (TestServer *server, const char *dir, guint size, guint seconds)
     {
       g_autofree char *name = g_strdup_printf ("mesh%u", i);
       g_autofree char *source = g_strdup_printf ("audiotestsrc is-live=true freq=%u volume=0.2 "
-                                                 "samplesperbuffer=480", 300 + 100 * i);
+                                                 "samplesperbuffer=960", 300 + 100 * i);
       Fifo *ear = fifo_new (dir, name);
 
       g_ptr_array_add (ears, ear);
