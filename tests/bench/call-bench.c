@@ -20,6 +20,11 @@
  *                    (samples received / seconds elapsed ≥ 0.99 × 48000) with
  *                    its receive loss from Stats
  *
+ * With NAT_PREFIX set, the 1:1 measures run across the cone NATs of
+ * tests/calls/nat-topology.sh (which call-bench.sh builds under that prefix):
+ * the server in PFX-pub at 198.18.0.3, alice's voipd in PFX-homeA, bob's in
+ * PFX-homeB; ICE then connects through the server's STUN (srflx).
+ *
  * Usage: call-bench [ROUNDS [SECONDS [MESH]]]   (defaults 10 20 8)
  * Environment: as the daemon tests (VOIP_SERVER, VOIPD, VOIPCTL,
  * GSETTINGS_SCHEMA_DIR, VOIPD_MEDIA_MODULE); call-bench.sh sets it up.
@@ -193,11 +198,16 @@ fifo_sink (Fifo *fifo)
                           fifo->path);
 }
 
+/* The NAT topology's prefix, or NULL on loopback. */
+static const char *nat_prefix;
+#define NAT_SERVER_IP "198.18.0.3"
+
 static TestUser *
 bench_user (TestServer *server, const char *name, const char *source, Fifo *sink)
 {
   TestUser *user = test_user_new (name, TEST_USER_DEFAULT);
-  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", test_server_get_port (server));
+  g_autofree char *address = g_strdup_printf ("%s:%u", nat_prefix ? NAT_SERVER_IP : "127.0.0.1",
+                                              test_server_get_port (server));
   g_autofree char *quoted_source = g_strdup_printf ("'%s'", source);
   g_autofree char *sink_description = fifo_sink (sink);
 
@@ -205,6 +215,13 @@ bench_user (TestServer *server, const char *name, const char *source, Fifo *sink
   test_user_set_setting (user, "audio-source", quoted_source);
   test_user_set_setting (user, "audio-sink", sink_description);
   test_user_set_setting (user, "echo-cancellation", "false");
+  if (nat_prefix != NULL)
+    {
+      g_autofree char *home = g_strdup_printf ("%s-home%s", nat_prefix,
+                                               g_str_equal (name, "alice") ? "A" : "B");
+
+      test_user_set_daemon_netns (user, home);
+    }
   test_user_start_daemon (user);
   test_user_register (user);
   return user;
@@ -454,7 +471,8 @@ measure_one_to_one (TestServer *server, const char *dir, guint rounds, guint sec
       hang_up_and_wait (alice, outgoing, &bob, 1);
     }
 
-  printf ("\n1:1 call on loopback (ICE host pair, SRTP), %u calls\n\n", rounds);
+  printf ("\n1:1 call %s, %u calls\n\n",
+          nat_prefix ? "across two cone NATs in network namespaces" : "on loopback", rounds);
   printf ("| measure | p50 | max | samples |\n|---|---|---|---|\n");
   print_p50_max ("answer → decoded audio at both sinks", setup);
   print_p50_max ("mouth → ear (click at the source tee → callee's sink)", latency);
@@ -564,9 +582,17 @@ main (int argc, char **argv)
       fprintf (stderr, "usage: call-bench [ROUNDS [SECONDS [MESH ≤ %d]]]\n", VOIP_CALL_PARTICIPANTS_MAX);
       return 2;
     }
-  server = test_server_new_started ();
+  nat_prefix = g_getenv ("NAT_PREFIX");
+  server = test_server_new ();
+  if (nat_prefix != NULL)
+    {
+      g_autofree char *pub = g_strdup_printf ("%s-pub", nat_prefix);
+
+      test_server_set_listen (server, NAT_SERVER_IP ":0", pub);
+    }
+  test_server_start (server);
   measure_one_to_one (server, dir, rounds, seconds);
-  if (mesh >= 2)
+  if (mesh >= 2 && nat_prefix == NULL)
     measure_mesh (server, dir, mesh, seconds);
   return 0;
 }

@@ -6,15 +6,18 @@
 #
 # Builds in build-bench/ (debugoptimized) unless BUILD is set. Environment
 # (defaults): ROUNDS=10 calls for answer → audio, SECONDS_PER=20 seconds per CPU and mesh
-# measure, MESH=8 users in the group call (0: skip it).
+# measure, MESH=8 users in the group call (0: skip it), NAT=1 to measure the
+# 1:1 call again across two cone NATs in network namespaces (needs root;
+# tests/calls/nat-topology.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$root/build-bench}
-if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$root" -Dbuildtype=debugoptimized >/dev/null
+# A given BUILD (the meson test) is used as it is; otherwise bring build-bench up to date.
+if [ -z "${BUILD:-}" ] || [ ! -x "$build/tests/bench/call-bench" ]; then
+  [ -f "$build/build.ninja" ] || meson setup "$build" "$root" -Dbuildtype=debugoptimized >/dev/null
+  meson compile -C "$build" >/dev/null
 fi
-meson compile -C "$build" >/dev/null
 
 export VOIP_SERVER=$build/server/voip-server
 export VOIPD=$build/daemon/voipd
@@ -23,4 +26,12 @@ export VOIPD_MEDIA_MODULE=$build/daemon/media/voipd-media.so
 export GSETTINGS_SCHEMA_DIR=$build/data
 
 echo "call-bench on $(nproc) cores, $(uname -r); ROUNDS=${ROUNDS:-10} SECONDS_PER=${SECONDS_PER:-20} MESH=${MESH:-8}"
-exec "$build/tests/bench/call-bench" "${ROUNDS:-10}" "${SECONDS_PER:-20}" "${MESH:-8}"
+"$build/tests/bench/call-bench" "${ROUNDS:-10}" "${SECONDS_PER:-20}" "${MESH:-8}"
+[ "${NAT:-}" = 1 ] || exit 0
+
+[ "$(id -u)" = 0 ] || { echo "NAT=1 needs root (network namespaces)" >&2; exit 1; }
+topology=$root/tests/calls/nat-topology.sh
+prefix=vcb$$
+trap '"$topology" down "$prefix" >/dev/null' EXIT
+"$topology" up "$prefix" cone >/dev/null
+NAT_PREFIX=$prefix "$build/tests/bench/call-bench" "${ROUNDS:-10}" "${SECONDS_PER:-20}" 0

@@ -832,6 +832,65 @@ test_call_group (DaemonFixture *f, gconstpointer data)
   wait_call (f->alice, id, "ended", NULL);
 }
 
+/* `listener`, in a call with the two others, heard both of their tones and
+ * not its own (the mixer mixes only peers). */
+static void
+assert_heard_two (TestUser *listener, TestUser *one, TestUser *other)
+{
+  g_autofree char *wav = received_wav (listener);
+  guint own = tone_of (test_user_get_name (listener));
+  ToneReport peers, self;
+
+  if (!analyze (wav, 1000, tone_of (test_user_get_name (one)),
+                tone_of (test_user_get_name (other)), &peers)
+      || !analyze (wav, 1000, own, tone_of (test_user_get_name (one)), &self))
+    {
+      g_test_message ("no TONE_ANALYZE: the received audio is not checked");
+      return;
+    }
+  /* Two tones of equal level: about half of the power each. */
+  g_assert_cmpfloat (peers.power[0], >, 0.25);
+  g_assert_cmpfloat (peers.power[1], >, 0.25);
+  g_assert_cmpfloat (self.power[0], <, 0.02);
+}
+
+/* A group call of three tones (alice 440 Hz, bob 880 Hz, carol 660 Hz):
+ * each hears the other two, and not itself. */
+static void
+test_call_group_tones (DaemonFixture *f, gconstpointer data)
+{
+  TestUser *users[] = { f->alice, f->bob, f->carol };
+  g_autofree char *out = NULL;
+  g_autofree char *group = NULL;
+  guint64 id;
+
+  test_user_befriend (f->alice, f->bob);
+  test_user_befriend (f->alice, f->carol);
+  out = voipctl_ok (f->alice, "group", "create", "choir", "bob", "carol");
+  group = g_strdup_printf ("--group %s", g_strstrip (out));
+  id = start_call (f->alice, group);
+  wait_call (f->bob, id, "ringing", NULL);
+  wait_call (f->carol, id, "ringing", NULL);
+  g_free (voipctl_ok (f->bob, "answer"));
+  g_free (voipctl_ok (f->carol, "answer"));
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    wait_call (users[i], id, "active", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    wait_stats_flowing (users[i], id);
+  /* Audio to analyse: a pause in which it flows, not a condition. */
+  test_iterate_for (4000);
+  /* Two leave; with one left, the call ends for carol too. */
+  g_free (voipctl_ok (f->alice, "hangup"));
+  wait_call (f->alice, id, "ended", "hangup");
+  g_free (voipctl_ok (f->bob, "hangup"));
+  for (guint i = 0; i < G_N_ELEMENTS (users); i++)
+    wait_call (users[i], id, "ended", NULL);
+
+  assert_heard_two (f->alice, f->bob, f->carol);
+  assert_heard_two (f->bob, f->alice, f->carol);
+  assert_heard_two (f->carol, f->alice, f->bob);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -852,5 +911,6 @@ main (int argc, char **argv)
   daemon_test_add_with ("/daemon/calls/session-lost", test_call_session_lost, &call_options);
   daemon_test_add_with ("/daemon/calls/two-sessions", test_call_two_sessions, &call_options);
   daemon_test_add_with ("/daemon/calls/group", test_call_group, &call_options);
+  daemon_test_add_with ("/daemon/calls/group-tones", test_call_group_tones, &call_options);
   return g_test_run ();
 }
