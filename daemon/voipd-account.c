@@ -14,6 +14,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "voipd-account.h"
 #include "voipd-calls.h"
 #include "voipd-contacts.h"
@@ -81,13 +83,13 @@ voipd_account_check_online (VoipdAccount *self, GError **error)
 {
   if (self->username == NULL)
     {
-      g_set_error_literal (error, VOIPD_ERROR, VOIPD_ERROR_NOT_LOGGED_IN, "not logged in");
+      g_set_error_literal (error, VOIPD_ERROR, VOIPD_ERROR_NOT_LOGGED_IN, _("not logged in"));
       return FALSE;
     }
   if (!self->authenticated || !voipd_connection_is_open (self->connection))
     {
       g_set_error (error, VOIPD_ERROR, VOIPD_ERROR_DISCONNECTED,
-                   "not connected to %s (%s)", self->server,
+                   _("not connected to %s (%s)"), self->server,
                    voip_account_get_state_reason (self->skeleton));
       return FALSE;
     }
@@ -434,7 +436,7 @@ attempt_fail (Attempt *attempt, GError *error)
         voipd_secrets_clear_async (self->server, self->username, NULL, NULL, NULL);
       g_clear_pointer (&self->token, g_free);
       voip_account_set_remember_login (self->skeleton, FALSE);
-      set_state (self, "offline", "the session token was refused; log in again");
+      set_state (self, "offline", _("the session token was refused; log in again"));
     }
   else if (attempt->kind == ATTEMPT_RESUME && error->domain != VOIP_ERROR)
     account_reconnect_later (self, error->message);
@@ -627,7 +629,7 @@ start_login (VoipdAccount *self, GDBusMethodInvocation *invocation, AttemptKind 
     {
       g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR,
                                              VOIPD_ERROR_INVALID_ARGUMENT,
-                                             "'%s' is not a server address (HOST:PORT)", server);
+                                             _("'%s' is not a server address (HOST:PORT)"), server);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (!voip_validate_username (username, &error) || !voip_validate_password (password, &error)
@@ -689,7 +691,7 @@ account_forget_session (VoipdAccount *self, const char *reason)
 static GVariant *
 after_logout (VoipdAccount *self, GVariant *reply, gpointer data)
 {
-  account_forget_session (self, "logged out");
+  account_forget_session (self, _("logged out"));
   return NULL;
 }
 
@@ -699,14 +701,14 @@ on_handle_logout (VoipAccount *skeleton, GDBusMethodInvocation *invocation, Voip
   if (self->username == NULL)
     {
       g_dbus_method_invocation_return_error_literal (invocation, VOIPD_ERROR,
-                                                     VOIPD_ERROR_NOT_LOGGED_IN, "not logged in");
+                                                     VOIPD_ERROR_NOT_LOGGED_IN, _("not logged in"));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   if (!voipd_account_check_online (self, NULL))
     {
       /* The server cannot be told; the token is forgotten here, and the
        * server lets it expire with the account's other changes. */
-      account_forget_session (self, "logged out");
+      account_forget_session (self, _("logged out"));
       voip_account_complete_logout (skeleton, invocation);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
@@ -735,7 +737,7 @@ on_handle_change_password (VoipAccount *skeleton, GDBusMethodInvocation *invocat
 static GVariant *
 after_delete_account (VoipdAccount *self, GVariant *reply, gpointer data)
 {
-  account_forget_session (self, "the account was deleted");
+  account_forget_session (self, _("the account was deleted"));
   account_switch (self, NULL, NULL);
   voipd_cache_reset (self->cache, NULL);
   voipd_cache_set_meta (self->cache, "server", "", NULL);
@@ -773,7 +775,7 @@ on_handle_set_presence (VoipAccount *skeleton, GDBusMethodInvocation *invocation
     {
       g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR,
                                              VOIPD_ERROR_INVALID_ARGUMENT,
-                                             "'%s' is not online, away, busy, dnd or invisible",
+                                             _("'%s' is not online, away, busy, dnd or invisible"),
                                              presence);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
@@ -968,7 +970,7 @@ on_handle_find_message (VoipAccount *skeleton, GDBusMethodInvocation *invocation
     {
       if (error == NULL)
         error = g_error_new (VOIP_ERROR, VOIP_STATUS_NO_SUCH_MESSAGE,
-                             "no message %" G_GUINT64_FORMAT " is known here", id);
+                             _("no message %llu is known here"), (unsigned long long) id);
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
@@ -1238,8 +1240,8 @@ on_token_found (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (token == NULL)
     {
-      const char *reason = error ? "no keyring: the daemon cannot remember the login"
-                                 : "not logged in";
+      const char *reason = error ? _("no keyring: the daemon cannot remember the login")
+                                 : _("not logged in");
       if (error)
         g_message ("keyring: %s", error->message);
       set_state (self, "offline", reason);
@@ -1264,14 +1266,14 @@ voipd_account_start (VoipdAccount *self)
   voipd_groups_load_cache (self);
   if (server == NULL || username == NULL || *server == '\0' || *username == '\0')
     {
-      set_state (self, "offline", "not logged in");
+      set_state (self, "offline", _("not logged in"));
       return;
     }
   self->server = g_steal_pointer (&server);
   self->username = g_steal_pointer (&username);
   voip_account_set_server (self->skeleton, self->server);
   voip_account_set_username (self->skeleton, self->username);
-  set_state (self, "offline", "looking up the stored login");
+  set_state (self, "offline", _("looking up the stored login"));
 
   /* libsecret may wait for a keyring that never answers; do not. */
   timeout = g_cancellable_new ();

@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <glib/gi18n.h>
+
 #include "voipd-connection.h"
 
 #define READ_CHUNK 16384
@@ -85,7 +87,7 @@ static void
 connection_lost (VoipdConnection *self, const char *why)
 {
   g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
-                                         "connection to the server lost: %s", why);
+                                         _("connection to the server lost: %s"), why);
   g_debug ("%s", error->message);
   connection_shut (self, error, TRUE);
 }
@@ -94,7 +96,7 @@ void
 voipd_connection_close (VoipdConnection *self)
 {
   g_autoptr(GError) error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED,
-                                                 "the connection was closed");
+                                                 _("the connection was closed"));
   connection_shut (self, error, FALSE);
 }
 
@@ -261,7 +263,7 @@ voipd_connection_request_async (VoipdConnection *self, guint16 code, GVariant *p
   if (!self->open)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
-                               "not connected to the server");
+                               _("not connected to the server"));
       return;
     }
   id = ++self->next_request_id;

@@ -1,6 +1,8 @@
 /* voipd-conversation.c — sending, history, edits: shared by contacts and groups. */
 #define G_LOG_DOMAIN "voipd"
 
+#include <glib/gi18n.h>
+
 #include "voipd-conversation.h"
 #include "voipd-errors.h"
 
@@ -33,7 +35,7 @@ check_logged_in (VoipdAccount *account, GDBusMethodInvocation *invocation)
   if (voipd_account_get_username (account) != NULL)
     return TRUE;
   g_dbus_method_invocation_return_error_literal (invocation, VOIPD_ERROR,
-                                                 VOIPD_ERROR_NOT_LOGGED_IN, "not logged in");
+                                                 VOIPD_ERROR_NOT_LOGGED_IN, _("not logged in"));
   return FALSE;
 }
 
@@ -331,7 +333,7 @@ voipd_conversation_history (VoipdAccount *account, VoipdConversation conversatio
     {
       g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR,
                                              VOIPD_ERROR_INVALID_ARGUMENT,
-                                             "limit is 1 to %d", VOIP_HISTORY_PAGE_MAX);
+                                             _("limit is 1 to %d"), VOIP_HISTORY_PAGE_MAX);
       return;
     }
   call = g_new0 (HistoryCall, 1);

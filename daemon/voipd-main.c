@@ -22,6 +22,25 @@ typedef struct {
   int           status;
 } Daemon;
 
+/* Where the translations are: LOCALEDIR once installed; for an uninstalled
+ * voipd (build/daemon/voipd) the catalogues meson builds in the same tree,
+ * build/po/LANG/LC_MESSAGES/voip.mo, as voipctl does. */
+static char *
+locale_dir (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *exe_dir = exe != NULL ? g_path_get_dirname (exe) : NULL;
+
+  if (exe_dir != NULL && g_str_has_suffix (exe_dir, G_DIR_SEPARATOR_S "daemon"))
+    {
+      g_autofree char *build_po = g_build_filename (exe_dir, "..", "po", NULL);
+
+      if (g_file_test (build_po, G_FILE_TEST_IS_DIR))
+        return g_steal_pointer (&build_po);
+    }
+  return g_strdup (LOCALEDIR);
+}
+
 static void
 on_bus_acquired (GDBusConnection *bus, const char *name, gpointer user_data)
 {
@@ -79,11 +98,12 @@ main (int argc, char **argv)
   g_autoptr(GError) error = NULL;
   g_autoptr(GOptionContext) options = NULL;
   g_autofree char *cache_path = NULL;
+  g_autofree char *locale = locale_dir ();
   Daemon daemon = { 0 };
   guint owner_id;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, locale);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

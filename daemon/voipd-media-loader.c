@@ -7,6 +7,7 @@
  */
 #define G_LOG_DOMAIN "voipd"
 
+#include <glib/gi18n.h>
 #include <gmodule.h>
 
 #include "voipd-errors.h"
@@ -51,14 +52,14 @@ voipd_media_load (GError **error)
   if (module == NULL)
     {
       g_set_error (error, VOIPD_ERROR, VOIPD_ERROR_NO_MEDIA,
-                   "cannot load the media engine: %s", g_module_error ());
+                   _("cannot load the media engine: %s"), g_module_error ());
       return NULL;
     }
   if (!g_module_symbol (module, VOIPD_MEDIA_MODULE_SYMBOL, (gpointer *) &get_api)
       || get_api == NULL)
     {
       g_set_error (error, VOIPD_ERROR, VOIPD_ERROR_NO_MEDIA,
-                   "%s is not a media engine (no %s)", path, VOIPD_MEDIA_MODULE_SYMBOL);
+                   _("%s is not a media engine (no %s)"), path, VOIPD_MEDIA_MODULE_SYMBOL);
       g_module_close (module);
       return NULL;
     }
@@ -66,7 +67,7 @@ voipd_media_load (GError **error)
   if (found == NULL || found->version != VOIPD_MEDIA_API_VERSION)
     {
       g_set_error (error, VOIPD_ERROR, VOIPD_ERROR_NO_MEDIA,
-                   "%s is a media engine of version %u; voipd needs version %u", path,
+                   _("%s is a media engine of version %u; voipd needs version %u"), path,
                    found ? found->version : 0, VOIPD_MEDIA_API_VERSION);
       g_module_close (module);
       return NULL;

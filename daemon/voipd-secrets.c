@@ -1,6 +1,7 @@
 /* voipd-secrets.c — libsecret with the "org.voipd.Voip1.Token" schema. */
 #define G_LOG_DOMAIN "voipd"
 
+#include <glib/gi18n.h>
 #include <libsecret/secret.h>
 
 #include "voipd-secrets.h"
@@ -24,7 +25,7 @@ voipd_secrets_store_async (const char *server, const char *username, const char 
                            GCancellable *cancellable, GAsyncReadyCallback callback,
                            gpointer user_data)
 {
-  g_autofree char *label = g_strdup_printf ("voip session of %s on %s", username, server);
+  g_autofree char *label = g_strdup_printf (_("voip session of %s on %s"), username, server);
 
   secret_password_store (token_schema (), SECRET_COLLECTION_DEFAULT, label, token,
                          cancellable, callback, user_data,

@@ -360,7 +360,12 @@ print_profile (GVariant *profile)
 
   avatar = g_variant_lookup_value (profile, "avatar", G_VARIANT_TYPE_BYTESTRING);
   if (avatar != NULL && g_variant_n_children (avatar) > 0)
-    avatar_text = g_strdup_printf (_("PNG, %" G_GSIZE_FORMAT " bytes"), g_variant_n_children (avatar));
+    {
+      gsize size = g_variant_n_children (avatar);
+
+      /* %zu, not G_GSIZE_FORMAT: xgettext cuts a msgid at a macro. */
+      avatar_text = g_strdup_printf (ngettext ("PNG, %zu byte", "PNG, %zu bytes", size), size);
+    }
   else
     avatar_text = g_strdup (_("none"));
 

@@ -47,7 +47,7 @@ get_call (guint64 id, GError **error)
                      _("nobody owns %s on the session bus"), VOIPCTL_BUS_NAME);
       else
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                     _("there is no call %" G_GUINT64_FORMAT), id);
+                     _("there is no call %llu"), (unsigned long long) id);
       return NULL;
     }
   return g_steal_pointer (&call);

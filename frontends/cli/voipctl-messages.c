@@ -169,7 +169,7 @@ voipctl_ogg_opus_duration (const guint8  *data,
       if (length - pos < 27 || memcmp (page, "OggS", 4) != 0 || page[4] != 0)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       pos == 0 ? _("not an Ogg file") : _("corrupt Ogg page at byte %" G_GSIZE_FORMAT),
+                       pos == 0 ? _("not an Ogg file") : _("corrupt Ogg page at byte %zu"),
                        pos);
           return FALSE;
         }
@@ -217,7 +217,7 @@ voipctl_ogg_opus_duration (const guint8  *data,
 
 truncated:
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-               _("truncated Ogg page at byte %" G_GSIZE_FORMAT), pos);
+               _("truncated Ogg page at byte %zu"), pos);
   return FALSE;
 }
 

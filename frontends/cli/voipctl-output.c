@@ -137,7 +137,7 @@ void
 voipctl_print_fields (const char *first_label,
                       ...)
 {
-  g_autoptr(GPtrArray) pairs = g_ptr_array_new ();
+  g_autoptr(GPtrArray) pairs = g_ptr_array_new_with_free_func (g_free);
   gsize width = 0;
   va_list args;
 
@@ -146,9 +146,11 @@ voipctl_print_fields (const char *first_label,
     {
       const char *value = va_arg (args, const char *);
 
-      g_ptr_array_add (pairs, (gpointer) label);
-      g_ptr_array_add (pairs, (gpointer) (value != NULL ? value : ""));
-      width = MAX (width, display_width (label));
+      /* Translators: a label and its colon, "State:" in voipctl status;
+       * French puts a no-break space before the colon. */
+      g_ptr_array_add (pairs, g_strdup_printf (_("%s:"), label));
+      g_ptr_array_add (pairs, g_strdup (value != NULL ? value : ""));
+      width = MAX (width, display_width (g_ptr_array_index (pairs, pairs->len - 2)));
     }
   va_end (args);
 
@@ -158,7 +160,7 @@ voipctl_print_fields (const char *first_label,
       g_autofree char *value = voipctl_printable (g_ptr_array_index (pairs, i + 1));
       gsize pad = width - display_width (label);
 
-      g_print ("%s:%*s %s\n", label, (int) pad, "", value);
+      g_print ("%s%*s %s\n", label, (int) pad, "", value);
     }
 }
 

@@ -19,6 +19,9 @@
 #include "voipctl.h"
 
 static const VoipctlCommand commands[] = {
+  /* Translators: in the synopses (the third column), translate the words in
+   * capitals (USER, ID, FILE…) but neither the options (--server, --group,
+   * --wait) nor the presences, which are typed as they are. */
   { "register",       NULL,     N_("--server HOST:PORT USER"),
     N_("Create an account on a server and log in"), voipctl_cmd_register },
   { "login",          NULL,     N_("--server HOST:PORT USER"),
@@ -31,6 +34,7 @@ static const VoipctlCommand commands[] = {
     N_("Delete the account on the server"), voipctl_cmd_delete_account },
   { "status",         NULL,     "",
     N_("Show the connection state and the account"), voipctl_cmd_status },
+  /* Translators: the values a user types; keep them as they are. */
   { "presence",       NULL,     N_("online|away|busy|dnd|invisible"),
     N_("Set your presence"), voipctl_cmd_presence },
   { "profile",        NULL,     N_("[USER]"),
@@ -435,7 +439,7 @@ voipctl_get_group (guint64   id,
   if (voip_group_get_name (group) == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   _("you are in no group with id %" G_GUINT64_FORMAT), id);
+                   _("you are in no group with id %llu"), (unsigned long long) id);
       return NULL;
     }
   return g_steal_pointer (&group);
@@ -514,6 +518,27 @@ voipctl_list_objects (const char *interface, GError **error)
 
 /* ---- main ----------------------------------------------------------------- */
 
+/* Where the translations are: LOCALEDIR once installed. An uninstalled
+ * voipctl (build/frontends/cli/voipctl) uses the catalogues meson builds in
+ * the same tree, build/po/LANG/LC_MESSAGES/voip.mo, so that
+ * `LANGUAGE=fr build/frontends/cli/voipctl --help` speaks French too. */
+static char *
+locale_dir (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *exe_dir = exe != NULL ? g_path_get_dirname (exe) : NULL;
+
+  if (exe_dir != NULL && g_str_has_suffix (exe_dir, G_DIR_SEPARATOR_S "frontends"
+                                                    G_DIR_SEPARATOR_S "cli"))
+    {
+      g_autofree char *build_po = g_build_filename (exe_dir, "..", "..", "po", NULL);
+
+      if (g_file_test (build_po, G_FILE_TEST_IS_DIR))
+        return g_steal_pointer (&build_po);
+    }
+  return g_strdup (LOCALEDIR);
+}
+
 static const VoipctlCommand *
 find_command (int         argc,
               char      **argv,
@@ -547,13 +572,14 @@ main (int    argc,
 {
   const VoipctlCommand *cmd;
   g_autofree char *name = NULL;
+  g_autofree char *locale = locale_dir ();
   g_autofree char **sub_argv = NULL;
   gboolean noun_known;
   int consumed;
   int sub_argc;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, locale);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
