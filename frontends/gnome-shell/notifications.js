@@ -1,0 +1,135 @@
+/* notifications.js — Shell notifications for what voipd reports: an incoming
+ * call (Answer, Decline) for as long as it rings, a missed call, and new
+ * messages unless own presence is "do not disturb".
+ *
+ * voipd has no notion of a muted contact, so every friend's messages notify.
+ * Like client.js, it takes its imports as parameters (see extension.js).
+ */
+
+/* exported defineNotifier */
+
+function defineNotifier({ Main, MessageTray, _ }) {
+    class Notifier {
+        constructor(client, reportError) {
+            this._client = client;
+            this._reportError = reportError;
+            this._source = null;
+            this._callNotifications = new Map();   /* call path → notification */
+            this._dismissedCalls = new Set();
+            this._handlerIds = [
+                client.connect('changed', () => this._syncCalls()),
+                client.connect('message-received', (conversation, message) =>
+                    this._onMessage(conversation, message)),
+                client.connect('call-missed', call => this._onMissedCall(call)),
+            ];
+        }
+
+        destroy() {
+            this._handlerIds.forEach(id => this._client.disconnect(id));
+            this._handlerIds = [];
+            this._source?.destroy();
+            this._source = null;
+        }
+
+        /* One source for all of ours; the tray destroys it with its last
+         * notification, and it is made again for the next. */
+        _ensureSource() {
+            if (this._source === null) {
+                this._source = new MessageTray.Source(_('Voice calls and chat'), 'call-start-symbolic');
+                this._source.connect('destroy', () => {
+                    this._source = null;
+                });
+                Main.messageTray.add(this._source);
+            }
+            return this._source;
+        }
+
+        _nameOf(username) {
+            const contact = this._client.contact(username);
+            return contact?.displayName || username;
+        }
+
+        /* ---- calls ---- */
+
+        _syncCalls() {
+            const ringing = new Map(this._client.calls
+                .filter(c => c.direction === 'incoming' && c.state === 'ringing')
+                .map(c => [c.path, c]));
+
+            for (const [path, notification] of this._callNotifications) {
+                if (!ringing.has(path))
+                    notification.destroy();
+            }
+            for (const [path, call] of ringing) {
+                if (!this._callNotifications.has(path) && !this._dismissedCalls.has(path))
+                    this._notifyCall(call);
+            }
+            for (const path of this._dismissedCalls) {
+                if (!ringing.has(path))
+                    this._dismissedCalls.delete(path);
+            }
+        }
+
+        _notifyCall(call) {
+            const source = this._ensureSource();
+            const caller = this._nameOf(call.initiator);
+            let title, body;
+            if (call.group !== '/') {
+                const group = this._client.group(call.group);
+                title = _('Incoming group call from %s').format(caller);
+                body = group ? group.name : '';
+            } else {
+                title = _('Incoming call from %s').format(caller);
+                body = _('Voice call');
+            }
+            const notification = new MessageTray.Notification(source, title, body);
+            notification.setUrgency(MessageTray.Urgency.CRITICAL);
+            notification.setResident(false);
+            notification.voipCallPath = call.path;
+            notification.addAction(_('Answer'), () =>
+                this._client.answer(call.path).catch(e =>
+                    this._reportError(_('Cannot answer the call'), e)));
+            notification.addAction(_('Decline'), () =>
+                this._client.reject(call.path).catch(e =>
+                    this._reportError(_('Cannot decline the call'), e)));
+            notification.connect('destroy', () => {
+                this._callNotifications.delete(call.path);
+                /* dismissed by the user while it still rings: do not show it again */
+                if (this._client.calls.some(c => c.path === call.path && c.state === 'ringing'))
+                    this._dismissedCalls.add(call.path);
+            });
+            this._callNotifications.set(call.path, notification);
+            source.showNotification(notification);
+        }
+
+        _onMissedCall(call) {
+            const source = this._ensureSource();
+            const notification = new MessageTray.Notification(source,
+                _('Missed call from %s').format(this._nameOf(call.initiator)), null);
+            source.showNotification(notification);
+        }
+
+        /* ---- messages ---- */
+
+        _onMessage(conversation, message) {
+            const account = this._client.account;
+            if (message.sender === account.username || message.deleted)
+                return;
+            if (account.presence === 'dnd')
+                return;
+            const sender = this._nameOf(message.sender);
+            const text = message.kind === 'voice' ? _('Voice message') : message.text;
+            /* a group's messages: the group as the title, the sender before the text */
+            const title = conversation.isGroup ? conversation.name : sender;
+            const body = conversation.isGroup ? `${sender}: ${text}` : text;
+            const source = this._ensureSource();
+            const notification = new MessageTray.Notification(source, title, body);
+            notification.addAction(_('Mark as read'), () =>
+                this._client.markRead(conversation.path).catch(e =>
+                    this._reportError(_('Cannot mark as read'), e)));
+            source.showNotification(notification);
+        }
+    }
+
+    return { Notifier };
+}
