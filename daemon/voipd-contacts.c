@@ -175,6 +175,49 @@ on_call (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer accou
 static void contact_set (VoipContact *contact, const char *display_name, const char *motd,
                          guint subscription);
 
+/* ---- muting ------------------------------------------------------------------- */
+
+/* Muted lives in GSettings (muted-contacts), so that it survives restarts and
+ * a person can read and change it with gsettings; the property mirrors it. */
+static void
+contact_sync_muted (VoipContact *contact, GSettings *settings)
+{
+  g_auto(GStrv) muted = g_settings_get_strv (settings, "muted-contacts");
+  gboolean listed = g_strv_contains ((const char *const *) muted,
+                                     voip_contact_get_username (contact));
+
+  if (voip_contact_get_muted (contact) != listed)
+    voip_contact_set_muted (contact, listed);
+}
+
+static void
+on_muted_contacts_changed (GSettings *settings, const char *key, VoipContact *contact)
+{
+  contact_sync_muted (contact, settings);
+}
+
+/* A client wrote the property: list or unlist the contact. */
+static void
+on_muted_notify (VoipContact *contact, GParamSpec *pspec, GSettings *settings)
+{
+  const char *username = voip_contact_get_username (contact);
+  gboolean muted = voip_contact_get_muted (contact);
+  g_auto(GStrv) listed = g_settings_get_strv (settings, "muted-contacts");
+  g_autoptr(GStrvBuilder) builder = NULL;
+  g_auto(GStrv) updated = NULL;
+
+  if (g_strv_contains ((const char *const *) listed, username) == muted)
+    return;
+  builder = g_strv_builder_new ();
+  for (guint i = 0; listed[i] != NULL; i++)
+    if (!g_str_equal (listed[i], username))
+      g_strv_builder_add (builder, listed[i]);
+  if (muted)
+    g_strv_builder_add (builder, username);
+  updated = g_strv_builder_end (builder);
+  g_settings_set_strv (settings, "muted-contacts", (const char *const *) updated);
+}
+
 /* Exported only once its properties are set, so that InterfacesAdded
  * already carries them. */
 static VoipContact *
@@ -184,11 +227,16 @@ contact_create (VoipdAccount *account, const char *username, const char *display
   g_autofree char *path = voipd_contact_path (username);
   g_autoptr(VoipObjectSkeleton) object = voip_object_skeleton_new (path);
   g_autoptr(VoipContact) contact = voip_contact_skeleton_new ();
+  GSettings *settings = voipd_account_get_settings (account);
 
   voip_contact_set_username (contact, username);
   voip_contact_set_presence (contact, "offline");
   voip_contact_set_unread (contact, unread);
   contact_set (contact, display_name, motd, subscription);
+  contact_sync_muted (contact, settings);
+  g_signal_connect_object (settings, "changed::muted-contacts",
+                           G_CALLBACK (on_muted_contacts_changed), contact, 0);
+  g_signal_connect (contact, "notify::muted", G_CALLBACK (on_muted_notify), settings);
   g_signal_connect (contact, "handle-accept", G_CALLBACK (on_accept), account);
   g_signal_connect (contact, "handle-deny", G_CALLBACK (on_deny), account);
   g_signal_connect (contact, "handle-remove", G_CALLBACK (on_remove), account);

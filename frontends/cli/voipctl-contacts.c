@@ -111,6 +111,8 @@ typedef enum
   CONTACT_ACCEPT,
   CONTACT_DENY,
   CONTACT_REMOVE,
+  CONTACT_MUTE,
+  CONTACT_UNMUTE,
 } ContactAction;
 
 static int
@@ -141,6 +143,19 @@ contact_action (const VoipctlCommand *cmd,
     case CONTACT_REMOVE:
       ok = voip_contact_call_remove_sync (contact, NULL, &error);
       break;
+    case CONTACT_MUTE:
+    case CONTACT_UNMUTE:
+      {
+        g_autoptr(GVariant) reply = NULL;
+
+        /* A property write, so that it fails loudly (the proxy's setter would not). */
+        reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (contact), "org.freedesktop.DBus.Properties.Set",
+                                        g_variant_new ("(ssv)", "org.voipd.Voip1.Contact", "Muted",
+                                                       g_variant_new_boolean (action == CONTACT_MUTE)),
+                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        ok = reply != NULL;
+      }
+      break;
     }
   if (!ok)
     return voipctl_fail (error);
@@ -169,6 +184,22 @@ voipctl_cmd_contact_remove (const VoipctlCommand *cmd,
                             char                **argv)
 {
   return contact_action (cmd, argc, argv, CONTACT_REMOVE);
+}
+
+int
+voipctl_cmd_contact_mute (const VoipctlCommand *cmd,
+                          int                   argc,
+                          char                **argv)
+{
+  return contact_action (cmd, argc, argv, CONTACT_MUTE);
+}
+
+int
+voipctl_cmd_contact_unmute (const VoipctlCommand *cmd,
+                            int                   argc,
+                            char                **argv)
+{
+  return contact_action (cmd, argc, argv, CONTACT_UNMUTE);
 }
 
 /* DATA goes out as the bytes of the string, without a terminating NUL. */

@@ -279,11 +279,13 @@ voipctl_proxy_properties (GDBusProxy *proxy)
 }
 
 /* A contact's properties (a{sv} of org.voipd.Voip1.Contact) as a JSON
- * object: username, display_name, presence, subscription, unread, motd. */
+ * object: username, display_name, presence, subscription, unread, motd, muted. */
 void
 voipctl_json_add_contact (JsonBuilder *builder,
                           GVariant    *props)
 {
+  gboolean muted = FALSE;
+
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "username");
   json_builder_add_string_value (builder, voipctl_lookup_string (props, "Username"));
@@ -297,6 +299,8 @@ voipctl_json_add_contact (JsonBuilder *builder,
   json_builder_add_int_value (builder, voipctl_lookup_uint32 (props, "Unread"));
   json_builder_set_member_name (builder, "motd");
   json_builder_add_string_value (builder, voipctl_lookup_string (props, "Motd"));
+  json_builder_set_member_name (builder, "muted");
+  json_builder_add_boolean_value (builder, g_variant_lookup (props, "Muted", "b", &muted) && muted);
   json_builder_end_object (builder);
 }
 

@@ -136,6 +136,8 @@ int voipctl_cmd_contact_add    (const VoipctlCommand *cmd, int argc, char **argv
 int voipctl_cmd_contact_accept (const VoipctlCommand *cmd, int argc, char **argv);
 int voipctl_cmd_contact_deny   (const VoipctlCommand *cmd, int argc, char **argv);
 int voipctl_cmd_contact_remove (const VoipctlCommand *cmd, int argc, char **argv);
+int voipctl_cmd_contact_mute   (const VoipctlCommand *cmd, int argc, char **argv);
+int voipctl_cmd_contact_unmute (const VoipctlCommand *cmd, int argc, char **argv);
 int voipctl_cmd_plugin_send    (const VoipctlCommand *cmd, int argc, char **argv);
 
 int voipctl_cmd_send           (const VoipctlCommand *cmd, int argc, char **argv);

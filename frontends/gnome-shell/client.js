@@ -229,6 +229,7 @@ function defineClient({ Gio, GLib, _ }) {
                 motd: prop(proxy, 'Motd', ''),
                 subscription: prop(proxy, 'Subscription', ''),
                 unread: prop(proxy, 'Unread', 0),
+                muted: prop(proxy, 'Muted', false),
                 isGroup: false,
             };
         }

@@ -1,8 +1,8 @@
 /* notifications.js — Shell notifications for what voipd reports: an incoming
  * call (Answer, Decline) for as long as it rings, a missed call, and new
- * messages unless own presence is "do not disturb".
+ * messages unless own presence is "do not disturb" or the sender is muted
+ * (the contact's Muted property: `voipctl contact mute USER`).
  *
- * voipd has no notion of a muted contact, so every friend's messages notify.
  * Like client.js, it takes its imports as parameters (see extension.js).
  */
 
@@ -116,6 +116,9 @@ function defineNotifier({ Main, MessageTray, _ }) {
             if (message.sender === account.username || message.deleted)
                 return;
             if (account.presence === 'dnd')
+                return;
+            const author = this._client.contact(message.sender);
+            if (author && author.muted)
                 return;
             const sender = this._nameOf(message.sender);
             const text = message.kind === 'voice' ? _('Voice message') : message.text;

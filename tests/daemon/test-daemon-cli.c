@@ -24,6 +24,18 @@ assert_contact_shape (JsonObject *contact)
   test_json_get_string (contact, "subscription");
   test_json_get_string (contact, "motd");
   g_assert_cmpint (test_json_get_int (contact, "unread"), >=, 0);
+  test_json_get_bool (contact, "muted");
+}
+
+/* Whether `voipctl contacts --json` of user says `username` is muted. */
+static gboolean
+contact_muted (TestUser *user, const char *username)
+{
+  g_autoptr(JsonNode) root = voipctl_json (user, "contacts", "--json");
+  JsonObject *contact = test_json_find (test_json_list (root), "username", username);
+
+  g_assert_nonnull (contact);
+  return test_json_get_bool (contact, "muted");
 }
 
 static void
@@ -234,6 +246,17 @@ test_contacts (DaemonFixture *f, gconstpointer data)
   human = voipctl_ok (f->alice, "contacts");
   assert_contains (human, "bob");
   assert_contains (human, "friend");
+
+  /* Muted: kept in GSettings, so it survives a restart of the daemon. */
+  g_assert_false (contact_muted (f->alice, "bob"));
+  g_free (voipctl_ok (f->alice, "contact", "mute", "bob"));
+  g_assert_true (contact_muted (f->alice, "bob"));
+  test_user_restart_daemon (f->alice);
+  test_user_wait_contact (f->alice, "bob", "subscription", "friend");
+  g_assert_true (contact_muted (f->alice, "bob"));
+  g_free (voipctl_ok (f->alice, "contact", "unmute", "bob"));
+  g_assert_false (contact_muted (f->alice, "bob"));
+  g_free (voipctl_fails (f->alice, "contact", "mute", "nobody"));
 
   /* Removed: gone on both sides. */
   g_free (voipctl_ok (f->bob, "contact", "remove", "alice"));

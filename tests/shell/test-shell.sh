@@ -13,7 +13,8 @@
 #     stopped and started again);
 #   - the indicator copes with alice's own voipd going away and coming back;
 #   - a quick reply from the menu reaches bob;
-#   - a message from bob raises the badge and a notification (none in dnd);
+#   - a message from bob raises the badge and a notification (none in dnd,
+#     none while bob is muted);
 #   - carol's friend request and a group are listed; Accept in the menu accepts;
 #   - a call from bob shows a notification whose Answer button answers it:
 #     alice's call becomes active (voipctl calls --json on her bus);
@@ -76,6 +77,16 @@ finish () {
 trap finish EXIT
 
 # ---- helpers --------------------------------------------------------------------
+
+# A clean exit; mutter 43 may still segfault on the way out (status 139): harmless.
+stop_shell () {
+  [ -n "$shell_pid" ] && kill -0 "$shell_pid" 2>/dev/null || return 0
+  ev 'global.context.terminate(); true' >/dev/null 2>&1
+  for _ in $(seq 50); do kill -0 "$shell_pid" 2>/dev/null || break; sleep 0.1; done
+  kill "$shell_pid" 2>/dev/null || true
+  wait "$shell_pid" 2>/dev/null || true
+  shell_pid=
+}
 
 # Eval in alice's shell; prints the JSON of the value (the D-Bus reply unwrapped).
 ev () {
@@ -239,15 +250,6 @@ start_shell () {
   echo "gnome-shell is up (pid $shell_pid)"
 }
 
-# A clean exit; mutter 43 may still segfault on the way out (status 139): harmless.
-stop_shell () {
-  [ -n "$shell_pid" ] && kill -0 "$shell_pid" 2>/dev/null || return 0
-  ev 'global.context.terminate(); true' >/dev/null 2>&1
-  for _ in $(seq 50); do kill -0 "$shell_pid" 2>/dev/null || break; sleep 0.1; done
-  kill "$shell_pid" 2>/dev/null || true
-  wait "$shell_pid" 2>/dev/null || true
-  shell_pid=
-}
 
 start_shell
 info=$(as_user alice gdbus call --session --dest org.gnome.Shell --object-path /org/gnome/Shell \
@@ -329,6 +331,15 @@ wait_eval "but no notification in dnd" "Main.messageTray.getSources().flatMap(s 
 as_user alice voipctl read bob >/dev/null
 as_user alice voipctl presence online >/dev/null
 wait_eval "alice online" "$(describe presence)" '"Online"'
+wait_eval "badge gone" "$(describe badge)" '""'
+as_user alice voipctl contact mute bob >/dev/null
+wait_eval "the applet sees bob muted" "$INDICATOR._client.contact('bob').muted" 'true'
+as_user bob voipctl send alice "Still there?" >/dev/null
+wait_eval "badge counts a muted friend's message" "$(describe badge)" '"1"'
+wait_eval "but no notification for a muted friend" "Main.messageTray.getSources().flatMap(s => s.notifications).length" 0
+as_user alice voipctl read bob >/dev/null
+as_user alice voipctl contact unmute bob >/dev/null
+wait_eval "bob unmuted" "$INDICATOR._client.contact('bob').muted" 'false'
 
 # ---- an incoming call ------------------------------------------------------------
 
