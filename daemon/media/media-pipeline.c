@@ -32,11 +32,12 @@
 /* Our Opus frames, and what opusdec claims for FEC whatever the frames. */
 #define OPUS_FRAME (20 * GST_MSECOND)
 #define OPUS_FEC_REPORTED_LATENCY (120 * GST_MSECOND)
-/* The jitter buffer: a LAN's jitter and a busy sender's scheduling, and not
- * more. Mouth to ear on loopback then measures ~100 ms into a real-time sink
- * (test-media /media/latency): capture and one Opus frame ~25 ms, this,
- * the FEC packet 20 ms, the mixer 20 ms, the sink's own deadline. */
-#define JITTER_LATENCY_MS 30
+/* The jitter buffer: one Opus frame, enough for a LAN's jitter and a busy
+ * sender's scheduling (an 8-way mesh on two cores stays real time), and not
+ * more: every millisecond here is one of mouth to ear, which measures 35-60 ms
+ * from the encoder's input to the mixer's output (tests/bench/call-bench.sh):
+ * one Opus frame, this, the FEC packet opusdec holds back, the mixer. */
+#define JITTER_LATENCY_MS 20
 /* Peers are plugged into the running mixer; tell it up front how late their
  * audio may be (jitter buffer + the packet opusdec holds back for FEC) so
  * that it waits for it from their first packet on. */
