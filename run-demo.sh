@@ -33,8 +33,11 @@ finish () {
 trap finish EXIT
 
 echo "==> starting voip-server (database $state/server.db)"
-"$build/server/voip-server" --listen 127.0.0.1:0 --database "$state/server.db" \
-  > "$state/server.out" 2> "$state/server.log" &
+# Its STUN responder on a free port too (3478 by default), so that the demo
+# never collides with a STUN or TURN server already running here.
+printf '[stun]\nport=0\n' > "$state/server.conf"
+"$build/server/voip-server" --config "$state/server.conf" --listen 127.0.0.1:0 \
+  --database "$state/server.db" > "$state/server.out" 2> "$state/server.log" &
 server_pid=$!
 address=
 for _ in $(seq 100); do

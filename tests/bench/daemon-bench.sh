@@ -47,6 +47,8 @@ cat > "$work/server.conf" <<CONF
 password-hash=minimum
 login-attempts-per-ip=1000000000
 login-refill-per-second=1000000000
+[stun]
+port=0
 CONF
 mkfifo "$work/server.out"
 "$build/server/voip-server" --listen 127.0.0.1:0 --database "$work/server.db" \

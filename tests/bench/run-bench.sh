@@ -53,6 +53,9 @@ login-timeout=120
 idle-timeout=3600
 max-output-queue=67108864
 
+[stun]
+port=0
+
 [security]
 password-hash=minimum
 login-attempts-per-ip=1000000000

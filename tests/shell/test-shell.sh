@@ -180,8 +180,9 @@ echo "installed in $extdir"
 # ---- server and users ------------------------------------------------------------
 
 step "voip-server, alice and bob"
-"$BUILD/server/voip-server" --listen 127.0.0.1:0 --database "$state/server.db" \
-  >"$state/server.out" 2>"$state/server.log" &
+printf '[stun]\nport=0\n' >"$state/server.conf"   # a free port, not 3478
+"$BUILD/server/voip-server" --config "$state/server.conf" --listen 127.0.0.1:0 \
+  --database "$state/server.db" >"$state/server.out" 2>"$state/server.log" &
 server_pid=$!
 address=
 for _ in $(seq $((WAIT_S * 10))); do
