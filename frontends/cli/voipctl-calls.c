@@ -709,16 +709,8 @@ call_action (const VoipctlCommand *cmd,
       break;
     case ACTION_MUTE:
     case ACTION_UNMUTE:
-      {
-        /* Properties.Set directly, to hear of a failure. */
-        g_autoptr(GVariant) reply = NULL;
-
-        reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (call), "org.freedesktop.DBus.Properties.Set",
-                                        g_variant_new ("(ssv)", CALL_INTERFACE, "Muted",
-                                                       g_variant_new_boolean (action == ACTION_MUTE)),
-                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-        ok = reply != NULL;
-      }
+      ok = voipctl_set_property (G_DBUS_PROXY (call), "Muted",
+                                 g_variant_new_boolean (action == ACTION_MUTE), &error);
       break;
     }
   if (!ok)

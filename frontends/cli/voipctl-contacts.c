@@ -145,16 +145,8 @@ contact_action (const VoipctlCommand *cmd,
       break;
     case CONTACT_MUTE:
     case CONTACT_UNMUTE:
-      {
-        g_autoptr(GVariant) reply = NULL;
-
-        /* A property write, so that it fails loudly (the proxy's setter would not). */
-        reply = g_dbus_proxy_call_sync (G_DBUS_PROXY (contact), "org.freedesktop.DBus.Properties.Set",
-                                        g_variant_new ("(ssv)", "org.voipd.Voip1.Contact", "Muted",
-                                                       g_variant_new_boolean (action == CONTACT_MUTE)),
-                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-        ok = reply != NULL;
-      }
+      ok = voipctl_set_property (G_DBUS_PROXY (contact), "Muted",
+                                 g_variant_new_boolean (action == CONTACT_MUTE), &error);
       break;
     }
   if (!ok)

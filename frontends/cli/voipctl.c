@@ -404,6 +404,21 @@ voipctl_get_account (GError **error)
   return g_steal_pointer (&account);
 }
 
+gboolean
+voipctl_set_property (GDBusProxy  *proxy,
+                      const char  *property,
+                      GVariant    *value,
+                      GError     **error)
+{
+  g_autoptr(GVariant) reply = NULL;
+
+  reply = g_dbus_proxy_call_sync (proxy, "org.freedesktop.DBus.Properties.Set",
+                                  g_variant_new ("(ssv)", g_dbus_proxy_get_interface_name (proxy),
+                                                 property, value),
+                                  G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+  return reply != NULL;
+}
+
 /* A contact's object, found at its documented path. A proxy for a path where
  * nothing is exported has no properties: that is how a stranger shows. */
 VoipContact *

@@ -84,6 +84,10 @@ GDBusProxy  *voipctl_get_conversation    (const VoipctlCommand *cmd,
                                           const char           *username,
                                           const char           *group_id,
                                           int                  *out_status);
+/* Writes a property of the proxy's interface with Properties.Set, so that a
+ * refusal comes back as an error (the proxy's own setter would not say). */
+gboolean     voipctl_set_property (GDBusProxy *proxy, const char *property, GVariant *value,
+                                   GError **error);
 /* The property dictionaries (a{sv}) of every object with that interface. */
 GPtrArray   *voipctl_list_objects (const char *interface, GError **error);
 

@@ -34,6 +34,7 @@
 
 #include "test-server.h"
 #include "test-user.h"
+#include "tone-report.h"
 
 #define PUBLIC_SERVER_IP "198.18.0.3"   /* voip-server in PFX-pub */
 #define PUBLIC_TURN_IP   "198.18.0.1"   /* coturn in PFX-pub (and .2, its other address) */
@@ -468,58 +469,18 @@ hang_up (NatFixture *f, guint64 id)
 
 /* ---- audio -------------------------------------------------------------------- */
 
-typedef struct {
-  double duration_ms;
-  double rms;
-  double dominant_hz;
-} ToneReport;
-
-static double
-report_value (const char *line, const char *key)
-{
-  g_autofree char *needle = g_strdup_printf ("%s=", key);
-  const char *at = strstr (line, needle);
-
-  if (at == NULL || (at != line && at[-1] != ' '))
-    g_error ("tone-analyze printed no %s: %s", key, line);
-  return g_ascii_strtod (at + strlen (needle), NULL);
-}
-
-static void
-analyze (const char *wav, guint skip_ms, ToneReport *report)
-{
-  const char *analyzer = g_getenv ("TONE_ANALYZE");
-  g_autofree char *skip = g_strdup_printf ("%u", skip_ms);
-  g_autofree char *out = NULL, *err = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *argv[] = { analyzer, wav, "--skip-ms", skip, NULL };
-  int status = 0;
-
-  if (analyzer == NULL)
-    g_error ("TONE_ANALYZE is not set; run the NAT tests with meson test");
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                     &status, &error))
-    g_error ("cannot run %s: %s", analyzer, error->message);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("tone-analyze %s failed: %s", wav, err);
-  report->duration_ms = report_value (out, "duration_ms");
-  report->rms = report_value (out, "rms");
-  report->dominant_hz = report_value (out, "dominant_hz");
-  g_test_message ("%s (from %u ms): %s", wav, skip_ms, g_strstrip (out));
-}
-
 /* `listener` heard `tone` at the end of the call (its last TAIL_MS). */
 static void
 assert_heard (TestUser *listener, guint tone)
 {
   g_autofree char *wav = g_build_filename (test_user_get_home (listener), "received.wav", NULL);
-  ToneReport whole, tail;
+  g_autoptr(GHashTable) whole = tone_analyze (wav, 0, NULL, 0);
+  g_autoptr(GHashTable) tail = NULL;
 
-  analyze (wav, 0, &whole);
-  g_assert_cmpfloat (whole.duration_ms, >, TAIL_MS);
-  analyze (wav, (guint) whole.duration_ms - TAIL_MS, &tail);
-  g_assert_cmpfloat (tail.rms, >, 0.01);
-  g_assert_cmpfloat_with_epsilon (tail.dominant_hz, tone, FREQ_TOLERANCE_HZ);
+  g_assert_cmpfloat (tone_value (whole, "duration_ms"), >, TAIL_MS);
+  tail = tone_analyze (wav, (guint) tone_value (whole, "duration_ms") - TAIL_MS, NULL, 0);
+  g_assert_cmpfloat (tone_value (tail, "rms"), >, 0.01);
+  g_assert_cmpfloat_with_epsilon (tone_value (tail, "dominant_hz"), tone, FREQ_TOLERANCE_HZ);
 }
 
 /* ---- tests -------------------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tone-report.h"
 #include "voipd-media.h"
 #include "voip-catalogue.h"
 
@@ -330,58 +331,12 @@ elapsed_ms (Party *party)
   return (g_get_monotonic_time () - party->started) / 1000;
 }
 
-/* Runs tone-analyze; returns its key=value pairs as doubles. */
+/* What a party heard, from skip_ms on. */
 static GHashTable *
 analyze (Party *party, guint skip_ms, const guint *freqs, guint n_freqs)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_auto(GStrv) pairs = NULL;
-  g_autoptr(GError) error = NULL;
-  GHashTable *values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  gint status = 0;
-
-  g_ptr_array_add (argv, g_strdup (g_getenv ("TONE_ANALYZE")));
-  g_ptr_array_add (argv, g_strdup (party->wav));
-  g_ptr_array_add (argv, g_strdup_printf ("--skip-ms=%u", skip_ms));
-  for (guint i = 0; i < n_freqs; i++)
-    g_ptr_array_add (argv, g_strdup_printf ("--freq=%u", freqs[i]));
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
-                &status, &error);
-  g_assert_no_error (error);
-  g_test_message ("%s hears: %s%s", party->name, out, err);
-  g_assert_true (g_spawn_check_wait_status (status, NULL));
-
-  pairs = g_strsplit_set (g_strstrip (out), " ", -1);
-  for (char **pair = pairs; *pair; pair++)
-    {
-      char *eq = strchr (*pair, '=');
-      double *value = g_new (double, 1);
-
-      g_assert_nonnull (eq);
-      *value = g_ascii_strtod (eq + 1, NULL);
-      g_hash_table_insert (values, g_strndup (*pair, eq - *pair), value);
-    }
-  return values;
-}
-
-static double
-value_of (GHashTable *values, const char *key)
-{
-  double *value = g_hash_table_lookup (values, key);
-
-  g_assert_nonnull (value);
-  return *value;
-}
-
-static double
-power_at (GHashTable *values, guint freq)
-{
-  g_autofree char *key = g_strdup_printf ("power_%u", freq);
-
-  return value_of (values, key);
+  g_test_message ("%s hears:", party->name);
+  return tone_analyze (party->wav, skip_ms, freqs, n_freqs);
 }
 
 static guint64
@@ -445,9 +400,9 @@ assert_hears (Party *party, guint skip_ms, guint freq)
   assert_wav_complete (party);
   values = analyze (party, skip_ms, &freq, 1);
 
-  g_assert_cmpfloat_with_epsilon (value_of (values, "dominant_hz"), freq, 5);
+  g_assert_cmpfloat_with_epsilon (tone_value (values, "dominant_hz"), freq, 5);
   /* Clean audio gives 0.99; dropouts on a busy machine spread the power. */
-  g_assert_cmpfloat (power_at (values, freq), >, 0.3);
+  g_assert_cmpfloat (tone_power (values, freq), >, 0.3);
 }
 
 /* --- the cases ------------------------------------------------------------ */
@@ -493,7 +448,7 @@ test_mute (Fixture *fixture, gconstpointer data)
   free_call (bob);
 
   values = analyze (bob, muted_at + 300, &freq, 1);
-  g_assert_cmpfloat (value_of (values, "rms"), <, 0.01);
+  g_assert_cmpfloat (tone_value (values, "rms"), <, 0.01);
   assert_hears (alice, 500, 880);
 }
 
@@ -544,9 +499,9 @@ test_mesh (Fixture *fixture, gconstpointer data)
 
       for (guint j = 0; j < 3; j++)
         if (i == j)
-          g_assert_cmpfloat (power_at (values, freqs[j]), <, 0.02);
+          g_assert_cmpfloat (tone_power (values, freqs[j]), <, 0.02);
         else
-          g_assert_cmpfloat (power_at (values, freqs[j]), >, 0.2);
+          g_assert_cmpfloat (tone_power (values, freqs[j]), >, 0.2);
     }
 }
 
@@ -582,9 +537,9 @@ test_remove_peer (Fixture *fixture, gconstpointer data)
     free_call (&fixture->parties[i]);
 
   values = analyze (alice, removed_at + 300, freqs, 2);
-  g_assert_cmpfloat_with_epsilon (value_of (values, "dominant_hz"), 660, 5);
-  g_assert_cmpfloat (power_at (values, 660), >, 0.5);
-  g_assert_cmpfloat (power_at (values, 880), <, 0.02);
+  g_assert_cmpfloat_with_epsilon (tone_value (values, "dominant_hz"), 660, 5);
+  g_assert_cmpfloat (tone_power (values, 660), >, 0.5);
+  g_assert_cmpfloat (tone_power (values, 880), <, 0.02);
 }
 
 /* ICE cannot work (no candidate gets through): both sides end up on the
@@ -676,7 +631,7 @@ test_echo_cancellation (Fixture *fixture, gconstpointer data)
   free_call (bob);
   assert_wav_complete (alice);
   values = analyze (alice, 500, &freq, 1);
-  g_assert_cmpfloat (value_of (values, "rms"), >, 0.001);
+  g_assert_cmpfloat (tone_value (values, "rms"), >, 0.001);
 }
 
 /* Mouth to ear: bob plays into a UDP socket in real time (sync=true, as an

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "daemon-fixture.h"
+#include "tone-report.h"
 
 #define CALL_PATH_PREFIX TEST_VOIPD_PATH "/call/"
 /* How far a received tone may be from the one sent. */
@@ -179,50 +180,23 @@ typedef struct {
   double power[2];      /* at the two frequencies asked for */
 } ToneReport;
 
-/* Runs tests/support/tone-analyze on FILE; FALSE (the test is then skipped
- * for its audio part) when the analyzer is not built. */
+/* What tone-analyze hears in wav from skip_ms on, with the power at two
+ * frequencies; FALSE (the test then skips its audio part) without an
+ * analyzer. */
 static gboolean
 analyze (const char *wav, guint skip_ms, guint freq_a, guint freq_b, ToneReport *report)
 {
-  const char *analyzer = g_getenv ("TONE_ANALYZE");
-  g_autofree char *skip = g_strdup_printf ("%u", skip_ms);
-  g_autofree char *a = g_strdup_printf ("%u", freq_a);
-  g_autofree char *b = g_strdup_printf ("%u", freq_b);
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr(GError) error = NULL;
-  g_auto(GStrv) words = NULL;
-  int status = 0;
-  const char *argv[] = { analyzer, wav, "--skip-ms", skip, "--freq", a, "--freq", b, NULL };
+  const guint freqs[] = { freq_a, freq_b };
+  g_autoptr(GHashTable) values = NULL;
 
-  if (analyzer == NULL || !g_file_test (analyzer, G_FILE_TEST_IS_EXECUTABLE))
+  if (!tone_analyzer_available ())
     return FALSE;
-  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
-                &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("tone-analyze %s failed: %s", wav, err);
-
-  memset (report, 0, sizeof *report);
-  words = g_strsplit_set (g_strstrip (out), " \t\n", -1);
-  for (guint i = 0; words[i] != NULL; i++)
-    {
-      g_autofree char *power_a = g_strdup_printf ("power_%u=", freq_a);
-      g_autofree char *power_b = g_strdup_printf ("power_%u=", freq_b);
-      const char *w = words[i];
-
-      if (g_str_has_prefix (w, "duration_ms="))
-        report->duration_ms = g_ascii_strtod (w + strlen ("duration_ms="), NULL);
-      else if (g_str_has_prefix (w, "rms="))
-        report->rms = g_ascii_strtod (w + strlen ("rms="), NULL);
-      else if (g_str_has_prefix (w, "dominant_hz="))
-        report->dominant_hz = g_ascii_strtod (w + strlen ("dominant_hz="), NULL);
-      else if (g_str_has_prefix (w, power_a))
-        report->power[0] = g_ascii_strtod (w + strlen (power_a), NULL);
-      else if (g_str_has_prefix (w, power_b))
-        report->power[1] = g_ascii_strtod (w + strlen (power_b), NULL);
-    }
-  g_test_message ("%s from %u ms: %s", wav, skip_ms, out);
+  values = tone_analyze (wav, skip_ms, freqs, G_N_ELEMENTS (freqs));
+  report->duration_ms = tone_value (values, "duration_ms");
+  report->rms = tone_value (values, "rms");
+  report->dominant_hz = tone_value (values, "dominant_hz");
+  report->power[0] = tone_power (values, freq_a);
+  report->power[1] = tone_power (values, freq_b);
   return TRUE;
 }
 
