@@ -6,6 +6,12 @@
  */
 #define G_LOG_DOMAIN "voip-store"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "store-private.h"
 
 G_DEFINE_QUARK (store-error-quark, store_error)
@@ -91,6 +97,74 @@ configure_connection (Store *store, GError **error)
          store_exec (store, "PRAGMA foreign_keys=ON", "opening the database", error);
 }
 
+/* Owner only: the database holds password hashes and every message. */
+#define STORE_FILE_MODE 0600
+
+/* Makes `path` (if it exists) private to its owner. FALSE with errno set
+ * when it exists but cannot be opened or changed. */
+static gboolean
+tighten_mode (const char *path, int flags, gboolean *changed)
+{
+  struct stat st;
+  int fd = g_open (path, flags | O_CLOEXEC, STORE_FILE_MODE);
+  gboolean ok = TRUE;
+
+  *changed = FALSE;
+  if (fd < 0)
+    return errno == ENOENT && (flags & O_CREAT) == 0;
+  if (fstat (fd, &st) != 0)
+    ok = FALSE;
+  else if ((st.st_mode & 077) != 0)
+    {
+      ok = fchmod (fd, st.st_mode & 0700) == 0;
+      *changed = ok;
+    }
+  if (!ok)
+    {
+      int saved = errno;
+
+      close (fd);
+      errno = saved;
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+/* SQLite creates the database 0644 under the usual umask 022, and gives
+ * -wal and -shm the mode of the database file. Creating the database
+ * ourselves, 0600 whatever the umask, therefore covers all three files.
+ *
+ * An existing database with group or world bits (made by an older version,
+ * or by hand) is tightened rather than refused: refusing would take the
+ * service down on upgrade, and leaving it would keep every password hash
+ * readable by any local user. A -wal or -shm left by a crash gets the same
+ * treatment, since SQLite reuses them as they are. */
+static gboolean
+make_files_private (const char *path, GError **error)
+{
+  const char *const suffixes[] = { "", "-wal", "-shm" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *file = g_strconcat (path, suffixes[i], NULL);
+      gboolean changed;
+
+      /* Only the database itself is created here; SQLite makes the others. */
+      if (!tighten_mode (file, i == 0 ? O_RDWR | O_CREAT : O_RDWR, &changed))
+        {
+          int saved = errno;
+
+          g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED, "opening the database %s: %s",
+                       file, g_strerror (saved));
+          return FALSE;
+        }
+      if (changed)
+        g_message ("%s was readable by others; its mode is now owner-only", file);
+    }
+  return TRUE;
+}
+
 Store *
 store_open (const char *path, GMainContext *main_context, GError **error)
 {
@@ -117,6 +191,12 @@ store_open (const char *path, GMainContext *main_context, GError **error)
   store->statements = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                              finalize_statement);
   store->queue = g_async_queue_new ();
+
+  if (!make_files_private (path, error))
+    {
+      store_free (store);
+      return NULL;
+    }
 
   /* NOMUTEX: one thread uses the connection at a time, so SQLite's own
    * locking would only cost. */

@@ -6,6 +6,7 @@
  * on the main context like the server would.
  */
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -1591,6 +1592,78 @@ test_durability (Fixture *f, gconstpointer data)
   run_sync (f->store, durable_second_work, &d);
 }
 
+/* ---- file modes ----------------------------------------------------------- */
+
+static guint
+file_mode (const char *path)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  return st.st_mode & 07777;
+}
+
+static void
+assert_private_files (const char *path)
+{
+  const char *const suffixes[] = { "", "-wal", "-shm" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *file = g_strconcat (path, suffixes[i], NULL);
+
+      g_test_message ("%s: %o", file, file_mode (file));
+      g_assert_cmpuint (file_mode (file), ==, 0600);
+    }
+}
+
+/* The database holds password hashes and every message: the file and its
+ * WAL and shared-memory files are the owner's alone under a usual umask. */
+static void
+test_file_modes (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "modes.db", NULL);
+  mode_t old_mask = umask (022);
+  gint64 alice = 0;
+  Store *store;
+
+  store = open_store (path);
+  run_sync (store, create_alice_work, &alice);
+  assert_private_files (path);
+  store_close (store);
+  drain_main_context ();
+  umask (old_mask);
+}
+
+/* A database created world-readable (by an older version) is tightened at
+ * open, -wal and -shm left over from a crash with it. */
+static void
+test_file_modes_tightened (Fixture *f, gconstpointer data)
+{
+  const char *const suffixes[] = { "", "-wal", "-shm" };
+  mode_t old_mask = umask (022);
+  gint64 alice = 0;
+
+  g_clear_pointer (&f->store, store_close);
+  drain_main_context ();
+  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
+    {
+      g_autofree char *file = g_strconcat (f->path, suffixes[i], NULL);
+
+      /* A clean close removes -wal and -shm; empty ones stand in for the
+       * leftovers of a crash (SQLite takes an empty WAL as no WAL). */
+      if (!g_file_test (file, G_FILE_TEST_EXISTS))
+        g_assert_true (g_file_set_contents (file, "", 0, NULL));
+      g_assert_cmpint (g_chmod (file, 0644), ==, 0);
+    }
+  g_assert_cmpuint (file_mode (f->path), ==, 0644);
+
+  f->store = open_store (f->path);
+  run_sync (f->store, create_alice_work, &alice);
+  assert_private_files (f->path);
+  umask (old_mask);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1618,6 +1691,8 @@ main (int argc, char *argv[])
   ADD ("/store/jobs/commit-fails", test_jobs_commit_fails);
   ADD ("/store/jobs/transaction-lost", test_jobs_transaction_lost);
   ADD ("/store/durability", test_durability);
+  ADD ("/store/file-modes", test_file_modes);
+  ADD ("/store/file-modes/tightened", test_file_modes_tightened);
 
 #undef ADD
 
