@@ -25,11 +25,16 @@ struct _ServerStun {
   GSource   *source;
   char      *address;
   guint16    port;
-  StunAgent  agent;          /* RFC 5389: requests with the magic cookie */
-  StunAgent  legacy_agent;   /* RFC 3489: requests without it */
-  uint8_t    request[STUN_MAX_MESSAGE_SIZE];
-  uint8_t    response[RESPONSE_MAX];
+  guint8     request[STUN_MAX_MESSAGE_SIZE];
+  guint8     response[RESPONSE_MAX];
 };
+
+/* Never written once initialised: validating requests and building responses
+ * only read an agent (it remembers transactions it sent, and we send none). */
+typedef struct {
+  StunAgent modern;   /* RFC 5389: requests with the magic cookie */
+  StunAgent legacy;   /* RFC 3489: requests without it */
+} Agents;
 
 /* Attributes a Binding request may carry. Unknown comprehension-required ones
  * make libnice reject the request, which is what RFC 5389 asks for. */
@@ -49,10 +54,27 @@ static const uint16_t known_attributes[] = {
 };
 
 static gboolean
-has_magic_cookie (const uint8_t *buffer, gsize len)
+has_magic_cookie (const guint8 *buffer, gsize len)
 {
   return len >= 8 && buffer[4] == 0x21 && buffer[5] == 0x12
          && buffer[6] == 0xa4 && buffer[7] == 0x42;
+}
+
+static const Agents *
+get_agents (void)
+{
+  static Agents agents;
+  static gsize initialised = 0;
+
+  if (g_once_init_enter (&initialised))
+    {
+      stun_agent_init (&agents.modern, known_attributes, STUN_COMPATIBILITY_RFC5389,
+                       STUN_AGENT_USAGE_IGNORE_CREDENTIALS);
+      stun_agent_init (&agents.legacy, known_attributes, STUN_COMPATIBILITY_RFC3489,
+                       STUN_AGENT_USAGE_IGNORE_CREDENTIALS);
+      g_once_init_leave (&initialised, 1);
+    }
+  return &agents;
 }
 
 /* On a dual-stack socket IPv4 clients show up as ::ffff:a.b.c.d; they are
@@ -63,7 +85,7 @@ unmap_ipv4 (struct sockaddr_storage *from, socklen_t *from_len)
   struct sockaddr_in6 mapped;
   struct sockaddr_in *plain = (struct sockaddr_in *) from;
 
-  if (from->ss_family != AF_INET6)
+  if (from->ss_family != AF_INET6 || *from_len < sizeof mapped)
     return;
   memcpy (&mapped, from, sizeof mapped);
   if (!IN6_IS_ADDR_V4MAPPED (&mapped.sin6_addr))
@@ -75,34 +97,49 @@ unmap_ipv4 (struct sockaddr_storage *from, socklen_t *from_len)
   *from_len = sizeof *plain;
 }
 
-/* Answers one datagram; returns the response length, 0 to drop it. */
-static gsize
-answer (ServerStun *self, gsize len, const struct sockaddr_storage *from, socklen_t from_len)
+gsize
+server_stun_build_response (const guint8 *request, gsize request_len,
+                            const struct sockaddr_storage *from, socklen_t from_len,
+                            guint8 *response, gsize response_size)
 {
-  gboolean modern = has_magic_cookie (self->request, len);
-  StunAgent *agent = modern ? &self->agent : &self->legacy_agent;
-  StunMessage request, response;
+  const Agents *agents = get_agents ();
+  gboolean modern = has_magic_cookie (request, request_len);
+  /* libnice takes agents as non-const, though these calls only read them. */
+  StunAgent *agent = (StunAgent *) (modern ? &agents->modern : &agents->legacy);
+  struct sockaddr_storage reported;
+  socklen_t reported_len;
+  StunMessage message, answer;
 
-  if (stun_agent_validate (agent, &request, self->request, len, NULL, NULL)
+  g_return_val_if_fail (request != NULL || request_len == 0, 0);
+  g_return_val_if_fail (from != NULL && response != NULL, 0);
+
+  if (from_len > sizeof reported)
+    return 0;
+  memset (&reported, 0, sizeof reported);
+  memcpy (&reported, from, from_len);
+  reported_len = from_len;
+  unmap_ipv4 (&reported, &reported_len);
+
+  if (stun_agent_validate (agent, &message, request, request_len, NULL, NULL)
       != STUN_VALIDATION_SUCCESS)
     return 0;
-  if (stun_message_get_class (&request) != STUN_REQUEST
-      || stun_message_get_method (&request) != STUN_BINDING)
+  if (stun_message_get_class (&message) != STUN_REQUEST
+      || stun_message_get_method (&message) != STUN_BINDING)
     return 0;
-  if (!stun_agent_init_response (agent, &response, self->response, sizeof self->response,
-                                 &request))
+  if (!stun_agent_init_response (agent, &answer, response, response_size, &message))
     return 0;
   if (modern)
     {
-      if (stun_message_append_xor_addr (&response, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
-                                        from, from_len) != STUN_MESSAGE_RETURN_SUCCESS)
+      if (stun_message_append_xor_addr (&answer, STUN_ATTRIBUTE_XOR_MAPPED_ADDRESS,
+                                        &reported, reported_len)
+          != STUN_MESSAGE_RETURN_SUCCESS)
         return 0;
     }
-  else if (stun_message_append_addr (&response, STUN_ATTRIBUTE_MAPPED_ADDRESS,
-                                     (const struct sockaddr *) from, from_len)
+  else if (stun_message_append_addr (&answer, STUN_ATTRIBUTE_MAPPED_ADDRESS,
+                                     (const struct sockaddr *) &reported, reported_len)
            != STUN_MESSAGE_RETURN_SUCCESS)
     return 0;
-  return stun_agent_finish_message (agent, &response, NULL, 0);
+  return stun_agent_finish_message (agent, &answer, NULL, 0);
 }
 
 static gboolean
@@ -125,13 +162,8 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
             continue;
           break;   /* EAGAIN, or an ICMP error from an earlier answer: nothing to do */
         }
-      {
-        struct sockaddr_storage reported = from;
-        socklen_t reported_len = from_len;
-
-        unmap_ipv4 (&reported, &reported_len);
-        out = answer (self, len, &reported, reported_len);
-      }
+      out = server_stun_build_response (self->request, len, &from, from_len,
+                                        self->response, sizeof self->response);
       if (out > 0)
         (void) sendto (fd, self->response, out, MSG_DONTWAIT,
                        (const struct sockaddr *) &from, from_len);
@@ -146,11 +178,6 @@ server_stun_new (GInetAddress *address, guint16 port, GError **error)
   g_autoptr(GSocketAddress) bound = NULL;
   g_autofree char *host = NULL;
   ServerStun *self = g_new0 (ServerStun, 1);
-
-  stun_agent_init (&self->agent, known_attributes, STUN_COMPATIBILITY_RFC5389,
-                   STUN_AGENT_USAGE_IGNORE_CREDENTIALS);
-  stun_agent_init (&self->legacy_agent, known_attributes, STUN_COMPATIBILITY_RFC3489,
-                   STUN_AGENT_USAGE_IGNORE_CREDENTIALS);
 
   self->socket = g_socket_new (g_inet_address_get_family (address), G_SOCKET_TYPE_DATAGRAM,
                                G_SOCKET_PROTOCOL_UDP, error);
