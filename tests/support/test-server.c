@@ -27,6 +27,7 @@ struct _TestServer {
   guint16      port;           /* under lock; 0 until the server listens */
   guint16      stun_port;      /* under lock; 0 until "stun on ADDR:PORT" */
   gboolean     stdout_closed;  /* under lock */
+  TestReports  reports;        /* the stdout thread's; read once it is joined */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -67,6 +68,7 @@ stdout_thread_main (gpointer data)
       const char *colon;
 
       g_printerr ("[voip-server] %s\n", line);
+      test_reports_scan (&server->reports, line);
       if (g_str_has_prefix (line, "listening on ")
           && (colon = strrchr (line, ':')) != NULL)
         {
@@ -106,12 +108,18 @@ child_setup (gpointer user_data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
-/* Forgets a process that has exited. */
+/* Forgets a process that has exited; what it printed must have been clean
+ * and, if it was asked to stop (not killed), so must its exit. */
 static void
-reap (TestServer *server)
+reap (TestServer *server, gboolean stopped)
 {
   if (server->stdout_thread != NULL)
     g_thread_join (g_steal_pointer (&server->stdout_thread));
+  if (stopped)
+    test_process_check_exit (server->process, "voip-server", &server->reports);
+  else
+    test_process_check_reports ("voip-server", &server->reports);
+  test_reports_clear (&server->reports);
   g_clear_object (&server->process);
   server->port = 0;
   server->stun_port = 0;
@@ -159,8 +167,10 @@ test_server_free (TestServer *server)
 {
   if (server == NULL)
     return;
+  /* SIGTERM, so that LeakSanitizer runs in the server, and a server that
+   * does not end cleanly fails the test. */
   if (server->process != NULL)
-    test_server_kill (server);
+    test_server_stop (server, TEST_PROCESS_STOP_MS, NULL);
   if (g_getenv ("VOIP_TEST_KEEP") == NULL)
     remove_tree (server->dir);
   else
@@ -214,11 +224,13 @@ test_server_start (TestServer *server)
   g_key_file_save_to_file (server->config, server->config_path, &error);
   g_assert_no_error (error);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* stderr too, so that the stdout thread sees sanitizer reports. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
   /* A GLib critical in the server is a bug: make it crash, so that the test
    * that provoked it fails instead of passing on a half-built reply. */
-  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", FALSE);
+  test_process_launcher_fatal (launcher);
   /* `ip netns exec` execs the server in place: same pid, same death signal. */
   const char *argv[] = { "ip", "netns", "exec", server->netns,
                          binary, "--listen", server->listen, "--database", server->database,
@@ -283,10 +295,14 @@ test_server_stop (TestServer *server, guint timeout_ms, int *wait_status)
 
   g_subprocess_send_signal (server->process, SIGTERM);
   if (!test_process_wait_exit (server->process, timeout_ms))
-    return FALSE;
+    {
+      test_process_fail ("voip-server did not exit within %u ms of SIGTERM", timeout_ms);
+      test_server_kill (server);
+      return FALSE;
+    }
   if (wait_status != NULL)
     *wait_status = g_subprocess_get_status (server->process);
-  reap (server);
+  reap (server, TRUE);
   return TRUE;
 }
 
@@ -297,5 +313,5 @@ test_server_kill (TestServer *server)
 
   g_subprocess_force_exit (server->process);
   g_subprocess_wait (server->process, NULL, NULL);
-  reap (server);
+  reap (server, FALSE);
 }

@@ -9,8 +9,11 @@
  *   voip-server --listen 127.0.0.1:0 --database DIR/voip.db --config DIR/server.conf
  *
  * and is ready once it prints "listening on 127.0.0.1:PORT". It runs with
- * G_DEBUG=fatal-criticals (unless G_DEBUG is set), and is killed if the
- * test process dies.
+ * fatal-criticals added to G_DEBUG, and is killed if the test process dies.
+ * Its stdout and stderr are copied to the test's stderr, prefixed with
+ * "[voip-server]"; a sanitizer report or critical among them fails the test
+ * (tests/support/test-process.h), and so does an exit after SIGTERM that is
+ * not a clean exit with status 0.
  */
 #pragma once
 
@@ -24,8 +27,8 @@ typedef struct _TestServer TestServer;
 TestServer *test_server_new        (void);
 /* test_server_new() and test_server_start(). */
 TestServer *test_server_new_started (void);
-/* Stops the server (SIGKILL if still running) and removes the directory
- * (kept when VOIP_TEST_KEEP is set). */
+/* Stops the server if still running (test_server_stop(), which checks its
+ * exit) and removes the directory (kept when VOIP_TEST_KEEP is set). */
 void        test_server_free       (TestServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestServer, test_server_free)
 
@@ -51,9 +54,12 @@ guint16     test_server_get_stun_port (TestServer *server);
 gboolean    test_server_is_running (TestServer *server);
 
 /* SIGTERM, then waits (up to timeout_ms) for the exit. Returns TRUE if the
- * server exited in time; its wait status is in *wait_status. */
+ * server exited in time; its wait status is in *wait_status. Not exiting in
+ * time (it is then killed), exiting otherwise than with status 0 or having
+ * printed a report fails the test. */
 gboolean    test_server_stop       (TestServer *server, guint timeout_ms, int *wait_status);
-/* SIGKILL and reap. */
+/* SIGKILL and reap, for the tests of crashes (its exit is not checked, but
+ * what it printed before is). */
 void        test_server_kill       (TestServer *server);
 
 G_END_DECLS

@@ -10,7 +10,7 @@
 #include "test-process.h"
 
 #define START_TIMEOUT_MS 30000
-#define STOP_TIMEOUT_MS  10000
+#define STOP_TIMEOUT_MS  TEST_PROCESS_STOP_MS
 #define POLL_MS          100
 
 struct _TestUser {
@@ -32,6 +32,7 @@ struct _TestUser {
 
   GSubprocess     *daemon;
   GThread         *daemon_output_thread;
+  TestReports      daemon_reports;  /* its output thread's; read once joined */
   char            *daemon_netns;  /* voipd runs under `ip netns exec` this, or NULL */
 };
 
@@ -51,6 +52,8 @@ struct _TestMonitor {
   TestUser    *user;
   GSubprocess *process;
   GThread     *thread;
+  GThread     *stderr_thread;
+  TestReports  reports;   /* its stderr's; read once stderr_thread is joined */
   GMutex       lock;
   GCond        cond;
   GPtrArray   *lines;   /* under lock */
@@ -193,28 +196,20 @@ voipctl_path (void)
   return path;
 }
 
-/* Copies the daemon's output to our stderr, each line prefixed. */
-static gpointer
-daemon_output_main (gpointer data)
-{
-  TestUser *user = data;
-  g_autoptr(GDataInputStream) lines = NULL;
-  char *line;
-
-  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (user->daemon));
-  while ((line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, NULL)) != NULL)
-    {
-      g_printerr ("[voipd %s] %s\n", user->name, line);
-      g_free (line);
-    }
-  return NULL;
-}
-
+/* Forgets a daemon that has exited. What it printed must have been clean,
+ * and, if it was asked to stop (not killed), so must its exit. */
 static void
-reap_daemon (TestUser *user)
+reap_daemon (TestUser *user, gboolean stopped)
 {
+  g_autofree char *what = g_strdup_printf ("voipd of %s", user->name);
+
   if (user->daemon_output_thread != NULL)
     g_thread_join (g_steal_pointer (&user->daemon_output_thread));
+  if (stopped)
+    test_process_check_exit (user->daemon, what, &user->daemon_reports);
+  else
+    test_process_check_reports (what, &user->daemon_reports);
+  test_reports_clear (&user->daemon_reports);
   g_clear_object (&user->daemon);
   /* The bus notices the closed socket by itself; wait for it so that the
    * next start does not race the old owner. */
@@ -324,7 +319,8 @@ test_user_new (const char *name, TestUserFlags flags)
   g_assert_cmpint (g_mkdir_with_parents (user->runtime_dir, 0700), ==, 0);
   g_assert_cmpint (g_chmod (user->runtime_dir, 0700), ==, 0);
 
-  user->env = g_get_environ ();
+  /* A critical in any child of ours is a bug: make it crash. */
+  user->env = test_process_environ_fatal (g_get_environ ());
   user->env = g_environ_setenv (user->env, "HOME", user->home, TRUE);
   user->env = g_environ_setenv (user->env, "XDG_DATA_HOME", data_home, TRUE);
   user->env = g_environ_setenv (user->env, "XDG_STATE_HOME", state_home, TRUE);
@@ -352,14 +348,17 @@ test_user_free (TestUser *user)
 {
   if (user == NULL)
     return;
+  /* SIGTERM, so that LeakSanitizer runs in the daemon; its exit is checked.
+   * Before the bus goes, so that it ends as on a logout, not a lost bus. */
   if (user->daemon != NULL)
     {
-      g_subprocess_send_signal (user->daemon, SIGTERM);
-      if (!test_process_wait_exit (user->daemon, STOP_TIMEOUT_MS))
-        g_subprocess_force_exit (user->daemon);
-      g_subprocess_wait (user->daemon, NULL, NULL);
+      g_autofree char *what = g_strdup_printf ("voipd of %s", user->name);
+
+      test_process_terminate (user->daemon, what);
       if (user->daemon_output_thread != NULL)
         g_thread_join (g_steal_pointer (&user->daemon_output_thread));
+      test_process_check_exit (user->daemon, what, &user->daemon_reports);
+      test_reports_clear (&user->daemon_reports);
       g_clear_object (&user->daemon);
     }
   if (user->bus != NULL)
@@ -471,15 +470,16 @@ test_user_start_daemon (TestUser *user)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autofree char *prefix = NULL;
   const char *binary = g_getenv ("VOIPD");
 
   g_assert_null (user->daemon);
   if (binary == NULL)
     g_error ("VOIPD is not set; run the daemon tests with meson test");
 
+  /* stderr too: the output thread looks for sanitizer reports in it. The
+   * environment has fatal-criticals (test_user_new). */
   launcher = launcher_new (user, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  /* A GLib critical in the daemon is a bug: make it crash. */
-  g_subprocess_launcher_setenv (launcher, "G_DEBUG", "fatal-criticals", FALSE);
   /* `ip netns exec` execs voipd in place: same pid, same death signal. */
   if (user->daemon_netns != NULL)
     user->daemon = g_subprocess_launcher_spawn (launcher, &error, "ip", "netns", "exec",
@@ -487,7 +487,9 @@ test_user_start_daemon (TestUser *user)
   else
     user->daemon = g_subprocess_launcher_spawn (launcher, &error, binary, NULL);
   g_assert_no_error (error);
-  user->daemon_output_thread = g_thread_new ("voipd-output", daemon_output_main, user);
+  prefix = g_strdup_printf ("[voipd %s] ", user->name);
+  user->daemon_output_thread = test_process_watch_output (g_subprocess_get_stdout_pipe (user->daemon),
+                                                          prefix, &user->daemon_reports);
 
   if (!wait_for_name (user, TEST_VOIPD_BUS_NAME, TRUE, user->daemon, START_TIMEOUT_MS))
     {
@@ -502,18 +504,12 @@ test_user_start_daemon (TestUser *user)
 void
 test_user_stop_daemon (TestUser *user)
 {
+  g_autofree char *what = g_strdup_printf ("voipd of %s", user->name);
+
   g_assert_nonnull (user->daemon);
-  g_subprocess_send_signal (user->daemon, SIGTERM);
-  if (!test_process_wait_exit (user->daemon, STOP_TIMEOUT_MS))
-    {
-      g_subprocess_force_exit (user->daemon);
-      g_subprocess_wait (user->daemon, NULL, NULL);
-      g_error ("voipd of %s did not exit within %d ms of SIGTERM", user->name, STOP_TIMEOUT_MS);
-    }
-  if (!g_subprocess_get_if_exited (user->daemon) || g_subprocess_get_exit_status (user->daemon) != 0)
-    g_printerr ("note: voipd of %s ended with wait status %d after SIGTERM\n", user->name,
-                g_subprocess_get_status (user->daemon));
-  reap_daemon (user);
+  if (!test_process_terminate (user->daemon, what))
+    g_error ("%s did not exit within %d ms of SIGTERM", what, STOP_TIMEOUT_MS);
+  reap_daemon (user, TRUE);
 }
 
 void
@@ -522,7 +518,7 @@ test_user_kill_daemon (TestUser *user)
   g_assert_nonnull (user->daemon);
   g_subprocess_force_exit (user->daemon);
   g_subprocess_wait (user->daemon, NULL, NULL);
-  reap_daemon (user);
+  reap_daemon (user, FALSE);
 }
 
 void
@@ -584,6 +580,24 @@ bytes_to_string (GBytes *bytes)
   return g_strndup (data ? data : "", len);
 }
 
+/* A command that crashed or printed a sanitizer report fails the test, even
+ * where the test expects the command to fail (voipctl_fails). */
+static void
+check_run (TestUser *user, TestRun *run, GSubprocess *process)
+{
+  g_auto(GStrv) lines = g_strsplit (run->err, "\n", -1);
+  g_autofree char *what = g_strdup_printf ("%s: `%s`", user->name, run->command);
+  TestReports reports = { 0, };
+
+  for (char **line = lines; *line != NULL; line++)
+    test_reports_scan (&reports, *line);
+  if (g_subprocess_get_if_signaled (process))
+    test_process_fail ("%s was killed by signal %d; its stderr:\n%s", what,
+                       g_subprocess_get_term_sig (process), run->err);
+  test_process_check_reports (what, &reports);
+  test_reports_clear (&reports);
+}
+
 TestRun *
 test_user_run (TestUser *user, const char *input, const char *const *argv)
 {
@@ -630,6 +644,7 @@ test_user_run (TestUser *user, const char *input, const char *const *argv)
   run->exit_status = g_subprocess_get_if_exited (process) ? g_subprocess_get_exit_status (process) : -1;
   g_clear_pointer (&c.out, g_bytes_unref);
   g_clear_pointer (&c.err, g_bytes_unref);
+  check_run (user, run, process);
 
   if (g_getenv ("VOIP_TEST_VERBOSE") != NULL)
     g_printerr ("%s$ %s  -> %d\n%s%s", user->name, run->command, run->exit_status,
@@ -1426,6 +1441,7 @@ test_user_monitor (TestUser *user)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   TestMonitor *monitor = g_new0 (TestMonitor, 1);
+  g_autofree char *prefix = NULL;
   gint64 deadline = g_get_monotonic_time () + (gint64) START_TIMEOUT_MS * 1000;
   GPid pid;
 
@@ -1433,11 +1449,14 @@ test_user_monitor (TestUser *user)
   monitor->lines = g_ptr_array_new_with_free_func (g_free);
   g_mutex_init (&monitor->lock);
   g_cond_init (&monitor->cond);
-  launcher = launcher_new (user, G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  launcher = launcher_new (user, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   monitor->process = g_subprocess_launcher_spawn (launcher, &error, voipctl_path (),
                                                   "monitor", "--json", NULL);
   g_assert_no_error (error);
   monitor->thread = g_thread_new ("monitor", monitor_main, monitor);
+  prefix = g_strdup_printf ("[voipctl monitor %s] ", user->name);
+  monitor->stderr_thread = test_process_watch_output (g_subprocess_get_stderr_pipe (monitor->process),
+                                                      prefix, &monitor->reports);
 
   /* Events before the monitor subscribed would be lost: wait until its
    * connection has asked the bus for signals. */
@@ -1464,12 +1483,23 @@ test_user_monitor (TestUser *user)
 void
 test_monitor_free (TestMonitor *monitor)
 {
+  g_autofree char *what = NULL;
+
   if (monitor == NULL)
     return;
+  what = g_strdup_printf ("voipctl monitor of %s", monitor->user->name);
+  /* Ctrl-C, as a person ends it; it must exit cleanly. */
   g_subprocess_send_signal (monitor->process, SIGINT);
   if (!test_process_wait_exit (monitor->process, STOP_TIMEOUT_MS))
-    kill_and_reap (&monitor->process);
+    {
+      test_process_fail ("%s did not exit within %d ms of SIGINT", what, STOP_TIMEOUT_MS);
+      g_subprocess_force_exit (monitor->process);
+      g_subprocess_wait (monitor->process, NULL, NULL);
+    }
   g_thread_join (monitor->thread);
+  g_thread_join (monitor->stderr_thread);
+  test_process_check_exit (monitor->process, what, &monitor->reports);
+  test_reports_clear (&monitor->reports);
   g_clear_object (&monitor->process);
   g_ptr_array_unref (monitor->lines);
   g_mutex_clear (&monitor->lock);

@@ -9,6 +9,11 @@
  * schemas of $GSETTINGS_SCHEMA_DIR. voipctl ($VOIPCTL) and other commands run
  * in the same environment.
  *
+ * Every child runs with fatal-criticals added to G_DEBUG. A daemon or voipctl
+ * that crashes, prints a sanitizer report or a critical, or (daemon, monitor)
+ * does not exit with status 0 when told to stop fails the test
+ * (tests/support/test-process.h).
+ *
  * Every child dies with the test process (PR_SET_PDEATHSIG), and nothing here
  * sleeps for a fixed time to let something happen: waits poll for a
  * condition, with a generous timeout, and a condition that never comes fails
@@ -39,7 +44,9 @@ typedef enum {
 /* Directories, the session bus and (unless TEST_USER_NO_KEYRING) the keyring;
  * the daemon is not started. */
 TestUser        *test_user_new             (const char *name, TestUserFlags flags);
-/* Stops everything and removes the directories (kept with VOIP_TEST_KEEP). */
+/* Stops everything (the daemon with SIGTERM, its exit checked as by
+ * test_user_stop_daemon) and removes the directories (kept with
+ * VOIP_TEST_KEEP). */
 void             test_user_free            (TestUser *user);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestUser, test_user_free)
 
@@ -74,9 +81,10 @@ void             test_user_set_daemon_netns (TestUser *user, const char *netns);
 /* Starts voipd and waits until it owns org.voipd.Voip1; its stderr goes to
  * ours, each line prefixed with "[voipd NAME]". */
 void             test_user_start_daemon    (TestUser *user);
-/* SIGTERM; the daemon must exit within 10 s, and its name leave the bus. */
+/* SIGTERM; the daemon must exit with status 0 within TEST_PROCESS_STOP_MS,
+ * and its name leave the bus. */
 void             test_user_stop_daemon     (TestUser *user);
-/* SIGKILL. */
+/* SIGKILL, for the tests of crashes (what it printed before is checked). */
 void             test_user_kill_daemon     (TestUser *user);
 void             test_user_restart_daemon  (TestUser *user);
 gboolean         test_user_daemon_running  (TestUser *user);
