@@ -187,15 +187,15 @@ voip_validate_profile_fields (GVariant *fields, GError **error)
 {
   GVariantIter iter;
   const char *key;
-  GVariant *value;
+  GVariant *next;
 
   if (g_variant_n_children (fields) == 0)
     return fail (error, VOIP_STATUS_MALFORMED, "no profile field to set");
 
   g_variant_iter_init (&iter, fields);
-  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &next))
     {
-      g_autoptr(GVariant) owned = value;
+      g_autoptr(GVariant) value = next;
       const VoipProfileField *field = voip_profile_field_lookup (key);
       gboolean ok;
 
