@@ -8,8 +8,15 @@
 #
 # Installs missing Debian packages first (.ci/ensure-packages). Every run is
 # attempted even if an earlier one failed; the last line sums meson's test
-# logs over all runs: "N passed, N failed, N skipped". Exit status 0 only if
-# nothing failed. Extra arguments go to every `meson test` (e.g. --suite unit).
+# logs over all runs: "N passed, N failed, N skipped", counting each case of
+# a GTest program (they speak TAP) and each other test as one. Exit status 0
+# only if nothing failed; under CI=true (.ci/run) a skip is a failure too,
+# since CI has every package and root, so nothing has a reason to skip.
+# Extra arguments go to every `meson test` (e.g. --suite unit).
+#
+# What a test starts is checked too (tests/support/test-process.h): a
+# sanitizer report, a GLib critical, a crash or an unclean exit after
+# SIGTERM in any child fails the test.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -19,8 +26,9 @@ if [ -z "${VOIP_DEPS_INSTALLED:-}" ]; then
 fi
 
 # GLib: no slice allocator and no leftover pointers, so that leak checkers see
-# real leaks only.
-export G_SLICE=always-malloc G_DEBUG=gc-friendly
+# real leaks only; and a critical anywhere is a crash, not a line in a log
+# (the harness adds fatal-criticals to its children's G_DEBUG in any case).
+export G_SLICE=always-malloc G_DEBUG=gc-friendly,fatal-criticals
 export MALLOC_CHECK_=3 MALLOC_PERTURB_=$((RANDOM % 255 + 1))
 
 logs=()      # "label:path to testlog.json"
@@ -77,9 +85,14 @@ else
 fi
 
 section "summary"
-python3 - "${#broken[@]}" "${logs[@]}" <<'PY'
-import json, os, sys
+CI=${CI:-} python3 - "${#broken[@]}" "${logs[@]}" <<'PY'
+import json, os, re, sys
 
+# A GTest program's cases, from its TAP output (meson keeps it in the log).
+CASE = re.compile(r"^(not )?ok\s+\d+\s*-?\s*([^#]*?)\s*(?:#\s*(SKIP|TODO)\b(.*))?$",
+                  re.IGNORECASE)
+
+ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 broken = int(sys.argv[1])
 passed = failed = skipped = 0
 for entry in sys.argv[2:]:
@@ -94,19 +107,44 @@ for entry in sys.argv[2:]:
             line = line.strip()
             if not line:
                 continue
-            result = json.loads(line).get("result")
-            if result in ("OK", "EXPECTEDFAIL"):
-                p += 1
-            elif result == "SKIP":
-                s += 1
-            else:  # FAIL, ERROR, TIMEOUT, UNEXPECTEDPASS, INTERRUPT
+            test = json.loads(line)
+            name, result = test.get("name"), test.get("result")
+            cases = [m for m in map(CASE.match, (test.get("stdout") or "").splitlines()) if m]
+            bad = result not in ("OK", "EXPECTEDFAIL", "SKIP")
+            if not cases:        # not TAP: the test is one case
+                if result == "SKIP":
+                    s += 1
+                    print(f"{label:>9}: SKIP: {name}")
+                elif bad:        # FAIL, ERROR, TIMEOUT, UNEXPECTEDPASS, INTERRUPT
+                    f += 1
+                    print(f"{label:>9}: {result}: {name}")
+                else:
+                    p += 1
+                continue
+            case_failed = False
+            for m in cases:
+                case = f"{name} {m.group(2)}".strip()
+                if m.group(3):   # SKIP, or TODO (g_test_incomplete)
+                    s += 1
+                    print(f"{label:>9}: {m.group(3).upper()}: {case}{m.group(4).rstrip()}")
+                elif m.group(1):
+                    f += 1
+                    case_failed = True
+                    print(f"{label:>9}: FAIL: {case}")
+                else:
+                    p += 1
+            if bad and not case_failed:
+                # Died between cases, or failed where TAP shows no case
+                # (a crash, a timeout, a non-zero exit).
                 f += 1
-                print(f"{label:>9}: {result}: {json.loads(line).get('name')}")
+                print(f"{label:>9}: {result}: {name}")
     print(f"{label:>9}: {p} passed, {f} failed, {s} skipped")
     passed, failed, skipped = passed + p, failed + f, skipped + s
 if broken:
     print(f"{broken} run(s) did not build")
     failed += broken
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
-sys.exit(1 if failed else 0)
+if ci and skipped:
+    print(f"CI: {skipped} skipped test(s) count as failed: CI has every package and root")
+sys.exit(1 if failed or (ci and skipped) else 0)
 PY
