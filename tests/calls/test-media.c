@@ -710,11 +710,11 @@ main (int argc, char **argv)
   VoipdMediaGetApi get_api = NULL;
 
   g_test_init (&argc, &argv, NULL);
-  if (!path || !g_getenv ("TONE_ANALYZE"))
-    {
-      g_test_skip ("VOIPD_MEDIA_MODULE and TONE_ANALYZE are not set (run through meson test)");
-      return g_test_run ();
-    }
+  /* Both are part of the build: a media test that cannot load the engine or
+   * hear its audio fails rather than skips. */
+  if (!path || !tone_analyzer_available ())
+    g_error ("VOIPD_MEDIA_MODULE and TONE_ANALYZE must name the media module and tone-analyze "
+             "(run the test through meson test)");
   module = g_module_open (path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
   if (!module || !g_module_symbol (module, VOIPD_MEDIA_MODULE_SYMBOL, (gpointer *) &get_api))
     g_error ("Cannot load %s: %s", path, g_module_error ());

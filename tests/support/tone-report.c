@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "test-process.h"
+
 gboolean
 tone_analyzer_available (void)
 {
@@ -35,6 +37,9 @@ tone_analyze (const char *wav, guint skip_ms, const guint *freqs, guint n_freqs)
     g_error ("cannot run tone-analyze: %s", error->message);
   if (!g_spawn_check_wait_status (status, NULL))
     g_error ("tone-analyze %s failed: %s", wav, err);
+  /* It is ours, built with the sanitizers like the rest. */
+  if (test_process_line_is_report (err))
+    g_error ("tone-analyze %s printed a sanitizer report or critical:\n%s", wav, err);
   g_test_message ("%s from %u ms: %s", wav, skip_ms, g_strstrip (out));
 
   pairs = g_strsplit_set (out, " ", -1);
