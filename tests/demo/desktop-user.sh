@@ -16,6 +16,12 @@ user_start () {
   USER_ENV[$name]="HOME=$dir/home XDG_DATA_HOME=$dir/home/.local/share \
 XDG_CONFIG_HOME=$dir/home/.config XDG_CACHE_HOME=$dir/home/.cache XDG_RUNTIME_DIR=$dir/run \
 GSETTINGS_SCHEMA_DIR=$build/data GSETTINGS_BACKEND=keyfile PATH=$build/frontends/cli:$PATH"
+  # What the test runner sets for our programs (tests/run-all.sh): GLib's
+  # debug flags and the sanitizers' options, suppressions included.
+  local var
+  for var in G_DEBUG G_SLICE ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+    [ -z "${!var:-}" ] || USER_ENV[$name]+=" $var=${!var}"
+  done
 
   # A session bus of its own, like a login session's.
   env -i ${USER_ENV[$name]} dbus-daemon --session --fork --nopidfile \

@@ -39,6 +39,35 @@ skip () { echo "SKIP: $*"; exit 77; }
 fail () { echo "FAIL: $*" >&2; exit 1; }
 step () { printf '\n--- %s\n' "$*"; }
 
+# A critical in voipd or the server is a crash (desktop-user.sh passes G_DEBUG
+# and the sanitizers' options on to voipd).
+case ",${G_DEBUG:-}," in
+  *,fatal-criticals,*|*,fatal-warnings,*|*,all,*) ;;
+  *) export G_DEBUG=${G_DEBUG:+$G_DEBUG,}fatal-criticals ;;
+esac
+
+# What fails the test in a log of ours besides an exit status: a sanitizer
+# report or a GLib critical (tests/support/test-process.c has the same list).
+REPORTS='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|GLib-CRITICAL|CRITICAL \*\*'
+
+# check_log FILE WHAT: no report in FILE.
+check_log () {
+  [ -f "$1" ] || return 0
+  if grep -qE -- "$REPORTS" "$1"; then
+    grep -E -B2 -A30 -- "$REPORTS" "$1" | head -80 >&2
+    echo "FAIL: $2 printed a sanitizer report or a critical (in $1)" >&2
+    return 1
+  fi
+}
+
+# end_process PID WHAT: SIGTERM, then it must exit with status 0 (our child).
+end_process () {
+  local pid=$1 what=$2 code=0
+  kill -TERM "$pid" 2>/dev/null || { echo "FAIL: $what was not running at the end" >&2; return 1; }
+  wait "$pid" || code=$?
+  [ "$code" -eq 0 ] || { echo "FAIL: $what exited with status $code after SIGTERM" >&2; return 1; }
+}
+
 command -v gnome-shell >/dev/null || skip "gnome-shell is not installed (Debian: apt-get install gnome-shell)"
 command -v dbus-daemon >/dev/null || skip "dbus-daemon is not installed"
 
@@ -62,6 +91,20 @@ finish () {
     grep -E '\[voip\]|JS ERROR|JS WARNING|voip@' "$state/shell.log" | grep -v '^$' | head -50
   fi
   [ -n "$sysbus_pid" ] && kill "$sysbus_pid" 2>/dev/null
+  # A run that passed must also end cleanly: each voipd and the server exit 0
+  # after SIGTERM (LeakSanitizer runs then) and their logs hold no report.
+  if [ "$status" -eq 0 ]; then
+    for who in alice bob; do
+      [ -n "${USER_PIDS[$who]:-}" ] || continue
+      end_process "$(voipd_pid $who)" "voipd of $who" || status=1
+      check_log "$state/$who/voipd.log" "voipd of $who" || status=1
+    done
+    if [ -n "$server_pid" ]; then
+      end_process "$server_pid" voip-server || status=1
+      server_pid=
+      check_log "$state/server.log" voip-server || status=1
+    fi
+  fi
   user_stop alice 2>/dev/null
   user_stop bob 2>/dev/null
   user_stop carol 2>/dev/null
@@ -156,10 +199,13 @@ screenshot () {
 voipd_pid () { local pids=(${USER_PIDS[$1]}); echo "${pids[-1]}"; }
 
 stop_voipd () {
-  local pid; pid=$(voipd_pid "$1")
+  local pid code=0; pid=$(voipd_pid "$1")
   kill "$pid"
-  for _ in $(seq $((WAIT_S * 10))); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  fail "voipd of $1 did not stop"
+  for _ in $(seq $((WAIT_S * 10))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && fail "voipd of $1 did not stop"
+  wait "$pid" || code=$?
+  [ "$code" -eq 0 ] || fail "voipd of $1 exited with status $code after SIGTERM"
+  check_log "$state/$1/voipd.log" "voipd of $1" || exit 1
 }
 
 start_voipd () {
