@@ -17,12 +17,15 @@
 #include <glib/gi18n.h>
 
 #include "voipd-account.h"
+#include "voipd-backoff.h"
 #include "voipd-calls.h"
 #include "voipd-contacts.h"
 #include "voipd-conversation.h"
 #include "voipd-errors.h"
 #include "voipd-groups.h"
 #include "voipd-secrets.h"
+#include "voipd-tls-pins.h"
+#include "voipd-state-reason.h"
 
 /* A keyring that does not answer within this is treated as absent. */
 #define KEYRING_TIMEOUT_S 5
@@ -45,13 +48,17 @@ struct _VoipdAccount {
   gboolean                  authenticated;   /* the current connection is logged in */
 
   guint                     reconnect_id;
-  guint                     reconnect_delay_ms;
-  GCancellable             *cancellable;     /* the current login attempt */
+  VoipdBackoff              backoff;
+  GRand                    *rand;            /* the backoff's jitter */
+  GCancellable             *login_cancellable;   /* the Login or Register in flight */
+  GCancellable             *resume_cancellable;  /* the resume in flight */
 };
 
 G_DEFINE_FINAL_TYPE (VoipdAccount, voipd_account, G_TYPE_OBJECT)
 
 static void account_reconnect_later (VoipdAccount *self, const char *reason);
+static void account_switch (VoipdAccount *self, const char *server, const char *username);
+static void account_show_link (VoipdAccount *self);
 static void account_resync (VoipdAccount *self, GDBusMethodInvocation *login);
 
 /* ---- small helpers ----------------------------------------------------------- */
@@ -63,12 +70,17 @@ const char *voipd_account_get_username (VoipdAccount *self) { return self->usern
 GSettings *voipd_account_get_settings (VoipdAccount *self) { return self->settings; }
 VoipdCalls *voipd_account_get_calls (VoipdAccount *self) { return self->calls; }
 
+/* code is for scripts; reason says it for people (NULL: code's own words). */
 static void
-set_state (VoipdAccount *self, const char *state, const char *reason)
+set_state (VoipdAccount *self, const char *state, VoipdStateReason code, const char *reason)
 {
-  g_debug ("state %s (%s)", state, reason ? reason : "");
+  if (reason == NULL)
+    reason = voipd_state_reason_describe (code);
+  g_debug ("state %s (%s: %s)", state, voipd_state_reason_to_nick (code), reason);
+  account_show_link (self);
   voip_account_set_state (self->skeleton, state);
-  voip_account_set_state_reason (self->skeleton, reason ? reason : "");
+  voip_account_set_state_reason_code (self->skeleton, voipd_state_reason_to_nick (code));
+  voip_account_set_state_reason (self->skeleton, reason);
   if (!g_str_equal (state, "online"))
     voip_account_set_presence (self->skeleton, "offline");
   /* Without the session nobody can signal: the calls end here as they do
@@ -76,6 +88,9 @@ set_state (VoipdAccount *self, const char *state, const char *reason)
    * when calls may already come in. */
   if (!g_str_equal (state, "online") && !g_str_equal (state, "authenticating"))
     voipd_calls_end_all (self->calls, VOIP_CALL_REASON_OFFLINE);
+  /* Presence needs the session: unknown until the resync says it again. */
+  if (!g_str_equal (state, "online"))
+    voipd_contacts_forget_presence (self);
 }
 
 gboolean
@@ -181,67 +196,6 @@ apply_own_profile (VoipdAccount *self, GVariant *profile)
 /* ---- events from the server ----------------------------------------------------- */
 
 static void
-on_message_event (VoipdAccount *self, guint code, GVariant *payload)
-{
-  g_autoptr(VoipdCachedMessage) m = voipd_message_from_wire (payload);
-  g_autoptr(GError) error = NULL;
-  gboolean is_new = FALSE;
-  gboolean mine = g_strcmp0 (m->sender, self->username) == 0;
-  const char *peer = mine ? m->recipient : m->sender;
-  GVariant *dbus_message;
-
-  if (!voipd_cache_put_message (self->cache, m, &is_new, &error)
-      || !voipd_cache_raise_last_seq (self->cache, m->seq, &error))
-    g_warning ("%s", error->message);
-  if (code == VOIP_MSG_MESSAGE_RECEIVED && !is_new)
-    return;   /* already seen (a resync overlapping a live event) */
-
-  dbus_message = voipd_message_to_dbus (m);
-  if (m->group != 0)
-    {
-      VoipGroup *group = voipd_groups_lookup (self, m->group);
-
-      if (group == NULL)
-        {
-          g_variant_unref (g_variant_ref_sink (dbus_message));
-          return;
-        }
-      if (code == VOIP_MSG_MESSAGE_RECEIVED && !mine)
-        {
-          voipd_cache_add_unread (self->cache, NULL, m->group, 1, NULL);
-          voip_group_set_unread (group, voip_group_get_unread (group) + 1);
-        }
-      if (code == VOIP_MSG_MESSAGE_RECEIVED)
-        voip_group_emit_message_received (group, dbus_message);
-      else if (code == VOIP_MSG_MESSAGE_EDITED)
-        voip_group_emit_message_edited (group, dbus_message);
-      else
-        voip_group_emit_message_deleted (group, dbus_message);
-    }
-  else
-    {
-      VoipContact *contact = voipd_contacts_lookup (self, peer);
-
-      if (contact == NULL)
-        {
-          g_variant_unref (g_variant_ref_sink (dbus_message));
-          return;
-        }
-      if (code == VOIP_MSG_MESSAGE_RECEIVED && !mine)
-        {
-          voipd_cache_add_unread (self->cache, peer, 0, 1, NULL);
-          voip_contact_set_unread (contact, voip_contact_get_unread (contact) + 1);
-        }
-      if (code == VOIP_MSG_MESSAGE_RECEIVED)
-        voip_contact_emit_message_received (contact, dbus_message);
-      else if (code == VOIP_MSG_MESSAGE_EDITED)
-        voip_contact_emit_message_edited (contact, dbus_message);
-      else
-        voip_contact_emit_message_deleted (contact, dbus_message);
-    }
-}
-
-static void
 on_session_closed (VoipdAccount *self, guint reason, const char *detail)
 {
   g_message ("the server closes the session: %s", detail);
@@ -254,7 +208,9 @@ on_session_closed (VoipdAccount *self, guint reason, const char *detail)
       voip_account_set_remember_login (self->skeleton, FALSE);
       self->authenticated = FALSE;
       voipd_connection_close (self->connection);
-      set_state (self, "offline", detail);
+      set_state (self, "offline", reason == VOIP_CLOSE_TOKEN_REVOKED
+                                  ? VOIPD_STATE_REASON_TOKEN_REVOKED
+                                  : VOIPD_STATE_REASON_ACCOUNT_DELETED, detail);
     }
   /* Otherwise (shutdown, idle) the connection drops and we reconnect. */
 }
@@ -265,6 +221,10 @@ on_event (VoipdConnection *connection, guint code, GVariant *payload, VoipdAccou
   const char *username, *display_name, *motd;
   guint32 presence, subscription, change, reason;
   guint64 id;
+
+  /* Only the session's connection speaks for the account. */
+  if (connection != self->connection)
+    return;
 
   switch (code)
     {
@@ -319,7 +279,7 @@ on_event (VoipdConnection *connection, guint code, GVariant *payload, VoipdAccou
     case VOIP_MSG_MESSAGE_RECEIVED:
     case VOIP_MSG_MESSAGE_EDITED:
     case VOIP_MSG_MESSAGE_DELETED:
-      on_message_event (self, code, payload);
+      voipd_conversation_handle_event (self, code, payload);
       break;
     case VOIP_MSG_CALL_CHANGED:
     case VOIP_MSG_CALL_SIGNAL_RECEIVED:
@@ -345,13 +305,6 @@ on_event (VoipdConnection *connection, guint code, GVariant *payload, VoipdAccou
 
 /* ---- connection loss and reconnection ----------------------------------------- */
 
-static guint
-jittered (guint delay_ms)
-{
-  /* ±25%, so that many clients of a restarted server do not come back in step. */
-  return delay_ms * 3 / 4 + g_random_int_range (0, delay_ms / 2 + 1);
-}
-
 static void account_resume (VoipdAccount *self);
 
 static gboolean
@@ -367,24 +320,23 @@ on_reconnect_timer (gpointer user_data)
 static void
 account_reconnect_later (VoipdAccount *self, const char *reason)
 {
-  guint max_ms = g_settings_get_uint (self->settings, "reconnect-max-delay-ms");
   guint delay;
 
   self->authenticated = FALSE;
   if (self->token == NULL)
     {
-      set_state (self, "offline", reason);
+      set_state (self, "offline", VOIPD_STATE_REASON_CONNECTION_FAILED, reason);
       return;
     }
   /* A failure is often reported twice (the lost connection, and the request
    * that was on it): one retry, one doubling. */
   if (self->reconnect_id != 0)
     return;
-  if (self->reconnect_delay_ms == 0)
-    self->reconnect_delay_ms = g_settings_get_uint (self->settings, "reconnect-initial-delay-ms");
-  delay = jittered (MIN (self->reconnect_delay_ms, max_ms));
-  self->reconnect_delay_ms = MIN (self->reconnect_delay_ms * 2, max_ms);
-  set_state (self, "reconnecting", reason);
+  voipd_backoff_set_limits (&self->backoff,
+                            g_settings_get_uint (self->settings, "reconnect-initial-delay-ms"),
+                            g_settings_get_uint (self->settings, "reconnect-max-delay-ms"));
+  delay = voipd_backoff_next (&self->backoff, self->rand);
+  set_state (self, "reconnecting", VOIPD_STATE_REASON_CONNECTION_FAILED, reason);
   g_debug ("reconnecting in %u ms", delay);
   self->reconnect_id = g_timeout_add (delay, on_reconnect_timer, self);
 }
@@ -392,31 +344,78 @@ account_reconnect_later (VoipdAccount *self, const char *reason)
 static void
 on_lost (VoipdConnection *connection, GError *error, VoipdAccount *self)
 {
+  if (connection != self->connection)
+    return;
   account_reconnect_later (self, error->message);
 }
 
 /* ---- logging in ------------------------------------------------------------------ */
 
-/* One login attempt: Login, Register or Resume. */
+/* One login attempt: Login, Register or Resume, each a candidate on a
+ * connection of its own. Until the server accepts it, the current session
+ * (its connection, token and cache, and State, Server and Username) stays
+ * exactly as it was, and a failed attempt goes away with its connection. A
+ * newer Login or Register cancels an older one still in flight (that call
+ * fails with Cancelled); one that succeeds also cancels a resume in flight.
+ * Every callback of a cancelled attempt touches nothing of the account. */
 typedef enum { ATTEMPT_LOGIN, ATTEMPT_REGISTER, ATTEMPT_RESUME } AttemptKind;
 
 typedef struct {
   VoipdAccount          *account;
   AttemptKind            kind;
   GDBusMethodInvocation *invocation;   /* NULL for a resume of our own */
+  char                  *server;
+  char                  *username;
   char                  *password;
   char                  *email;
+  char                  *token;        /* a resume's */
+  VoipdConnection       *connection;   /* the candidate; the session's once adopted */
+  GCancellable          *cancellable;
 } Attempt;
+
+static Attempt *
+attempt_new (VoipdAccount *self, AttemptKind kind, const char *server, const char *username)
+{
+  Attempt *attempt = g_new0 (Attempt, 1);
+  GCancellable **current = kind == ATTEMPT_RESUME ? &self->resume_cancellable
+                                                  : &self->login_cancellable;
+
+  attempt->account = g_object_ref (self);
+  attempt->kind = kind;
+  attempt->server = g_strdup (server);
+  attempt->username = g_strdup (username);
+  attempt->connection = voipd_connection_new (
+      g_settings_get_uint (self->settings, "keepalive-interval-s"));
+  attempt->cancellable = g_cancellable_new ();
+  /* The older attempt of the same kind gives way to this one. */
+  if (*current != NULL)
+    g_cancellable_cancel (*current);
+  g_set_object (current, attempt->cancellable);
+  return attempt;
+}
 
 static void
 attempt_free (Attempt *attempt)
 {
-  g_object_unref (attempt->account);
+  VoipdAccount *self = attempt->account;
+
+  if (self->login_cancellable == attempt->cancellable)
+    g_clear_object (&self->login_cancellable);
+  if (self->resume_cancellable == attempt->cancellable)
+    g_clear_object (&self->resume_cancellable);
+  if (attempt->connection != NULL)
+    voipd_connection_close (attempt->connection);
+  g_clear_object (&attempt->connection);
+  g_clear_object (&attempt->cancellable);
   g_clear_object (&attempt->invocation);
   if (attempt->password)
     memset (attempt->password, 0, strlen (attempt->password));
   g_free (attempt->password);
   g_free (attempt->email);
+  g_free (attempt->server);
+  g_free (attempt->username);
+  g_free (attempt->token);
+  g_object_unref (self);
   g_free (attempt);
 }
 
@@ -425,26 +424,41 @@ attempt_fail (Attempt *attempt, GError *error)
 {
   VoipdAccount *self = attempt->account;
 
-  if (attempt->invocation)
+  if (g_cancellable_is_cancelled (attempt->cancellable))
     {
+      /* Superseded (or logged out meanwhile): nothing here is ours to change. */
+      if (attempt->invocation)
+        g_dbus_method_invocation_return_error_literal (
+            g_steal_pointer (&attempt->invocation), VOIPD_ERROR, VOIPD_ERROR_CANCELLED,
+            _("a newer login took the place of this one"));
+      return;
+    }
+  if (attempt->kind != ATTEMPT_RESUME)
+    {
+      /* A candidate that lost: the current session is left as it was. */
+      g_message ("%s as %s failed: %s", attempt->kind == ATTEMPT_LOGIN ? "login" : "register",
+                 attempt->username, error->message);
       voipd_account_return_error (attempt->invocation, error);
       g_clear_object (&attempt->invocation);
+      return;
     }
+  self->authenticated = FALSE;
   if (error->domain == VOIP_ERROR && error->code == VOIP_STATUS_BAD_TOKEN)
     {
       if (self->server && self->username)
         voipd_secrets_clear_async (self->server, self->username, NULL, NULL, NULL);
       g_clear_pointer (&self->token, g_free);
       voip_account_set_remember_login (self->skeleton, FALSE);
-      set_state (self, "offline", _("the session token was refused; log in again"));
+      set_state (self, "offline", VOIPD_STATE_REASON_TOKEN_REFUSED, NULL);
     }
-  else if (attempt->kind == ATTEMPT_RESUME && error->domain != VOIP_ERROR)
+  else if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
+    /* A refused certificate stays refused: retrying would only repeat it.
+     * The token is kept, so a restart or a Login resumes once fixed. */
+    set_state (self, "offline", VOIPD_STATE_REASON_CONNECTION_FAILED, error->message);
+  else if (error->domain != VOIP_ERROR)
     account_reconnect_later (self, error->message);
   else
-    {
-      voipd_connection_close (self->connection);
-      set_state (self, "offline", error->message);
-    }
+    set_state (self, "offline", VOIPD_STATE_REASON_LOGIN_FAILED, error->message);
 }
 
 static void
@@ -470,18 +484,68 @@ static void
 account_now_online (VoipdAccount *self, GDBusMethodInvocation *login)
 {
   self->authenticated = TRUE;
-  self->reconnect_delay_ms = 0;
+  voipd_backoff_reset (&self->backoff);
   account_resync (self, login);
+}
+
+/* The Tls and TlsFingerprint properties say what the session's link is. */
+static void
+account_show_link (VoipdAccount *self)
+{
+  const char *fingerprint = voipd_connection_get_tls_fingerprint (self->connection);
+
+  voip_account_set_tls (self->skeleton, fingerprint != NULL);
+  voip_account_set_tls_fingerprint (self->skeleton, fingerprint ? fingerprint : "");
+}
+
+/* The attempt won: its connection becomes the session's, the old session
+ * ends, and another account starts from an empty cache. */
+static void
+account_adopt (VoipdAccount *self, Attempt *attempt, const char *token)
+{
+  g_autoptr(VoipdConnection) connection = g_steal_pointer (&attempt->connection);
+
+  if (attempt->kind != ATTEMPT_RESUME)
+    {
+      if (self->resume_cancellable != NULL)
+        g_cancellable_cancel (self->resume_cancellable);
+      g_clear_handle_id (&self->reconnect_id, g_source_remove);
+    }
+  g_signal_handlers_disconnect_by_data (self->connection, self);
+  voipd_connection_close (self->connection);
+  if (self->authenticated)
+    voipd_calls_end_all (self->calls, VOIP_CALL_REASON_OFFLINE);
+  self->authenticated = FALSE;
+  account_switch (self, attempt->server, attempt->username);
+  g_free (self->token);
+  self->token = g_strdup (token);
+  g_set_object (&self->connection, connection);
+  g_signal_connect (self->connection, "event", G_CALLBACK (on_event), self);
+  g_signal_connect (self->connection, "lost", G_CALLBACK (on_lost), self);
+  voip_account_set_server (self->skeleton, self->server);
+  voip_account_set_username (self->skeleton, self->username);
+  if (attempt->kind != ATTEMPT_RESUME)
+    {
+      voipd_cache_set_meta (self->cache, "server", self->server, NULL);
+      voipd_cache_set_meta (self->cache, "username", self->username, NULL);
+      voipd_secrets_store_async (self->server, self->username, self->token, NULL,
+                                 on_token_stored, g_object_ref (self));
+    }
+  if (voipd_connection_get_tls_trust (self->connection) == VOIPD_TLS_TRUST_FIRST_USE)
+    voipd_tls_pins_store (self->settings, self->server,
+                          voipd_connection_get_tls_fingerprint (self->connection));
+  set_state (self, "authenticating", VOIPD_STATE_REASON_NONE, NULL);
+  account_now_online (self, g_steal_pointer (&attempt->invocation));
 }
 
 static void
 on_authenticated (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Attempt *attempt = user_data;
-  VoipdAccount *self = attempt->account;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
                                                                result, &error);
+  g_autofree char *token = NULL;
 
   if (reply == NULL)
     {
@@ -489,21 +553,16 @@ on_authenticated (GObject *source, GAsyncResult *result, gpointer user_data)
       attempt_free (attempt);
       return;
     }
-  if (attempt->kind != ATTEMPT_RESUME)
-    {
-      g_free (self->token);
-      g_variant_get (reply, "(ss)", NULL, &self->token);
-      voipd_cache_set_meta (self->cache, "server", self->server, NULL);
-      voipd_cache_set_meta (self->cache, "username", self->username, NULL);
-      voipd_secrets_store_async (self->server, self->username, self->token, NULL,
-                                 on_token_stored, g_object_ref (self));
-    }
-  account_now_online (self, g_steal_pointer (&attempt->invocation));
+  if (attempt->kind == ATTEMPT_RESUME)
+    token = g_strdup (attempt->token);
+  else
+    g_variant_get (reply, "(ss)", NULL, &token);
+  account_adopt (attempt->account, attempt, token);
   attempt_free (attempt);
 }
 
 static void
-on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+on_attempt_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Attempt *attempt = user_data;
   VoipdAccount *self = attempt->account;
@@ -517,47 +576,52 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
       attempt_free (attempt);
       return;
     }
-  set_state (self, "authenticating", NULL);
   switch (attempt->kind)
     {
     case ATTEMPT_LOGIN:
       code = VOIP_MSG_LOGIN;
-      payload = g_variant_new ("(ss)", self->username, attempt->password);
+      payload = g_variant_new ("(ss)", attempt->username, attempt->password);
       break;
     case ATTEMPT_REGISTER:
       code = VOIP_MSG_REGISTER;
-      payload = g_variant_new ("(sss)", self->username, attempt->password, attempt->email);
+      payload = g_variant_new ("(sss)", attempt->username, attempt->password, attempt->email);
       break;
     default:
+      set_state (self, "authenticating", VOIPD_STATE_REASON_NONE, NULL);
       code = VOIP_MSG_RESUME;
-      payload = g_variant_new ("(ss)", self->username, self->token);
+      payload = g_variant_new ("(ss)", attempt->username, attempt->token);
       break;
     }
-  voipd_connection_request_async (self->connection, code, payload, NULL, on_authenticated,
-                                  attempt);
+  voipd_connection_request_async (attempt->connection, code, payload, attempt->cancellable,
+                                  on_authenticated, attempt);
 }
 
 static void
-account_attempt (VoipdAccount *self, Attempt *attempt)
+attempt_connect (VoipdAccount *self, Attempt *attempt)
 {
-  g_clear_handle_id (&self->reconnect_id, g_source_remove);
-  self->authenticated = FALSE;
-  set_state (self, "connecting", NULL);
-  voip_account_set_server (self->skeleton, self->server);
-  voip_account_set_username (self->skeleton, self->username);
-  voipd_connection_connect_async (self->connection, self->server,
-                                  g_settings_get_boolean (self->settings, "use-tls"), NULL,
-                                  on_connected, attempt);
+  g_autofree char *ca_file = g_settings_get_string (self->settings, "tls-ca-file");
+  g_autofree char *pin = voipd_tls_pins_lookup (self->settings, attempt->server);
+  VoipdConnectOptions options = {
+    .tls = g_settings_get_boolean (self->settings, "use-tls"),
+    .ca_file = ca_file,
+    .pinned_fingerprint = pin,
+  };
+
+  voipd_connection_connect_async (attempt->connection, attempt->server, &options,
+                                  attempt->cancellable, on_attempt_connected, attempt);
 }
 
+/* The session's own attempt to come back, with its token. */
 static void
 account_resume (VoipdAccount *self)
 {
-  Attempt *attempt = g_new0 (Attempt, 1);
+  Attempt *attempt = attempt_new (self, ATTEMPT_RESUME, self->server, self->username);
 
-  attempt->account = g_object_ref (self);
-  attempt->kind = ATTEMPT_RESUME;
-  account_attempt (self, attempt);
+  attempt->token = g_strdup (self->token);
+  g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  self->authenticated = FALSE;
+  set_state (self, "connecting", VOIPD_STATE_REASON_NONE, NULL);
+  attempt_connect (self, attempt);
 }
 
 /* Switching to another account (or server) starts from an empty cache. */
@@ -627,8 +691,7 @@ start_login (VoipdAccount *self, GDBusMethodInvocation *invocation, AttemptKind 
 
   if (!server_address_is_valid (server))
     {
-      g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR,
-                                             VOIPD_ERROR_INVALID_ARGUMENT,
+      g_dbus_method_invocation_return_error (invocation, VOIP_ERROR, VOIP_STATUS_MALFORMED,
                                              _("'%s' is not a server address (HOST:PORT)"), server);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
@@ -638,15 +701,11 @@ start_login (VoipdAccount *self, GDBusMethodInvocation *invocation, AttemptKind 
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  voipd_connection_close (self->connection);
-  account_switch (self, server, username);
-  attempt = g_new0 (Attempt, 1);
-  attempt->account = g_object_ref (self);
-  attempt->kind = kind;
+  attempt = attempt_new (self, kind, server, username);
   attempt->invocation = g_object_ref (invocation);
   attempt->password = g_strdup (password);
   attempt->email = g_strdup (email ? email : "");
-  account_attempt (self, attempt);
+  attempt_connect (self, attempt);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -676,22 +735,25 @@ on_handle_register (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
 /* ---- Logout, ChangePassword, DeleteAccount --------------------------------------- */
 
 static void
-account_forget_session (VoipdAccount *self, const char *reason)
+account_forget_session (VoipdAccount *self, VoipdStateReason code)
 {
   if (self->server && self->username)
     voipd_secrets_clear_async (self->server, self->username, NULL, NULL, NULL);
   g_clear_pointer (&self->token, g_free);
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  /* A resume in flight would bring the session back. */
+  if (self->resume_cancellable != NULL)
+    g_cancellable_cancel (self->resume_cancellable);
   voip_account_set_remember_login (self->skeleton, FALSE);
   self->authenticated = FALSE;
   voipd_connection_close (self->connection);
-  set_state (self, "offline", reason);
+  set_state (self, "offline", code, NULL);
 }
 
 static GVariant *
 after_logout (VoipdAccount *self, GVariant *reply, gpointer data)
 {
-  account_forget_session (self, _("logged out"));
+  account_forget_session (self, VOIPD_STATE_REASON_LOGGED_OUT);
   return NULL;
 }
 
@@ -708,7 +770,7 @@ on_handle_logout (VoipAccount *skeleton, GDBusMethodInvocation *invocation, Voip
     {
       /* The server cannot be told; the token is forgotten here, and the
        * server lets it expire with the account's other changes. */
-      account_forget_session (self, _("logged out"));
+      account_forget_session (self, VOIPD_STATE_REASON_LOGGED_OUT);
       voip_account_complete_logout (skeleton, invocation);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
@@ -737,7 +799,7 @@ on_handle_change_password (VoipAccount *skeleton, GDBusMethodInvocation *invocat
 static GVariant *
 after_delete_account (VoipdAccount *self, GVariant *reply, gpointer data)
 {
-  account_forget_session (self, _("the account was deleted"));
+  account_forget_session (self, VOIPD_STATE_REASON_ACCOUNT_DELETED);
   account_switch (self, NULL, NULL);
   voipd_cache_reset (self->cache, NULL);
   voipd_cache_set_meta (self->cache, "server", "", NULL);
@@ -773,8 +835,7 @@ on_handle_set_presence (VoipAccount *skeleton, GDBusMethodInvocation *invocation
 
   if (!voip_presence_from_string (presence, &value) || value == VOIP_PRESENCE_OFFLINE)
     {
-      g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR,
-                                             VOIPD_ERROR_INVALID_ARGUMENT,
+      g_dbus_method_invocation_return_error (invocation, VOIP_ERROR, VOIP_STATUS_MALFORMED,
                                              _("'%s' is not online, away, busy, dnd or invisible"),
                                              presence);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -844,6 +905,7 @@ after_get_profile (VoipdAccount *self, GVariant *reply, gpointer data)
   g_variant_dict_insert (&dict, "language", "s", language);
   g_variant_dict_insert_value (&dict, "avatar", avatar);
   g_variant_dict_insert_value (&dict, "plugins", plugins);
+  voipd_contacts_set_profile (self, reply);   /* a friend's properties follow */
   return g_variant_new ("(@a{sv})", g_variant_dict_end (&dict));
 }
 
@@ -909,22 +971,9 @@ on_friend_profile (GObject *source, GAsyncResult *result, gpointer user_data)
   VoipdAccount *self = user_data;
   g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
                                                                result, NULL);
-  const char *username, *display_name, *motd;
-  guint32 presence;
 
   if (reply != NULL)
-    {
-      g_variant_get (reply, "(&s&su&s&s&s&s&s@ay@a(ss))", &username, &display_name, &presence,
-                     &motd, NULL, NULL, NULL, NULL, NULL, NULL);
-      VoipContact *contact = voipd_contacts_lookup (self, username);
-
-      /* Only a friend's: a request may have been withdrawn meanwhile. */
-      if (contact != NULL && g_strcmp0 (voip_contact_get_subscription (contact), "friend") == 0)
-        {
-          voipd_contacts_put (self, username, display_name, motd, VOIP_SUBSCRIPTION_FRIEND);
-          voipd_contacts_set_presence (self, username, presence);
-        }
-    }
+    voipd_contacts_set_profile (self, reply);
   g_object_unref (self);
 }
 
@@ -1097,6 +1146,8 @@ on_sync_reply (GObject *source, GAsyncResult *result, gpointer user_data)
           g_variant_get_child (list, i, "(&s&su&s)", &username, &display_name, &presence, &motd);
           voipd_contacts_put (self, username, display_name, motd, VOIP_SUBSCRIPTION_FRIEND);
           voipd_contacts_set_presence (self, username, presence);
+          /* The list has no city, phone, mail, language or avatar. */
+          voipd_account_refresh_contact (self, username);
           g_hash_table_add (sync->seen_contacts, g_strdup (username));
         }
       break;
@@ -1136,9 +1187,9 @@ on_sync_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 
           g_variant_get (message, "(ttxsstusu@aybb&s)", NULL, NULL, NULL, NULL, NULL, NULL,
                          NULL, NULL, NULL, NULL, &edited, &deleted, NULL);
-          on_message_event (self, deleted ? VOIP_MSG_MESSAGE_DELETED
-                                  : edited ? VOIP_MSG_MESSAGE_EDITED
-                                           : VOIP_MSG_MESSAGE_RECEIVED, message);
+          voipd_conversation_handle_event (self, deleted ? VOIP_MSG_MESSAGE_DELETED
+                                           : edited ? VOIP_MSG_MESSAGE_EDITED
+                                                    : VOIP_MSG_MESSAGE_RECEIVED, message);
         }
       if (more)
         {
@@ -1203,7 +1254,7 @@ sync_step (Sync *sync)
       return;
     default:
       g_debug ("resync done");
-      set_state (self, "online", NULL);
+      set_state (self, "online", VOIPD_STATE_REASON_NONE, NULL);
       voip_account_set_presence (self->skeleton, voip_presence_to_string (self->wanted_presence));
       sync_free (sync);
       return;
@@ -1240,11 +1291,10 @@ on_token_found (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (token == NULL)
     {
-      const char *reason = error ? _("no keyring: the daemon cannot remember the login")
-                                 : _("not logged in");
       if (error)
         g_message ("keyring: %s", error->message);
-      set_state (self, "offline", reason);
+      set_state (self, "offline", error ? VOIPD_STATE_REASON_NO_KEYRING
+                                        : VOIPD_STATE_REASON_NOT_LOGGED_IN, NULL);
     }
   else
     {
@@ -1266,14 +1316,14 @@ voipd_account_start (VoipdAccount *self)
   voipd_groups_load_cache (self);
   if (server == NULL || username == NULL || *server == '\0' || *username == '\0')
     {
-      set_state (self, "offline", _("not logged in"));
+      set_state (self, "offline", VOIPD_STATE_REASON_NOT_LOGGED_IN, NULL);
       return;
     }
   self->server = g_steal_pointer (&server);
   self->username = g_steal_pointer (&username);
   voip_account_set_server (self->skeleton, self->server);
   voip_account_set_username (self->skeleton, self->username);
-  set_state (self, "offline", _("looking up the stored login"));
+  set_state (self, "offline", VOIPD_STATE_REASON_LOOKING_UP_LOGIN, NULL);
 
   /* libsecret may wait for a keyring that never answers; do not. */
   timeout = g_cancellable_new ();
@@ -1291,6 +1341,12 @@ voipd_account_dispose (GObject *object)
   VoipdAccount *self = VOIPD_ACCOUNT (object);
 
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
+  if (self->login_cancellable != NULL)
+    g_cancellable_cancel (self->login_cancellable);
+  if (self->resume_cancellable != NULL)
+    g_cancellable_cancel (self->resume_cancellable);
+  g_clear_object (&self->login_cancellable);
+  g_clear_object (&self->resume_cancellable);
   g_clear_object (&self->calls);   /* frees the media, unexports the calls */
   if (self->connection)
     {
@@ -1316,6 +1372,7 @@ voipd_account_finalize (GObject *object)
   g_free (self->server);
   g_free (self->username);
   g_free (self->token);
+  g_rand_free (self->rand);
   G_OBJECT_CLASS (voipd_account_parent_class)->finalize (object);
 }
 
@@ -1332,6 +1389,7 @@ static void
 voipd_account_init (VoipdAccount *self)
 {
   self->wanted_presence = VOIP_PRESENCE_ONLINE;
+  self->rand = g_rand_new ();
 }
 
 VoipdAccount *
@@ -1349,6 +1407,8 @@ voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSettings *settings,
 
   self->skeleton = voip_account_skeleton_new ();
   voip_account_set_state (self->skeleton, "offline");
+  voip_account_set_state_reason_code (self->skeleton,
+                                      voipd_state_reason_to_nick (VOIPD_STATE_REASON_NONE));
   voip_account_set_presence (self->skeleton, "offline");
   g_signal_connect (self->skeleton, "handle-login", G_CALLBACK (on_handle_login), self);
   g_signal_connect (self->skeleton, "handle-register", G_CALLBACK (on_handle_register), self);

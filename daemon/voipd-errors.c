@@ -9,9 +9,9 @@
 static const GDBusErrorEntry daemon_errors[] = {
   { VOIPD_ERROR_DISCONNECTED,     ERROR_PREFIX "Disconnected" },
   { VOIPD_ERROR_NOT_LOGGED_IN,    ERROR_PREFIX "NotLoggedIn" },
-  { VOIPD_ERROR_INVALID_ARGUMENT, ERROR_PREFIX "InvalidArgument" },
   { VOIPD_ERROR_NO_KEYRING,       ERROR_PREFIX "NoKeyring" },
   { VOIPD_ERROR_NO_MEDIA,         ERROR_PREFIX "NoMedia" },
+  { VOIPD_ERROR_CANCELLED,        ERROR_PREFIX "Cancelled" },
 };
 
 GQuark
