@@ -2,8 +2,11 @@
  * requests without the magic cookie), built on libnice's STUN library.
  *
  * It is stateless: each datagram is read into one fixed buffer, answered
- * from another, and forgotten. Anything that is not a well-formed Binding
- * request is dropped without a word; nothing is allocated per datagram. */
+ * from another, and forgotten. A Binding request gets its mapped address, or
+ * a 420 listing the comprehension-required attributes it does not know
+ * (RFC 5389 §7.3.1); RFC 5389 answers end with a FINGERPRINT, so that a
+ * client multiplexing STUN with media can tell them apart (§8). Anything else
+ * is dropped without a word; nothing is allocated per datagram. */
 #define G_LOG_DOMAIN "voip-server"
 
 #include <errno.h>
@@ -18,7 +21,10 @@
 
 /* Datagrams answered per wake-up before the main loop gets a turn. */
 #define MAX_BATCH 64
-#define RESPONSE_MAX 512
+/* The largest answer is a 420 listing the most unknown attributes libnice
+ * reports (STUN_AGENT_MAX_UNKNOWN_ATTRIBUTES): 572 bytes, within the 576 that
+ * RFC 5389 §7.1 asks a datagram over IPv4 to fit. */
+#define RESPONSE_MAX STUN_MAX_MESSAGE_SIZE_IPV4
 
 struct _ServerStun {
   GSocket   *socket;
@@ -32,12 +38,18 @@ struct _ServerStun {
 /* Never written once initialised: validating requests and building responses
  * only read an agent (it remembers transactions it sent, and we send none). */
 typedef struct {
-  StunAgent modern;   /* RFC 5389: requests with the magic cookie */
-  StunAgent legacy;   /* RFC 3489: requests without it */
+  /* RFC 5389: requests with the magic cookie. libnice's agent that adds
+   * FINGERPRINT also demands one in what it validates, while a request may
+   * well come without: requests are validated by `modern`, and by
+   * `fingerprinted` as well when they carry one, which checks it; answers are
+   * built by `fingerprinted`. */
+  StunAgent modern;
+  StunAgent fingerprinted;
+  StunAgent legacy;   /* RFC 3489: requests without the cookie */
 } Agents;
 
-/* Attributes a Binding request may carry. Unknown comprehension-required ones
- * make libnice reject the request, which is what RFC 5389 asks for. */
+/* Attributes a Binding request may carry. A request with any other
+ * comprehension-required attribute (type below 0x8000) is answered 420. */
 static const uint16_t known_attributes[] = {
   STUN_ATTRIBUTE_MAPPED_ADDRESS,
   STUN_ATTRIBUTE_CHANGE_REQUEST,
@@ -70,6 +82,8 @@ get_agents (void)
     {
       stun_agent_init (&agents.modern, known_attributes, STUN_COMPATIBILITY_RFC5389,
                        STUN_AGENT_USAGE_IGNORE_CREDENTIALS);
+      stun_agent_init (&agents.fingerprinted, known_attributes, STUN_COMPATIBILITY_RFC5389,
+                       STUN_AGENT_USAGE_IGNORE_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
       stun_agent_init (&agents.legacy, known_attributes, STUN_COMPATIBILITY_RFC3489,
                        STUN_AGENT_USAGE_IGNORE_CREDENTIALS);
       g_once_init_leave (&initialised, 1);
@@ -105,10 +119,12 @@ server_stun_build_response (const guint8 *request, gsize request_len,
   const Agents *agents = get_agents ();
   gboolean modern = has_magic_cookie (request, request_len);
   /* libnice takes agents as non-const, though these calls only read them. */
-  StunAgent *agent = (StunAgent *) (modern ? &agents->modern : &agents->legacy);
+  StunAgent *validator = (StunAgent *) (modern ? &agents->modern : &agents->legacy);
+  StunAgent *responder = (StunAgent *) (modern ? &agents->fingerprinted : &agents->legacy);
   struct sockaddr_storage reported;
   socklen_t reported_len;
   StunMessage message, answer;
+  StunValidationStatus status;
 
   g_return_val_if_fail (request != NULL || request_len == 0, 0);
   g_return_val_if_fail (from != NULL && response != NULL, 0);
@@ -120,13 +136,22 @@ server_stun_build_response (const guint8 *request, gsize request_len,
   reported_len = from_len;
   unmap_ipv4 (&reported, &reported_len);
 
-  if (stun_agent_validate (agent, &message, request, request_len, NULL, NULL)
-      != STUN_VALIDATION_SUCCESS)
+  status = stun_agent_validate (validator, &message, request, request_len, NULL, NULL);
+  if (status != STUN_VALIDATION_SUCCESS && status != STUN_VALIDATION_UNKNOWN_REQUEST_ATTRIBUTE)
     return 0;
   if (stun_message_get_class (&message) != STUN_REQUEST
       || stun_message_get_method (&message) != STUN_BINDING)
     return 0;
-  if (!stun_agent_init_response (agent, &answer, response, response_size, &message))
+  /* A FINGERPRINT that does not match means this is not STUN (RFC 5389 §7.3). */
+  if (modern && stun_message_has_attribute (&message, STUN_ATTRIBUTE_FINGERPRINT)
+      && stun_agent_validate (responder, &message, request, request_len, NULL, NULL) != status)
+    return 0;
+
+  if (status == STUN_VALIDATION_UNKNOWN_REQUEST_ATTRIBUTE)
+    return stun_agent_build_unknown_attributes_error (responder, &answer, response,
+                                                      response_size, &message);
+
+  if (!stun_agent_init_response (responder, &answer, response, response_size, &message))
     return 0;
   if (modern)
     {
@@ -139,7 +164,7 @@ server_stun_build_response (const guint8 *request, gsize request_len,
                                      (const struct sockaddr *) &reported, reported_len)
            != STUN_MESSAGE_RETURN_SUCCESS)
     return 0;
-  return stun_agent_finish_message (agent, &answer, NULL, 0);
+  return stun_agent_finish_message (responder, &answer, NULL, 0);
 }
 
 static gboolean

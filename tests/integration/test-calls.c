@@ -796,6 +796,107 @@ test_servers_turn (void)
 /* ---- STUN ------------------------------------------------------------------------- */
 
 #define STUN_COOKIE 0x2112A442u
+#define STUN_HEADER 20
+#define STUN_FINGERPRINT 0x8028u
+#define STUN_FINGERPRINT_XOR 0x5354554eu   /* RFC 5389 §15.5 */
+
+/* CRC-32 of ISO 3309 (the one FINGERPRINT uses), written out here so that
+ * the test does not check the server's CRC with the server's library. */
+static guint32
+crc32_iso3309 (const guint8 *data, gsize len)
+{
+  guint32 crc = 0xffffffffu;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      crc ^= data[i];
+      for (guint bit = 0; bit < 8; bit++)
+        crc = (crc >> 1) ^ (0xedb88320u & -(crc & 1));
+    }
+  return ~crc;
+}
+
+/* Appends an attribute to the message in buffer and updates its length. */
+static gsize
+stun_append (guint8 *buffer, gsize len, guint16 type, const void *value, guint16 length)
+{
+  gsize padded = (length + 3) & ~3u;
+
+  buffer[len] = type >> 8;
+  buffer[len + 1] = type & 0xff;
+  buffer[len + 2] = length >> 8;
+  buffer[len + 3] = length & 0xff;
+  memset (buffer + len + 4, 0, padded);
+  memcpy (buffer + len + 4, value, length);
+  len += 4 + padded;
+  buffer[2] = (len - STUN_HEADER) >> 8;
+  buffer[3] = (len - STUN_HEADER) & 0xff;
+  return len;
+}
+
+/* Appends a FINGERPRINT (off by `error`) as the last attribute. */
+static gsize
+stun_append_fingerprint (guint8 *buffer, gsize len, guint32 error)
+{
+  guint32 value = 0;
+
+  len = stun_append (buffer, len, STUN_FINGERPRINT, &value, 4);
+  value = GUINT32_TO_BE ((crc32_iso3309 (buffer, len - 8) ^ STUN_FINGERPRINT_XOR) + error);
+  memcpy (buffer + len - 4, &value, 4);
+  return len;
+}
+
+/* Where attribute `type` starts in a response (its value at +4), or 0. Also
+ * checks that the attributes tile the message exactly. */
+static gsize
+stun_find (const guint8 *response, gsize len, guint16 type)
+{
+  gsize found = 0, offset;
+
+  for (offset = STUN_HEADER; offset + 4 <= len;)
+    {
+      guint attribute = response[offset] << 8 | response[offset + 1];
+      gsize length = response[offset + 2] << 8 | response[offset + 3];
+
+      g_assert_cmpuint (offset + 4 + length, <=, len);
+      if (attribute == type && found == 0)
+        found = offset;
+      offset += 4 + ((length + 3) & ~3u);
+    }
+  g_assert_cmpuint (offset, ==, len);
+  return found;
+}
+
+/* An RFC 5389 answer ends with a FINGERPRINT whose CRC is right. */
+static void
+stun_assert_fingerprint (const guint8 *response, gsize len)
+{
+  gsize at = stun_find (response, len, STUN_FINGERPRINT);
+  guint32 value;
+
+  g_assert_cmpuint (at, >, 0);
+  g_assert_cmpuint (at + 8, ==, len);   /* the last attribute */
+  g_assert_cmpuint (response[at + 3], ==, 4);
+  memcpy (&value, response + at + 4, 4);
+  g_assert_cmphex (GUINT32_FROM_BE (value), ==, crc32_iso3309 (response, at) ^ STUN_FINGERPRINT_XOR);
+}
+
+/* Sends a request and returns the first answer. */
+static gsize
+stun_exchange (GSocket *socket, GSocketAddress *server, const guint8 *request, gsize len,
+               guint8 *response, gsize size)
+{
+  g_autoptr(GError) error = NULL;
+  gssize got;
+
+  g_socket_send_to (socket, server, (const char *) request, len, NULL, &error);
+  g_assert_no_error (error);
+  got = g_socket_receive (socket, (char *) response, size, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (got, >=, STUN_HEADER);
+  g_assert_cmpuint ((gsize) (response[2] << 8 | response[3]) + STUN_HEADER, ==, got);
+  return got;
+}
 
 /* A Binding request: with the RFC 5389 magic cookie, or RFC 3489 style. */
 static gsize
@@ -818,7 +919,8 @@ stun_request (guint8 *buffer, const guint8 transaction[12], gboolean cookie)
 }
 
 /* Sends the request and reads the answer's mapped address: XOR-MAPPED-ADDRESS
- * for RFC 5389, MAPPED-ADDRESS for RFC 3489. */
+ * for RFC 5389, MAPPED-ADDRESS for RFC 3489. RFC 5389 answers end with a
+ * FINGERPRINT; RFC 3489 has none. */
 static void
 stun_check (GSocket *socket, GSocketAddress *server, gboolean cookie)
 {
@@ -845,6 +947,10 @@ stun_check (GSocket *socket, GSocketAddress *server, gboolean cookie)
   g_assert_cmpuint (response[1], ==, 0x01);
   g_assert_cmpuint ((gsize) (response[2] << 8 | response[3]) + 20, ==, len);
   g_assert_cmpmem (response + (cookie ? 8 : 4), 12, transaction, 12);
+  if (cookie)
+    stun_assert_fingerprint (response, len);
+  else
+    g_assert_cmpuint (stun_find (response, len, STUN_FINGERPRINT), ==, 0);
 
   expected_host = g_inet_address_to_string (g_inet_socket_address_get_address (
       G_INET_SOCKET_ADDRESS (local)));
@@ -932,6 +1038,72 @@ test_stun (void)
   }
 }
 
+/* RFC 5389 §7.3.1: a Binding request with comprehension-required attributes
+ * the server does not know gets a 420 naming them (and only them) in
+ * UNKNOWN-ATTRIBUTES; a request whose FINGERPRINT is wrong is not STUN and is
+ * dropped, one whose FINGERPRINT is right is answered. */
+static void
+test_stun_unknown_attributes (void)
+{
+  g_autoptr(TestServer) server = test_server_new_started ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) stun = g_inet_socket_address_new (loopback,
+                                                             test_server_get_stun_port (server));
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
+                                            G_SOCKET_PROTOCOL_UDP, &error);
+  const guint8 transaction[12] = { 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+  const guint8 next[12] = { 0x43, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 };
+  const guint8 value[6] = { 1, 2, 3, 4, 5, 6 };
+  guint8 request[256], response[1024];
+  gsize len, got, at;
+
+  g_assert_no_error (error);
+  g_socket_bind (socket, any, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_set_timeout (socket, 10);
+
+  /* Two unknown comprehension-required attributes, one unknown optional one
+   * (0x8000 and up: ignored), and a known one. */
+  len = stun_request (request, transaction, TRUE);
+  len = stun_append (request, len, 0x7f01, value, 6);
+  len = stun_append (request, len, 0x8123, value, 4);
+  len = stun_append (request, len, 0x8022, "test", 4);   /* SOFTWARE */
+  len = stun_append (request, len, 0x0031, value, 2);
+  got = stun_exchange (socket, stun, request, len, response, sizeof response);
+  g_assert_cmphex (response[0] << 8 | response[1], ==, 0x0111);   /* Binding error */
+  g_assert_cmpmem (response + 8, 12, transaction, 12);
+  at = stun_find (response, got, 0x0009);                        /* ERROR-CODE */
+  g_assert_cmpuint (at, >, 0);
+  g_assert_cmpuint (response[at + 6] * 100 + response[at + 7], ==, 420);
+  at = stun_find (response, got, 0x000a);                        /* UNKNOWN-ATTRIBUTES */
+  g_assert_cmpuint (at, >, 0);
+  g_assert_cmpmem (response + at + 2, 6, ((guint8[]) { 0, 4, 0x7f, 0x01, 0x00, 0x31 }), 6);
+  g_assert_cmpuint (stun_find (response, got, 0x0020), ==, 0);   /* no address */
+  stun_assert_fingerprint (response, got);
+
+  /* The same request with a FINGERPRINT: still a 420. */
+  len = stun_append_fingerprint (request, len, 0);
+  got = stun_exchange (socket, stun, request, len, response, sizeof response);
+  g_assert_cmphex (response[0] << 8 | response[1], ==, 0x0111);
+  stun_assert_fingerprint (response, got);
+
+  /* A plain request with a wrong FINGERPRINT gets nothing: the first answer
+   * that comes is to the next request, whose FINGERPRINT is right. */
+  len = stun_request (request, transaction, TRUE);
+  len = stun_append_fingerprint (request, len, 1);
+  g_socket_send_to (socket, stun, (const char *) request, len, NULL, &error);
+  g_assert_no_error (error);
+  len = stun_request (request, next, TRUE);
+  len = stun_append_fingerprint (request, len, 0);
+  got = stun_exchange (socket, stun, request, len, response, sizeof response);
+  g_assert_cmphex (response[0] << 8 | response[1], ==, 0x0101);   /* Binding success */
+  g_assert_cmpmem (response + 8, 12, next, 12);
+  g_assert_cmpuint (stun_find (response, got, 0x0020), >, 0);
+  stun_assert_fingerprint (response, got);
+}
+
 /* SIGTERM with calls ringing and running: a clean exit (and, under the
  * sanitizers, no leak). */
 static void
@@ -976,5 +1148,6 @@ main (int argc, char **argv)
   g_test_add_func ("/calls/servers", test_servers);
   g_test_add_func ("/calls/servers-turn", test_servers_turn);
   g_test_add_func ("/calls/stun", test_stun);
+  g_test_add_func ("/calls/stun/unknown-attributes", test_stun_unknown_attributes);
   return g_test_run ();
 }
