@@ -4,7 +4,7 @@
  *   [security]  password-hash, hash-threads, login-attempts-per-ip,
  *               login-refill-per-second, login-failures-per-account,
  *               login-failure-refill-seconds
- *   [tls]       certificate, key
+ *   [tls]       certificate, key, priority
  *   [calls]     ring-timeout, relay
  *   [stun]      enabled, port, servers
  *   [turn]      servers, secret, ttl
@@ -45,6 +45,7 @@ static const ConfigKey config_keys[] = {
   { "security", "login-failure-refill-seconds", KEY_DOUBLE, FIELD (login_failure_refill_s),     0.001, 1e9 },
   { "tls",      "certificate",                  KEY_STRING, FIELD (tls_certificate),            0, 0 },
   { "tls",      "key",                          KEY_STRING, FIELD (tls_key),                    0, 0 },
+  { "tls",      "priority",                     KEY_STRING, FIELD (tls_priority),               0, 0 },
   { "calls",    "ring-timeout",                 KEY_UINT,   FIELD (ring_timeout_s),             1, 3600 },
   { "calls",    "relay",                        KEY_BOOL,   FIELD (call_relay),                 0, 0 },
   { "stun",     "enabled",                      KEY_BOOL,   FIELD (stun_enabled),               0, 0 },
@@ -72,6 +73,7 @@ server_config_new_default (void)
   config->login_failures_per_account = 10;
   config->login_failure_refill_s = 60;
   config->ring_timeout_s = 45;
+  config->tls_priority = g_strdup (SERVER_TLS_PRIORITY_DEFAULT);
   config->call_relay = TRUE;
   config->stun_enabled = TRUE;
   config->stun_port = 3478;
@@ -88,6 +90,7 @@ server_config_free (ServerConfig *config)
   g_free (config->database);
   g_free (config->tls_certificate);
   g_free (config->tls_key);
+  g_free (config->tls_priority);
   g_strfreev (config->stun_servers);
   g_strfreev (config->turn_servers);
   g_free (config->turn_secret);

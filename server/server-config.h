@@ -11,6 +11,10 @@ typedef enum {
   SERVER_HASH_MINIMUM,      /* tests and benchmarks only: nearly free, and says so in the log */
 } ServerHashCost;
 
+/* GnuTLS's defaults with every protocol version but TLS 1.3 and 1.2 taken
+ * out: RFC 8996 deprecates TLS 1.0 and 1.1. */
+#define SERVER_TLS_PRIORITY_DEFAULT "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
 typedef struct {
   char   *listen;                     /* ADDR:PORT */
   char   *database;
@@ -25,6 +29,7 @@ typedef struct {
   double  login_failure_refill_s;     /* one more failure allowed every this many seconds */
   char   *tls_certificate;            /* PEM files; both set: TLS for every connection */
   char   *tls_key;
+  char   *tls_priority;               /* GnuTLS priority string; TLS 1.2 and later only */
   guint   ring_timeout_s;             /* unanswered invitations end after this */
   gboolean call_relay;                /* CallData (media through the server) allowed */
   gboolean stun_enabled;              /* the embedded STUN responder */

@@ -12,6 +12,7 @@
 #include "server-presence.h"
 #include "server-rate-limit.h"
 #include "server-stun.h"
+#include "server-tls.h"
 
 #define SWEEP_INTERVAL_S   1
 #define SHUTDOWN_FLUSH_MS  500   /* time given to goodbyes before the sockets close */
@@ -27,7 +28,7 @@ struct _Server {
   ServerStun      *stun;
   ServerRateLimit *ip_limit;
   ServerRateLimit *account_limit;
-  GTlsCertificate *certificate;
+  ServerTls       *tls;           /* NULL: plain TCP */
   ServerPoller    *poller;
 
   GSocketService  *service;
@@ -88,7 +89,8 @@ on_tls_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
   Handshake *handshake = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error))
+  if (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error)
+      && server_tls_check_handshake (G_TLS_CONNECTION (source), &error))
     {
       if (!handshake->server->shutting_down)
         server_add_session (handshake->server, G_IO_STREAM (source), handshake->fd,
@@ -131,13 +133,13 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
    * Nagle's algorithm would hold one back for the peer's delayed ACK
    * (40 ms), e.g. a CallChanged behind the reply before it. */
   g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  if (self->certificate == NULL)
+  if (self->tls == NULL)
     {
       server_add_session (self, G_IO_STREAM (connection), g_socket_get_fd (socket), peer);
       return TRUE;
     }
 
-  tls = g_tls_server_connection_new (G_IO_STREAM (connection), self->certificate, &error);
+  tls = server_tls_wrap (self->tls, G_IO_STREAM (connection), &error);
   if (tls == NULL)
     {
       g_warning ("cannot start TLS with %s: %s", peer, error->message);
@@ -390,7 +392,7 @@ server_dispose (GObject *object)
   g_clear_pointer (&self->calls, server_calls_free);
   g_clear_pointer (&self->sessions, g_hash_table_unref);
   g_clear_pointer (&self->store, store_close);
-  g_clear_object (&self->certificate);
+  g_clear_pointer (&self->tls, server_tls_free);
   g_clear_pointer (&self->poller, server_poller_free);
   G_OBJECT_CLASS (server_parent_class)->dispose (object);
 }
@@ -438,11 +440,14 @@ server_new (ServerConfig *config, GError **error)
 
   if (config->tls_certificate != NULL)
     {
-      self->certificate = g_tls_certificate_new_from_files (config->tls_certificate,
-                                                            config->tls_key, error);
-      if (self->certificate == NULL)
+      self->tls = server_tls_new (config->tls_certificate, config->tls_key,
+                                  config->tls_priority, error);
+      if (self->tls == NULL)
         return NULL;
+      g_message ("TLS on: %s", server_tls_get_description (self->tls));
     }
+  else
+    g_message ("TLS off: clients connect over plain TCP ([tls] certificate and key unset)");
 
   dir = g_path_get_dirname (config->database);
   if (g_mkdir_with_parents (dir, 0700) != 0)

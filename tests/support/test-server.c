@@ -27,6 +27,7 @@ struct _TestServer {
   guint16      port;           /* under lock; 0 until the server listens */
   guint16      stun_port;      /* under lock; 0 until "stun on ADDR:PORT" */
   gboolean     stdout_closed;  /* under lock */
+  GPtrArray   *output;         /* under lock: every line of this run so far */
   TestReports  reports;        /* the stdout thread's; read once it is joined */
 };
 
@@ -69,6 +70,9 @@ stdout_thread_main (gpointer data)
 
       g_printerr ("[voip-server] %s\n", line);
       test_reports_scan (&server->reports, line);
+      g_mutex_lock (&server->lock);
+      g_ptr_array_add (server->output, g_strdup (line));
+      g_mutex_unlock (&server->lock);
       if (g_str_has_prefix (line, "listening on ")
           && (colon = strrchr (line, ':')) != NULL)
         {
@@ -124,6 +128,7 @@ reap (TestServer *server, gboolean stopped)
   server->port = 0;
   server->stun_port = 0;
   server->stdout_closed = FALSE;
+  g_ptr_array_set_size (server->output, 0);
 }
 
 /* ---- public ------------------------------------------------------------- */
@@ -141,6 +146,7 @@ test_server_new (void)
   server->listen = g_strdup ("127.0.0.1:0");
   g_mutex_init (&server->lock);
   g_cond_init (&server->cond);
+  server->output = g_ptr_array_new_with_free_func (g_free);
 
   /* Fast hashing and no IP rate limit to speak of: tests register many users
    * from 127.0.0.1. The tests of those features set their own values. */
@@ -178,6 +184,7 @@ test_server_free (TestServer *server)
   g_key_file_unref (server->config);
   g_mutex_clear (&server->lock);
   g_cond_clear (&server->cond);
+  g_ptr_array_unref (server->output);
   g_free (server->dir);
   g_free (server->database);
   g_free (server->config_path);
@@ -280,6 +287,19 @@ test_server_get_stun_port (TestServer *server)
   port = server->stun_port;
   g_mutex_unlock (&server->lock);
   return port;
+}
+
+char *
+test_server_find_output (TestServer *server, const char *text)
+{
+  char *found = NULL;
+
+  g_mutex_lock (&server->lock);
+  for (guint i = 0; i < server->output->len && found == NULL; i++)
+    if (strstr (server->output->pdata[i], text) != NULL)
+      found = g_strdup (server->output->pdata[i]);
+  g_mutex_unlock (&server->lock);
+  return found;
 }
 
 gboolean

@@ -51,6 +51,10 @@ guint16     test_server_get_port   (TestServer *server);
  * line (the test configuration sets [stun] port=0); waits for that line, and
  * returns 0 if the server closed its output without printing it (STUN off). */
 guint16     test_server_get_stun_port (TestServer *server);
+/* The first line the running server has printed so far (stdout and stderr)
+ * that contains `text`, or NULL. Everything it logs before it listens is
+ * there once test_server_start() has returned. */
+char       *test_server_find_output (TestServer *server, const char *text);
 gboolean    test_server_is_running (TestServer *server);
 
 /* SIGTERM, then waits (up to timeout_ms) for the exit. Returns TRUE if the

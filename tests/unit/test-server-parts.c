@@ -1,5 +1,6 @@
 /* test-server-parts.c — the server's pieces that need no network: config
- * parsing, login rate limits, the online registry, and the dispatch table. */
+ * parsing, the TLS priority check, login rate limits, the online registry,
+ * and the dispatch table. */
 #include <glib/gstdio.h>
 
 #include "server-config.h"
@@ -7,6 +8,7 @@
 #include "server-password.h"
 #include "server-rate-limit.h"
 #include "server-registry.h"
+#include "server-tls.h"
 
 static char *
 write_config (const char *text)
@@ -81,6 +83,56 @@ test_config_rejects (void)
   }
 }
 
+/* [tls] priority: TLS 1.2 and later by default; a string GnuTLS cannot
+ * parse, or one that lets TLS 1.0 or 1.1 in (RFC 8996) or leaves no TLS
+ * version at all, is refused before anything is set up. */
+static void
+test_tls_priority (void)
+{
+  static const char *const bad[] = {
+    "",
+    "NORMAL:%NO_SUCH_KEYWORD",
+    "NORMAL",                                     /* GnuTLS's defaults still have TLS 1.0 */
+    "NORMAL:-VERS-ALL:+VERS-TLS1.2:+VERS-TLS1.1",
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.0",
+    "NORMAL:-VERS-ALL:+VERS-DTLS1.2",            /* no TLS over TCP */
+  };
+  g_autoptr(ServerConfig) config = server_config_new_default ();
+  g_autofree char *path = write_config ("[tls]\npriority=NORMAL:-VERS-ALL:+VERS-TLS1.3\n");
+  g_autofree char *inherited = g_strdup (g_getenv ("G_TLS_GNUTLS_PRIORITY"));
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpstr (config->tls_priority, ==, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2");
+  g_assert_true (server_config_load (config, path, &error));
+  g_assert_cmpstr (config->tls_priority, ==, "NORMAL:-VERS-ALL:+VERS-TLS1.3");
+  g_unlink (path);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(ServerTls) tls = server_tls_new ("/nonexistent/cert.pem", "/nonexistent/key.pem",
+                                                 bad[i], &error);
+
+      g_assert_null (tls);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "priority"));
+      /* Nothing reached GIO's TLS backend. */
+      g_assert_cmpstr (g_getenv ("G_TLS_GNUTLS_PRIORITY"), ==, inherited);
+      g_clear_error (&error);
+    }
+
+  /* The default passes the check: what fails next is the missing certificate. */
+  {
+    g_autoptr(ServerConfig) defaults = server_config_new_default ();
+    g_autoptr(ServerTls) tls = server_tls_new ("/nonexistent/cert.pem", "/nonexistent/key.pem",
+                                               defaults->tls_priority, &error);
+
+    g_assert_null (tls);
+    g_assert_nonnull (error);
+    g_assert_null (strstr (error->message, "priority"));
+    g_assert_cmpstr (g_getenv ("G_TLS_GNUTLS_PRIORITY"), ==, inherited);
+  }
+}
+
 static void
 test_rate_limit (void)
 {
@@ -138,6 +190,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/server/config/load", test_config_defaults_and_load);
   g_test_add_func ("/server/config/rejects", test_config_rejects);
+  g_test_add_func ("/server/tls/priority", test_tls_priority);
   g_test_add_func ("/server/rate-limit/buckets", test_rate_limit);
   g_test_add_func ("/server/rate-limit/refill", test_rate_limit_refills);
   g_test_add_func ("/server/tokens", test_tokens);
