@@ -9,19 +9,8 @@
 #include "store-private.h"
 #include "voip-catalogue.h"
 
-void
-store_contact_free (StoreContact *contact)
-{
-  if (contact == NULL)
-    return;
-  g_free (contact->username);
-  g_free (contact->display_name);
-  g_free (contact->motd);
-  g_free (contact);
-}
-
 int
-store_contact_state (Store *store, gint64 user_id, gint64 other_id, GError **error)
+store_sqlite_contact_state (Store *store, gint64 user_id, gint64 other_id, GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (store,
     "SELECT EXISTS (SELECT 1 FROM friends WHERE user_id = ?1 AND friend_id = ?2),"
@@ -50,8 +39,8 @@ store_contact_state (Store *store, gint64 user_id, gint64 other_id, GError **err
 }
 
 gboolean
-store_contact_request (Store *store, gint64 from_id, gint64 to_id, gint64 now_ms,
-                       GError **error)
+store_sqlite_contact_request (Store *store, gint64 from_id, gint64 to_id, gint64 now_ms,
+                              GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (store,
     "INSERT INTO requests (from_id, to_id, created_ms) VALUES (?1, ?2, ?3)",
@@ -88,7 +77,8 @@ exec_pair (Store *store, const char *sql, gint64 a_id, gint64 b_id, gint64 now_m
   "DELETE FROM friends WHERE (user_id = ?1 AND friend_id = ?2) OR (user_id = ?2 AND friend_id = ?1)"
 
 gboolean
-store_contact_befriend (Store *store, gint64 a_id, gint64 b_id, gint64 now_ms, GError **error)
+store_sqlite_contact_befriend (Store *store, gint64 a_id, gint64 b_id, gint64 now_ms,
+                               GError **error)
 {
   const char *what = "making friends";
 
@@ -101,7 +91,7 @@ store_contact_befriend (Store *store, gint64 a_id, gint64 b_id, gint64 now_ms, G
 }
 
 gboolean
-store_contact_unlink (Store *store, gint64 a_id, gint64 b_id, GError **error)
+store_sqlite_contact_unlink (Store *store, gint64 a_id, gint64 b_id, GError **error)
 {
   const char *what = "removing a contact";
 
@@ -110,7 +100,7 @@ store_contact_unlink (Store *store, gint64 a_id, gint64 b_id, GError **error)
 }
 
 GPtrArray *
-store_contact_friends (Store *store, gint64 user_id, GError **error)
+store_sqlite_contact_friends (Store *store, gint64 user_id, GError **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
   g_autoptr(GPtrArray) friends = NULL;
@@ -143,7 +133,7 @@ store_contact_friends (Store *store, gint64 user_id, GError **error)
 }
 
 GPtrArray *
-store_contact_pending (Store *store, gint64 user_id, gboolean incoming, GError **error)
+store_sqlite_contact_pending (Store *store, gint64 user_id, gboolean incoming, GError **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
   g_autoptr(GPtrArray) names = NULL;

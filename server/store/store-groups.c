@@ -9,17 +9,6 @@
 
 #include "store-private.h"
 
-void
-store_group_clear (StoreGroup *group)
-{
-  group->id = 0;
-  group->owner_id = 0;
-  g_clear_pointer (&group->name, g_free);
-  g_clear_pointer (&group->owner, g_free);
-  g_clear_pointer (&group->member_ids, g_array_unref);
-  g_clear_pointer (&group->members, g_ptr_array_unref);
-}
-
 /* Runs a statement binding ?1 = a and ?2 = b (when b is not 0); fails with
  * STORE_ERROR_NOT_FOUND and `missing` when it changes no row. */
 static gboolean
@@ -79,8 +68,8 @@ insert_member (Store *store, gint64 group_id, gint64 user_id, gint64 now_ms, con
 }
 
 gint64
-store_group_create (Store *store, const char *name, gint64 owner_id, gint64 now_ms,
-                    GError **error)
+store_sqlite_group_create (Store *store, const char *name, gint64 owner_id, gint64 now_ms,
+                           GError **error)
 {
   const char *what = "creating a group";
   g_autoptr(StoreStmt) stmt = NULL;
@@ -126,7 +115,7 @@ read_members (Store *store, StoreGroup *group, GError **error)
 }
 
 gboolean
-store_group_get (Store *store, gint64 group_id, StoreGroup *out, GError **error)
+store_sqlite_group_get (Store *store, gint64 group_id, StoreGroup *out, GError **error)
 {
   const char *what = "reading a group";
   g_auto(StoreGroup) group = { 0, };
@@ -164,7 +153,7 @@ store_group_get (Store *store, gint64 group_id, StoreGroup *out, GError **error)
 }
 
 gboolean
-store_group_is_member (Store *store, gint64 group_id, gint64 user_id, GError **error)
+store_sqlite_group_is_member (Store *store, gint64 group_id, gint64 user_id, GError **error)
 {
   const char *what = "checking group membership";
   g_autoptr(StoreStmt) stmt = store_stmt (store,
@@ -178,7 +167,7 @@ store_group_is_member (Store *store, gint64 group_id, gint64 user_id, GError **e
 }
 
 GArray *
-store_group_list_for_user (Store *store, gint64 user_id, GError **error)
+store_sqlite_group_list_for_user (Store *store, gint64 user_id, GError **error)
 {
   const char *what = "listing a user's groups";
   g_autoptr(StoreStmt) stmt = store_stmt (store,
@@ -203,14 +192,14 @@ store_group_list_for_user (Store *store, gint64 user_id, GError **error)
 }
 
 gboolean
-store_group_add_member (Store *store, gint64 group_id, gint64 user_id, gint64 now_ms,
-                        GError **error)
+store_sqlite_group_add_member (Store *store, gint64 group_id, gint64 user_id, gint64 now_ms,
+                               GError **error)
 {
   return insert_member (store, group_id, user_id, now_ms, "adding a group member", error);
 }
 
 gboolean
-store_group_remove_member (Store *store, gint64 group_id, gint64 user_id, GError **error)
+store_sqlite_group_remove_member (Store *store, gint64 group_id, gint64 user_id, GError **error)
 {
   return exec_change (store, "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
                       group_id, user_id, "removing a group member",
@@ -218,14 +207,14 @@ store_group_remove_member (Store *store, gint64 group_id, gint64 user_id, GError
 }
 
 gboolean
-store_group_set_owner (Store *store, gint64 group_id, gint64 owner_id, GError **error)
+store_sqlite_group_set_owner (Store *store, gint64 group_id, gint64 owner_id, GError **error)
 {
   return exec_change (store, "UPDATE chat_groups SET owner_id = ?2 WHERE id = ?1",
                       group_id, owner_id, "changing a group's owner", "no such group", error);
 }
 
 gboolean
-store_group_rename (Store *store, gint64 group_id, const char *name, GError **error)
+store_sqlite_group_rename (Store *store, gint64 group_id, const char *name, GError **error)
 {
   const char *what = "renaming a group";
   g_autoptr(StoreStmt) stmt = NULL;
@@ -249,7 +238,7 @@ store_group_rename (Store *store, gint64 group_id, const char *name, GError **er
 }
 
 gboolean
-store_group_delete (Store *store, gint64 group_id, GError **error)
+store_sqlite_group_delete (Store *store, gint64 group_id, GError **error)
 {
   const char *what = "deleting a group";
 

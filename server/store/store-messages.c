@@ -22,19 +22,6 @@
   " FROM messages m LEFT JOIN users s ON s.id = m.sender_id" \
   " LEFT JOIN users r ON r.id = m.recipient_id"
 
-void
-store_message_free (StoreMessage *message)
-{
-  if (message == NULL)
-    return;
-  g_free (message->sender);
-  g_free (message->recipient);
-  g_free (message->text);
-  g_clear_pointer (&message->voice, g_bytes_unref);
-  g_free (message->client_id);
-  g_free (message);
-}
-
 static StoreMessage *
 message_from_row (StoreStmt *stmt)
 {
@@ -115,8 +102,8 @@ insert_voice (Store *store, gint64 message_id, GBytes *voice, GError **error)
 }
 
 gboolean
-store_message_insert (Store *store, StoreMessage *message, gboolean *duplicate,
-                      GError **error)
+store_sqlite_message_insert (Store *store, StoreMessage *message, gboolean *duplicate,
+                             GError **error)
 {
   const char *what = "inserting a message";
   g_autoptr(StoreStmt) stmt = NULL;
@@ -207,7 +194,7 @@ read_voice (Store *store, gint64 message_id, GError **error)
 }
 
 StoreMessage *
-store_message_get (Store *store, gint64 message_id, gboolean with_voice, GError **error)
+store_sqlite_message_get (Store *store, gint64 message_id, gboolean with_voice, GError **error)
 {
   const char *what = "reading a message";
   g_autoptr(StoreMessage) message = NULL;
@@ -258,8 +245,8 @@ update_with_seq (Store *store, StoreStmt *stmt, gint64 message_id, gint64 *seq,
 }
 
 gboolean
-store_message_edit (Store *store, gint64 message_id, const char *text, gint64 *seq,
-                    GError **error)
+store_sqlite_message_edit (Store *store, gint64 message_id, const char *text, gint64 *seq,
+                           GError **error)
 {
   const char *what = "editing a message";
   /* A deleted message stays deleted: editing it finds nothing. */
@@ -274,7 +261,7 @@ store_message_edit (Store *store, gint64 message_id, const char *text, gint64 *s
 }
 
 gboolean
-store_message_delete (Store *store, gint64 message_id, gint64 *seq, GError **error)
+store_sqlite_message_delete (Store *store, gint64 message_id, gint64 *seq, GError **error)
 {
   const char *what = "deleting a message";
 
@@ -335,9 +322,9 @@ read_page (Store *store, StoreStmt *stmt, guint limit, gsize max_bytes, gboolean
 }
 
 GPtrArray *
-store_message_history (Store *store, gint64 a_id, gint64 b_id, gint64 group_id,
-                       gint64 before_id, guint limit, gsize max_bytes, gboolean *more,
-                       GError **error)
+store_sqlite_message_history (Store *store, gint64 a_id, gint64 b_id, gint64 group_id,
+                              gint64 before_id, guint limit, gsize max_bytes, gboolean *more,
+                              GError **error)
 {
   const char *what = "reading message history";
   g_autoptr(StoreStmt) stmt = NULL;
@@ -398,8 +385,8 @@ store_message_history (Store *store, gint64 a_id, gint64 b_id, gint64 group_id,
 }
 
 GPtrArray *
-store_message_sync (Store *store, gint64 user_id, gint64 after_seq, guint limit,
-                    gsize max_bytes, gboolean *more, GError **error)
+store_sqlite_message_sync (Store *store, gint64 user_id, gint64 after_seq, guint limit,
+                           gsize max_bytes, gboolean *more, GError **error)
 {
   const char *what = "syncing messages";
   gboolean more_local = FALSE;

@@ -1,40 +1,19 @@
 /* store-private.h — what the files of the SQLite backend share.
  *
  * Nothing outside server/store/ includes this, except the store's own unit
- * test, which reads the commit counter to see group commit happen.
+ * test, which reaches behind the API to make the database misbehave.
  */
 #pragma once
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store-backend.h"
 
 G_BEGIN_DECLS
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 #define STORE_PAGE_SIZE  1024
 #define STORE_CACHE_KIB  32768   /* page cache (32 MiB): the hot index pages stay in memory */
-
-typedef struct _StoreCheckpointer StoreCheckpointer;
-
-struct _Store {
-  sqlite3      *db;
-  GHashTable   *statements;   /* SQL text (static, keyed by address) -> sqlite3_stmt* */
-  int           schema_version;
-
-  /* The thread that owns the connection once store_open() has returned. */
-  GThread      *thread;
-  GThread      *owner;        /* set by the thread itself; checked by store_stmt() */
-  GMainContext *main_context; /* where done functions run */
-  GAsyncQueue  *queue;        /* StoreJob*, then the close marker */
-  gint          n_jobs;       /* atomic: queued or in the running batch */
-  guint         n_commits;    /* atomic: transactions committed, for tests and benchmarks */
-
-  StoreCheckpointer *checkpointer;   /* WAL checkpoints on their own thread */
-
-  /* Only the store thread touches these after open. */
-  gint64        last_seq;     /* single writer, so the counter can live in memory */
-};
 
 /* ---- store-checkpoint.c ---------------------------------------------------- */
 
@@ -89,14 +68,64 @@ int      store_bind_bytes (StoreStmt *stmt, int index, GBytes *bytes);
  * is newer than this program. Sets store->schema_version. */
 gboolean store_schema_migrate (Store *store, GError **error);
 
-/* ---- store-thread.c ------------------------------------------------------ */
+/* ---- the operations of store.h (store-users.c, store-messages.c, ...) ----- */
 
-gboolean store_thread_start (Store *store, GError **error);
-/* Queues the close marker, lets the jobs before it run, and joins. */
-void     store_thread_stop  (Store *store);
-
-/* Transactions committed so far. */
-guint    store_commit_count (Store *store);
+gint64 store_sqlite_user_create (Store *store, const char *username, const char *password_hash,
+                                 const char *email, gint64 now_ms, GError **error);
+gboolean store_sqlite_user_find (Store *store, const char *username, StoreUser *out,
+                                 GError **error);
+gboolean store_sqlite_user_get (Store *store, gint64 user_id, StoreUser *out, GError **error);
+gboolean store_sqlite_user_set_password (Store *store, gint64 user_id, const char *password_hash,
+                                         GError **error);
+gboolean store_sqlite_user_delete (Store *store, gint64 user_id, GError **error);
+gboolean store_sqlite_profile_get (Store *store, gint64 user_id, StoreProfile *out,
+                                   GError **error);
+gboolean store_sqlite_profile_set (Store *store, gint64 user_id, GVariant *fields,
+                                   GError **error);
+gboolean store_sqlite_token_add (Store *store, gint64 user_id, const char *token_hash,
+                                 gint64 now_ms, GError **error);
+gint64 store_sqlite_token_find (Store *store, const char *token_hash, GError **error);
+gboolean store_sqlite_token_delete (Store *store, const char *token_hash, GError **error);
+gboolean store_sqlite_token_delete_others (Store *store, gint64 user_id, const char *keep_hash,
+                                           GError **error);
+int store_sqlite_contact_state (Store *store, gint64 user_id, gint64 other_id, GError **error);
+gboolean store_sqlite_contact_request (Store *store, gint64 from_id, gint64 to_id, gint64 now_ms,
+                                       GError **error);
+gboolean store_sqlite_contact_befriend (Store *store, gint64 a_id, gint64 b_id, gint64 now_ms,
+                                        GError **error);
+gboolean store_sqlite_contact_unlink (Store *store, gint64 a_id, gint64 b_id, GError **error);
+GPtrArray * store_sqlite_contact_friends (Store *store, gint64 user_id, GError **error);
+GPtrArray * store_sqlite_contact_pending (Store *store, gint64 user_id, gboolean incoming,
+                                          GError **error);
+gint64 store_sqlite_group_create (Store *store, const char *name, gint64 owner_id, gint64 now_ms,
+                                  GError **error);
+gboolean store_sqlite_group_get (Store *store, gint64 group_id, StoreGroup *out, GError **error);
+gboolean store_sqlite_group_is_member (Store *store, gint64 group_id, gint64 user_id,
+                                       GError **error);
+GArray * store_sqlite_group_list_for_user (Store *store, gint64 user_id, GError **error);
+gboolean store_sqlite_group_add_member (Store *store, gint64 group_id, gint64 user_id,
+                                        gint64 now_ms, GError **error);
+gboolean store_sqlite_group_remove_member (Store *store, gint64 group_id, gint64 user_id,
+                                           GError **error);
+gboolean store_sqlite_group_set_owner (Store *store, gint64 group_id, gint64 owner_id,
+                                       GError **error);
+gboolean store_sqlite_group_rename (Store *store, gint64 group_id, const char *name,
+                                    GError **error);
+gboolean store_sqlite_group_delete (Store *store, gint64 group_id, GError **error);
+gboolean store_sqlite_message_insert (Store *store, StoreMessage *message, gboolean *duplicate,
+                                      GError **error);
+StoreMessage * store_sqlite_message_get (Store *store, gint64 message_id, gboolean with_voice,
+                                         GError **error);
+gboolean store_sqlite_message_edit (Store *store, gint64 message_id, const char *text,
+                                    gint64 *seq, GError **error);
+gboolean store_sqlite_message_delete (Store *store, gint64 message_id, gint64 *seq,
+                                      GError **error);
+GPtrArray * store_sqlite_message_history (Store *store, gint64 a_id, gint64 b_id, gint64 group_id,
+                                          gint64 before_id, guint limit, gsize max_bytes,
+                                          gboolean *more, GError **error);
+GPtrArray * store_sqlite_message_sync (Store *store, gint64 user_id, gint64 after_seq,
+                                       guint limit, gsize max_bytes, gboolean *more,
+                                       GError **error);
 
 /* ---- store-messages.c ---------------------------------------------------- */
 

@@ -9,21 +9,8 @@
  * place in both. */
 G_STATIC_ASSERT (VOIP_PROFILE_N_FIELDS == 8);
 
-void
-store_profile_clear (StoreProfile *profile)
-{
-  g_clear_pointer (&profile->display_name, g_free);
-  g_clear_pointer (&profile->motd, g_free);
-  g_clear_pointer (&profile->city, g_free);
-  g_clear_pointer (&profile->phone, g_free);
-  g_clear_pointer (&profile->mail, g_free);
-  g_clear_pointer (&profile->language, g_free);
-  g_clear_pointer (&profile->avatar, g_bytes_unref);
-  g_clear_pointer (&profile->plugins, g_variant_unref);
-}
-
 gboolean
-store_profile_get (Store *store, gint64 user_id, StoreProfile *out, GError **error)
+store_sqlite_profile_get (Store *store, gint64 user_id, StoreProfile *out, GError **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
   g_autoptr(GBytes) plugins = NULL;
@@ -65,7 +52,7 @@ store_profile_get (Store *store, gint64 user_id, StoreProfile *out, GError **err
 }
 
 gboolean
-store_profile_set (Store *store, gint64 user_id, GVariant *fields, GError **error)
+store_sqlite_profile_set (Store *store, gint64 user_id, GVariant *fields, GError **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
   g_autoptr(GVariant) owned = NULL;

@@ -1,5 +1,6 @@
-/* store-sqlite.c — opening and closing the SQLite database, and the small
- * helpers every other file of the backend uses to talk to it.
+/* store-sqlite.c — the SQLite backend: opening and closing the database,
+ * its transaction steps, and the small helpers every other file of the
+ * backend uses to talk to it.
  *
  * The connection is opened and migrated on the caller's thread, then handed
  * to the store thread (store-thread.c), which alone uses it from then on.
@@ -14,30 +15,29 @@
 
 #include "store-private.h"
 
-G_DEFINE_QUARK (store-error-quark, store_error)
-
-/* How long a statement waits for a lock held by another process (a backup,
- * the sqlite3 shell) before failing. The server itself never contends. */
-
 static void
 finalize_statement (gpointer stmt)
 {
   sqlite3_finalize (stmt);
 }
 
+/* Also after a failed open, with whatever it got to. */
 static void
-store_free (Store *store)
+sqlite_close (Store *store)
 {
+  /* Lets SQLite refresh the planner statistics it finds stale; cheap, and
+   * keeps the plans good as the tables grow. */
+  if (store->db != NULL && store->schema_version > 0 &&
+      sqlite3_exec (store->db, "PRAGMA optimize", NULL, NULL, NULL) != SQLITE_OK)
+    g_debug ("PRAGMA optimize: %s", sqlite3_errmsg (store->db));
+
   if (store->db != NULL)
     sqlite3_wal_hook (store->db, NULL, NULL);
   g_clear_pointer (&store->checkpointer, store_checkpointer_stop);
   /* Statements first: sqlite3_close() refuses a connection with live ones. */
   g_clear_pointer (&store->statements, g_hash_table_unref);
   if (store->db != NULL)
-    sqlite3_close (store->db);
-  g_clear_pointer (&store->queue, g_async_queue_unref);
-  g_clear_pointer (&store->main_context, g_main_context_unref);
-  g_free (store);
+    sqlite3_close (g_steal_pointer (&store->db));
 }
 
 /* A pragma that answers with one text row, such as journal_mode. */
@@ -165,14 +165,10 @@ make_files_private (const char *path, GError **error)
   return TRUE;
 }
 
-Store *
-store_open (const char *path, GMainContext *main_context, GError **error)
+static gboolean
+sqlite_open (Store *store, const char *path, GError **error)
 {
-  Store *store;
   int rc;
-
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   /* The connection moves between threads (opened here, used by the store
    * thread), which needs a library built thread-safe. */
@@ -180,23 +176,16 @@ store_open (const char *path, GMainContext *main_context, GError **error)
     {
       g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
                    "opening the database: SQLite was built without thread support");
-      return NULL;
+      return FALSE;
     }
 
-  store = g_new0 (Store, 1);
-  store->main_context = main_context != NULL ? g_main_context_ref (main_context)
-                                             : g_main_context_ref (g_main_context_default ());
   /* Keyed by the address of the (static) SQL text: no hashing of long strings
    * on every query. */
   store->statements = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                              finalize_statement);
-  store->queue = g_async_queue_new ();
 
   if (!make_files_private (path, error))
-    {
-      store_free (store);
-      return NULL;
-    }
+    return FALSE;
 
   /* NOMUTEX: one thread uses the connection at a time, so SQLite's own
    * locking would only cost. */
@@ -206,47 +195,92 @@ store_open (const char *path, GMainContext *main_context, GError **error)
     {
       g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED, "opening the database %s: %s",
                    path, store->db != NULL ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc));
-      store_free (store);
-      return NULL;
+      return FALSE;
     }
 
   if (!configure_connection (store, error) ||
       !store_schema_migrate (store, error) ||
       !store_messages_load_seq (store, error) ||
-      !(store->checkpointer = store_checkpointer_start (store, path, error)) ||
-      !store_thread_start (store, error))
+      !(store->checkpointer = store_checkpointer_start (store, path, error)))
     {
       g_prefix_error (error, "%s: ", path);
-      store_free (store);
-      return NULL;
+      return FALSE;
     }
 
   g_debug ("opened %s (schema version %d)", path, store->schema_version);
-  return store;
+  return TRUE;
 }
 
-void
-store_close (Store *store)
+/* BEGIN IMMEDIATE: the store thread is the only writer, so taking the write
+ * lock at once costs nothing and a batch never fails half-way on a lock. */
+static gboolean
+sqlite_txn (Store *store, StoreTxn step, GError **error)
 {
-  if (store == NULL)
-    return;
-
-  store_thread_stop (store);
-
-  /* Lets SQLite refresh the planner statistics it finds stale; cheap, and
-   * keeps the plans good as the tables grow. */
-  if (sqlite3_exec (store->db, "PRAGMA optimize", NULL, NULL, NULL) != SQLITE_OK)
-    g_debug ("PRAGMA optimize: %s", sqlite3_errmsg (store->db));
-
-  store_free (store);
+  switch (step)
+    {
+    case STORE_TXN_BEGIN:
+      return store_exec_prepared (store, "BEGIN IMMEDIATE", "starting a transaction", error);
+    case STORE_TXN_SAVEPOINT:
+      return store_exec_prepared (store, "SAVEPOINT job", "starting a job", error);
+    case STORE_TXN_RELEASE:
+      return store_exec_prepared (store, "RELEASE job", "finishing a job", error);
+    case STORE_TXN_ROLLBACK_TO:
+      return store_exec_prepared (store, "ROLLBACK TO job", "rolling back a job", error);
+    case STORE_TXN_COMMIT:
+      return store_exec_prepared (store, "COMMIT", "committing", error);
+    case STORE_TXN_ROLLBACK:
+      if (!sqlite3_get_autocommit (store->db))
+        sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+      return TRUE;
+    }
+  g_assert_not_reached ();
 }
 
-int
-store_schema_version (Store *store)
+static gboolean
+sqlite_in_transaction (Store *store)
 {
-  g_return_val_if_fail (store != NULL, 0);
-  return store->schema_version;
+  return !sqlite3_get_autocommit (store->db);
 }
+
+const StoreBackend store_sqlite_backend = {
+  .name = "sqlite",
+  .open = sqlite_open,
+  .close = sqlite_close,
+  .txn = sqlite_txn,
+  .in_transaction = sqlite_in_transaction,
+  .user_create = store_sqlite_user_create,
+  .user_find = store_sqlite_user_find,
+  .user_get = store_sqlite_user_get,
+  .user_set_password = store_sqlite_user_set_password,
+  .user_delete = store_sqlite_user_delete,
+  .profile_get = store_sqlite_profile_get,
+  .profile_set = store_sqlite_profile_set,
+  .token_add = store_sqlite_token_add,
+  .token_find = store_sqlite_token_find,
+  .token_delete = store_sqlite_token_delete,
+  .token_delete_others = store_sqlite_token_delete_others,
+  .contact_state = store_sqlite_contact_state,
+  .contact_request = store_sqlite_contact_request,
+  .contact_befriend = store_sqlite_contact_befriend,
+  .contact_unlink = store_sqlite_contact_unlink,
+  .contact_friends = store_sqlite_contact_friends,
+  .contact_pending = store_sqlite_contact_pending,
+  .group_create = store_sqlite_group_create,
+  .group_get = store_sqlite_group_get,
+  .group_is_member = store_sqlite_group_is_member,
+  .group_list_for_user = store_sqlite_group_list_for_user,
+  .group_add_member = store_sqlite_group_add_member,
+  .group_remove_member = store_sqlite_group_remove_member,
+  .group_set_owner = store_sqlite_group_set_owner,
+  .group_rename = store_sqlite_group_rename,
+  .group_delete = store_sqlite_group_delete,
+  .message_insert = store_sqlite_message_insert,
+  .message_get = store_sqlite_message_get,
+  .message_edit = store_sqlite_message_edit,
+  .message_delete = store_sqlite_message_delete,
+  .message_history = store_sqlite_message_history,
+  .message_sync = store_sqlite_message_sync,
+};
 
 /* ---- helpers ------------------------------------------------------------- */
 

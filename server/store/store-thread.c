@@ -8,7 +8,7 @@
  */
 #define G_LOG_DOMAIN "voip-store"
 
-#include "store-private.h"
+#include "store-backend.h"
 
 /* Bounds the work one transaction holds (and one done burst on the main
  * loop) so the main loop keeps getting replies out under a flood. */
@@ -19,6 +19,7 @@ typedef struct {
   StoreDoneFunc done;
   gpointer      job;
   gboolean      ran;
+  gboolean      lost;        /* its work went on past a database error (see run_job) */
   gboolean      committed;
 } StoreJob;
 
@@ -82,17 +83,19 @@ typedef enum {
 } JobOutcome;
 
 /* Runs one job in its own savepoint. Any doubt about what the savepoint
- * holds (it could not be created, released or rolled back, or SQLite
- * rolled back the whole transaction under the job, as it does on a full
- * disk or an I/O error) makes the transaction BROKEN, so that a failed
- * job's changes can never reach the disk. */
+ * holds (it could not be created, released or rolled back, or the database
+ * ended the whole transaction under the job, as SQLite does on a full disk
+ * or an I/O error and PostgreSQL when the connection breaks) makes the
+ * transaction BROKEN, so that a failed job's changes can never reach the
+ * disk. */
 static JobOutcome
 run_job (Store *store, StoreJob *entry)
 {
+  const StoreBackend *backend = store->backend;
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  if (!store_exec_prepared (store, "SAVEPOINT job", "starting a job", &error))
+  if (!backend->txn (store, STORE_TXN_SAVEPOINT, &error))
     {
       g_warning ("%s", error->message);
       return JOB_BROKEN;
@@ -101,27 +104,30 @@ run_job (Store *store, StoreJob *entry)
   entry->ran = TRUE;
   ok = entry->work (store, entry->job);
 
-  if (sqlite3_get_autocommit (store->db))
+  if (!backend->in_transaction (store))
     {
-      g_warning ("the database rolled back a transaction during a job: %s",
-                 sqlite3_errmsg (store->db));
+      g_warning ("the database rolled back a transaction during a job");
       return JOB_BROKEN;
     }
 
   if (ok)
     {
-      if (!store_exec_prepared (store, "RELEASE job", "finishing a job", &error))
-        {
-          g_warning ("%s", error->message);
-          return JOB_BROKEN;
-        }
-      return JOB_APPLIED;
+      if (backend->txn (store, STORE_TXN_RELEASE, &error))
+        return JOB_APPLIED;
+
+      /* PostgreSQL refuses to release a savepoint in which a statement
+       * failed: the work returned TRUE past an error. Its changes cannot be
+       * trusted, so they are undone like a failed job's, and the job hears
+       * that nothing was applied. */
+      g_warning ("%s", error->message);
+      g_clear_error (&error);
+      entry->lost = TRUE;
     }
 
   /* ROLLBACK TO undoes the job but keeps the savepoint open; RELEASE
    * closes it, leaving the transaction as it was before the job. */
-  if (!store_exec_prepared (store, "ROLLBACK TO job", "rolling back a job", &error) ||
-      !store_exec_prepared (store, "RELEASE job", "rolling back a job", &error))
+  if (!backend->txn (store, STORE_TXN_ROLLBACK_TO, &error) ||
+      !backend->txn (store, STORE_TXN_RELEASE, &error))
     {
       g_warning ("%s", error->message);
       return JOB_BROKEN;
@@ -138,7 +144,7 @@ set_committed (GPtrArray *batch, guint from, guint to, gboolean committed)
     {
       StoreJob *entry = g_ptr_array_index (batch, i);
 
-      entry->committed = committed && entry->ran;
+      entry->committed = committed && entry->ran && !entry->lost;
     }
 }
 
@@ -153,9 +159,14 @@ run_transaction (Store *store, GPtrArray *batch, guint *next)
   g_autoptr(GError) error = NULL;
   guint first = *next;
 
-  if (!store_exec_prepared (store, "BEGIN IMMEDIATE", "starting a transaction", &error))
+  if (!store->backend->txn (store, STORE_TXN_BEGIN, &error))
     {
-      g_warning ("%s", error->message);
+      /* An unreachable database is logged by the backend when it is lost
+       * and found again, not once per batch in between. */
+      if (g_error_matches (error, STORE_ERROR, STORE_ERROR_UNAVAILABLE))
+        g_debug ("%s", error->message);
+      else
+        g_warning ("%s", error->message);
       set_committed (batch, first, batch->len, FALSE);
       *next = batch->len;
       return;
@@ -169,14 +180,13 @@ run_transaction (Store *store, GPtrArray *batch, guint *next)
       if (outcome == JOB_BROKEN)
         {
           g_warning ("rolling back a transaction of %u jobs", *next - first);
-          if (!sqlite3_get_autocommit (store->db))
-            sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+          store->backend->txn (store, STORE_TXN_ROLLBACK, NULL);
           set_committed (batch, first, *next, FALSE);
           return;
         }
     }
 
-  if (store_exec_prepared (store, "COMMIT", "committing", &error))
+  if (store->backend->txn (store, STORE_TXN_COMMIT, &error))
     {
       set_committed (batch, first, batch->len, TRUE);
       g_atomic_int_inc (&store->n_commits);
@@ -186,8 +196,7 @@ run_transaction (Store *store, GPtrArray *batch, guint *next)
   /* A failed COMMIT may leave the transaction open (SQLITE_BUSY); end it
    * so that the next batch starts clean. */
   g_warning ("%s", error->message);
-  if (!sqlite3_get_autocommit (store->db))
-    sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+  store->backend->txn (store, STORE_TXN_ROLLBACK, NULL);
   set_committed (batch, first, batch->len, FALSE);
 }
 

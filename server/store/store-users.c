@@ -3,20 +3,9 @@
 
 #include "store-private.h"
 
-void
-store_user_clear (StoreUser *user)
-{
-  g_clear_pointer (&user->username, g_free);
-  g_clear_pointer (&user->password_hash, g_free);
-  g_clear_pointer (&user->email, g_free);
-  user->id = 0;
-  user->created_ms = 0;
-  user->deleted = FALSE;
-}
-
 gint64
-store_user_create (Store *store, const char *username, const char *password_hash,
-                   const char *email, gint64 now_ms, GError **error)
+store_sqlite_user_create (Store *store, const char *username, const char *password_hash,
+                          const char *email, gint64 now_ms, GError **error)
 {
   gint64 user_id;
 
@@ -73,7 +62,7 @@ user_from_row (StoreStmt *stmt, StoreUser *out)
 }
 
 gboolean
-store_user_find (Store *store, const char *username, StoreUser *out, GError **error)
+store_sqlite_user_find (Store *store, const char *username, StoreUser *out, GError **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
   int found;
@@ -94,7 +83,7 @@ store_user_find (Store *store, const char *username, StoreUser *out, GError **er
 }
 
 gboolean
-store_user_get (Store *store, gint64 user_id, StoreUser *out, GError **error)
+store_sqlite_user_get (Store *store, gint64 user_id, StoreUser *out, GError **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
   int found;
@@ -115,8 +104,8 @@ store_user_get (Store *store, gint64 user_id, StoreUser *out, GError **error)
 }
 
 gboolean
-store_user_set_password (Store *store, gint64 user_id, const char *password_hash,
-                         GError **error)
+store_sqlite_user_set_password (Store *store, gint64 user_id, const char *password_hash,
+                                GError **error)
 {
   g_autoptr(StoreStmt) stmt = store_stmt (store,
     "UPDATE users SET password_hash = ?2 WHERE id = ?1 AND deleted = 0",
@@ -148,7 +137,7 @@ static const char *const user_delete_cleanup[] = {
 };
 
 gboolean
-store_user_delete (Store *store, gint64 user_id, GError **error)
+store_sqlite_user_delete (Store *store, gint64 user_id, GError **error)
 {
   /* The row stays, so the name stays reserved and old messages keep their
    * sender's name; only what identifies or authenticates the person goes. */
@@ -188,8 +177,8 @@ store_user_delete (Store *store, gint64 user_id, GError **error)
 /* ---- tokens --------------------------------------------------------------- */
 
 gboolean
-store_token_add (Store *store, gint64 user_id, const char *token_hash, gint64 now_ms,
-                 GError **error)
+store_sqlite_token_add (Store *store, gint64 user_id, const char *token_hash, gint64 now_ms,
+                        GError **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
 
@@ -207,7 +196,7 @@ store_token_add (Store *store, gint64 user_id, const char *token_hash, gint64 no
 }
 
 gint64
-store_token_find (Store *store, const char *token_hash, GError **error)
+store_sqlite_token_find (Store *store, const char *token_hash, GError **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
 
@@ -226,7 +215,7 @@ store_token_find (Store *store, const char *token_hash, GError **error)
 }
 
 gboolean
-store_token_delete (Store *store, const char *token_hash, GError **error)
+store_sqlite_token_delete (Store *store, const char *token_hash, GError **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
 
@@ -241,8 +230,8 @@ store_token_delete (Store *store, const char *token_hash, GError **error)
 }
 
 gboolean
-store_token_delete_others (Store *store, gint64 user_id, const char *keep_hash,
-                           GError **error)
+store_sqlite_token_delete_others (Store *store, gint64 user_id, const char *keep_hash,
+                                  GError **error)
 {
   /* With ?2 left unbound (NULL), IS NOT matches every token. */
   g_autoptr(StoreStmt) stmt = store_stmt (store,

@@ -1,7 +1,8 @@
 /* store.h — the server's storage interface.
  *
- * One backend today (SQLite, store-sqlite.c); the interface is shaped so a
- * PostgreSQL backend can follow: the server never writes SQL itself.
+ * Two backends: SQLite (store-sqlite.c), the embedded default, and
+ * PostgreSQL (store-pg.c) for a database shared by several nodes. The
+ * server never writes SQL itself.
  *
  * Threading model. The store owns one thread. The main loop hands it jobs
  * with store_run(); the thread takes every job that is waiting, runs their
@@ -10,6 +11,10 @@
  * calls every job's done function on the main context, in submission order.
  * That is group commit: at high load one fsync covers hundreds of messages,
  * and the main loop never waits for the disk.
+ *
+ * With PostgreSQL the thread holds one connection and the same rules
+ * hold; a lost connection fails the jobs of the batch (committed FALSE, or
+ * STORE_ERROR_UNAVAILABLE) and is made again for the next batch.
  *
  * Every store_* function below other than open/run/close may only be called
  * from a work function (that is, on the store thread, inside the
@@ -31,17 +36,25 @@ typedef enum {
   STORE_ERROR_EXISTS,      /* unique constraint: username taken, ... */
   STORE_ERROR_NOT_FOUND,
   STORE_ERROR_SCHEMA,      /* the database is newer than this program */
+  STORE_ERROR_UNAVAILABLE, /* the database server cannot be reached (PostgreSQL) */
 } StoreError;
 
-/* Opens (creating if needed) and migrates the database, switches it to WAL,
- * and starts the store thread. Done functions run on `main_context`. */
-Store   *store_open  (const char *path, GMainContext *main_context, GError **error);
+/* Opens the database at `location` and starts the store thread; done
+ * functions run on `main_context`. `location` is a libpq URI
+ * (postgresql://…, see store_location_is_postgresql()) or the path of an
+ * SQLite file, created if needed (mode 0600) and switched to WAL. Either
+ * way the schema is migrated to the newest version first. */
+Store   *store_open  (const char *location, GMainContext *main_context, GError **error);
 /* Runs the jobs still queued (their done functions are called if the main
  * context is iterated), stops the thread and closes the database. */
 void     store_close (Store *store);
 
-/* Schema version after migrations (PRAGMA user_version). */
+/* Schema version after migrations. */
 int      store_schema_version (Store *store);
+/* "sqlite" or "postgresql". */
+const char *store_backend_name (Store *store);
+/* TRUE for postgresql://… and postgres://… */
+gboolean store_location_is_postgresql (const char *location);
 
 /* A job's work runs on the store thread. Return FALSE to roll back this
  * job's changes (the job keeps its own result/error for done to report).

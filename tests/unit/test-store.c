@@ -1,9 +1,12 @@
-/* test-store.c — unit tests of the SQLite store (server/store/).
+/* test-store.c — unit tests of the store (server/store/), each run against
+ * both backends: /store/sqlite/… and /store/postgresql/….
  *
- * Each test gets a fresh database in a temporary directory. The store_*
- * data functions may only run on the store thread, so the checks live in
- * work functions run with run_sync(), which waits for the job's done call
- * on the main context like the server would.
+ * Each test gets a fresh database: a file in a temporary directory, or a
+ * new database in a private PostgreSQL server (tests/support/test-postgres.h)
+ * that the first PostgreSQL test starts and main() stops. The store_* data
+ * functions may only run on the store thread, so the checks live in work
+ * functions run with run_sync(), which waits for the job's done call on the
+ * main context like the server would.
  */
 #include <glib/gstdio.h>
 #include <sys/stat.h>
@@ -11,19 +14,58 @@
 #include <string.h>
 
 #include "store.h"
-#include "store-private.h"   /* store_commit_count() */
+#include "store-private.h"   /* store_commit_count(), the SQLite connection */
+#include "store-pg.h"        /* the PostgreSQL connection */
+#include "test-postgres.h"
 #include "voip-catalogue.h"
 
 /* The schema version migration 1 creates; bump with each new migration. */
 #define LATEST_SCHEMA 1
 
 typedef struct {
-  char  *dir;
-  char  *path;
-  Store *store;
+  gboolean postgresql;
+  char    *dir;
+  char    *path;       /* the location: a file, or a libpq URI */
+  char    *database;   /* PostgreSQL: the database's name */
+  Store   *store;
 } Fixture;
 
+typedef void (*TestFunc) (Fixture *f, gconstpointer data);
+
+/* What g_test_add() gets for each test and backend. */
+typedef struct {
+  gboolean postgresql;
+  TestFunc func;
+} TestCase;
+
 /* ---- fixture ---------------------------------------------------------- */
+
+/* The PostgreSQL server shared by the tests of this run. */
+static TestPostgres *cluster;
+static char         *cluster_failure;
+
+/* The cluster, started by the first test that needs it; NULL (and the test
+ * skipped, or failed under CI=true) if it cannot start. */
+static TestPostgres *
+shared_cluster (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (cluster == NULL && cluster_failure == NULL)
+    {
+      cluster = test_postgres_new (&error);
+      if (cluster == NULL)
+        cluster_failure = g_strdup (error->message);
+    }
+  if (cluster != NULL)
+    return cluster;
+  if (g_strcmp0 (g_getenv ("CI"), "true") == 0)
+    g_test_fail_printf ("PostgreSQL could not be started (CI has it installed): %s",
+                        cluster_failure);
+  else
+    g_test_skip_printf ("PostgreSQL could not be started: %s", cluster_failure);
+  return NULL;
+}
 
 static Store *
 open_store (const char *path)
@@ -47,12 +89,37 @@ drain_main_context (void)
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
+  const TestCase *test = data;
   g_autoptr(GError) error = NULL;
 
+  f->postgresql = test->postgresql;
   f->dir = g_dir_make_tmp ("test-store-XXXXXX", &error);
   g_assert_no_error (error);
-  f->path = g_build_filename (f->dir, "voip.db", NULL);
+  if (!f->postgresql)
+    f->path = g_build_filename (f->dir, "voip.db", NULL);
+  else
+    {
+      TestPostgres *pg = shared_cluster ();
+
+      if (pg == NULL)
+        return;
+      f->path = test_postgres_create_database (pg, &error);
+      g_assert_no_error (error);
+      /* postgresql:///NAME?… */
+      f->database = g_strndup (f->path + strlen ("postgresql:///"),
+                               strcspn (f->path + strlen ("postgresql:///"), "?"));
+    }
   f->store = open_store (f->path);
+}
+
+/* The test itself, unless its set-up skipped it. */
+static void
+run_case (Fixture *f, gconstpointer data)
+{
+  const TestCase *test = data;
+
+  if (f->path != NULL)
+    test->func (f, data);
 }
 
 static void
@@ -82,6 +149,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_rmdir (f->dir);
   g_free (f->dir);
   g_free (f->path);
+  g_free (f->database);
 }
 
 /* ---- running checks on the store thread ------------------------------- */
@@ -254,15 +322,25 @@ static void
 test_schema_too_new (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  sqlite3 *db = NULL;
   Store *store;
 
   g_clear_pointer (&f->store, store_close);
 
-  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
-  g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL, NULL), ==,
-                   SQLITE_OK);
-  sqlite3_close (db);
+  if (f->postgresql)
+    {
+      g_assert_true (test_postgres_run_sql (cluster, f->database,
+                                            "UPDATE voip_schema SET version = 99", &error));
+      g_assert_no_error (error);
+    }
+  else
+    {
+      sqlite3 *db = NULL;
+
+      g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+      g_assert_cmpint (sqlite3_exec (db, "PRAGMA user_version = 99", NULL, NULL, NULL), ==,
+                       SQLITE_OK);
+      sqlite3_close (db);
+    }
 
   store = store_open (f->path, NULL, &error);
   g_assert_null (store);
@@ -1415,7 +1493,8 @@ test_jobs_batching (Fixture *f, gconstpointer data)
 /* Runs SQL on the store's connection behind the API's back, to make the
  * database misbehave the way a full disk or a broken file would. */
 typedef struct {
-  const char *sql;
+  const char *sql;      /* for SQLite */
+  const char *pg_sql;   /* for PostgreSQL */
   gboolean    committed;
   gboolean    finished;
 } RawJob;
@@ -1425,7 +1504,14 @@ raw_work (Store *store, gpointer data)
 {
   RawJob *job = data;
 
-  g_assert_cmpint (sqlite3_exec (store->db, job->sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  if (store->pg != NULL)
+    {
+      g_autoptr(PGresult) result = PQexec (store->pg->conn, job->pg_sql);
+
+      g_assert_cmpint (PQresultStatus (result), ==, PGRES_COMMAND_OK);
+    }
+  else
+    g_assert_cmpint (sqlite3_exec (store->db, job->sql, NULL, NULL, NULL), ==, SQLITE_OK);
   return TRUE;
 }
 
@@ -1467,6 +1553,8 @@ test_jobs_commit_fails (Fixture *f, gconstpointer data)
    * COMMIT, as a full disk would. */
   RawJob raw = { "PRAGMA defer_foreign_keys = ON;"
                  "INSERT INTO tokens (token_hash, user_id, created_ms) VALUES ('t', 9999, 0)",
+                 "SET CONSTRAINTS ALL DEFERRED;"
+                 "INSERT INTO tokens (token_hash, user_id, created_ms) VALUES ('t', 9999, 0)",
                  TRUE, FALSE };
   Expect expect = { { NULL }, { "job0", "job1", NULL } };
 
@@ -1488,7 +1576,7 @@ test_jobs_transaction_lost (Fixture *f, gconstpointer data)
   Runner runner = { g_thread_self (), 0, 0, 0, TRUE };
   CountJob *jobs = count_jobs_new (&runner, 2, TRUE);
   /* SQLite itself rolls the whole transaction back on some I/O errors. */
-  RawJob raw = { "ROLLBACK", TRUE, FALSE };
+  RawJob raw = { "ROLLBACK", "ROLLBACK", TRUE, FALSE };
   Expect expect = { { "job1", NULL }, { "job0", NULL } };
 
   g_test_expect_message ("voip-store", G_LOG_LEVEL_WARNING, "*rolled back a transaction*");
@@ -1664,37 +1752,186 @@ test_file_modes_tightened (Fixture *f, gconstpointer data)
   umask (old_mask);
 }
 
+/* ---- PostgreSQL outages --------------------------------------------------- */
+
+typedef struct {
+  char    *username;
+  gboolean finished;
+  gboolean committed;
+} ProbeJob;
+
+static gboolean
+probe_work (Store *store, gpointer data)
+{
+  ProbeJob *job = data;
+  g_autoptr(GError) error = NULL;
+
+  return store_user_create (store, job->username, "h", "", 1, &error) > 0;
+}
+
+static void
+probe_done (gpointer data, gboolean committed)
+{
+  ProbeJob *job = data;
+
+  job->finished = TRUE;
+  job->committed = committed;
+}
+
+/* Creates a user in a job of its own; TRUE if it was committed. */
+static gboolean
+run_probe (Store *store)
+{
+  static guint n_probes;
+  g_autofree char *username = g_strdup_printf ("probe%u", ++n_probes);
+  ProbeJob job = { username, FALSE, FALSE };
+
+  store_run (store, probe_work, probe_done, &job);
+  while (!job.finished)
+    g_main_context_iteration (NULL, TRUE);
+  return job.committed;
+}
+
+static gboolean
+on_poll_tick (gpointer data)
+{
+  gboolean *ticked = data;
+
+  *ticked = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Requests while the server is down fail (not committed, so the server
+ * answers Storage) instead of hanging, and the store is back by itself once
+ * the server is: nothing committed before is lost. */
+static void
+test_pg_outage (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 alice = 0;
+  gint64 deadline;
+  gboolean back = FALSE;
+  GLogLevelFlags fatal;
+
+  /* The store's warnings about the lost connection are what an outage
+   * looks like, not failures of the test (g_test_init() makes warnings
+   * fatal); criticals stay fatal. */
+  fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  run_sync (f->store, create_alice_work, &alice);
+
+  g_assert_true (test_postgres_stop (cluster, &error));
+  g_assert_no_error (error);
+  /* The first finds the connection gone; the next fail while reconnecting. */
+  for (guint i = 0; i < 3; i++)
+    g_assert_false (run_probe (f->store));
+
+  g_assert_true (test_postgres_start (cluster, &error));
+  g_assert_no_error (error);
+
+  /* Polls every 50 ms; the store retries a connection every
+   * STORE_PG_RETRY_MS, so this takes about that long. */
+  deadline = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
+  while (!(back = run_probe (f->store)) && g_get_monotonic_time () < deadline)
+    {
+      gboolean ticked = FALSE;
+
+      g_timeout_add (50, on_poll_tick, &ticked);
+      while (!ticked)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_true (back);
+  run_sync (f->store, check_alice_work, &alice);
+  g_log_set_always_fatal (fatal);
+}
+
+/* No server at the address: a clear error at open, at once. */
+static void
+test_pg_no_server (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = test_postgres_dead_uri (cluster);
+  Store *store = store_open (uri, NULL, &error);
+
+  g_assert_null (store);
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_UNAVAILABLE);
+}
+
+/* Each test is one TestCase per backend it runs on, kept until exit. */
+static GPtrArray *test_cases;
+
+enum { ON_SQLITE = 1 << 0, ON_POSTGRESQL = 1 << 1, ON_BOTH = ON_SQLITE | ON_POSTGRESQL };
+
+/* VOIP_TEST_STORE_BACKEND=sqlite or postgresql runs one half (meson runs
+ * each as its own test); unset, both. */
+static guint
+selected_backends (void)
+{
+  const char *name = g_getenv ("VOIP_TEST_STORE_BACKEND");
+
+  if (g_strcmp0 (name, "sqlite") == 0)
+    return ON_SQLITE;
+  if (g_strcmp0 (name, "postgresql") == 0)
+    return ON_POSTGRESQL;
+  return ON_BOTH;
+}
+
+static void
+add_test (const char *path, TestFunc func, guint backends)
+{
+  backends &= selected_backends ();
+  for (guint i = 0; i < 2; i++)
+    {
+      gboolean postgresql = i == 1;
+      g_autofree char *full = NULL;
+      TestCase *test;
+
+      if ((backends & (postgresql ? ON_POSTGRESQL : ON_SQLITE)) == 0)
+        continue;
+      test = g_new0 (TestCase, 1);
+      test->postgresql = postgresql;
+      test->func = func;
+      g_ptr_array_add (test_cases, test);
+      full = g_strdup_printf ("/store/%s%s", postgresql ? "postgresql" : "sqlite", path);
+      g_test_add (full, Fixture, test, fixture_set_up, run_case, fixture_tear_down);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
+  int status;
+
   g_test_init (&argc, &argv, NULL);
+  test_cases = g_ptr_array_new_with_free_func (g_free);
 
-#define ADD(path, fn) \
-  g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  add_test ("/schema/fresh", test_schema_fresh, ON_BOTH);
+  add_test ("/schema/reopen", test_schema_reopen, ON_BOTH);
+  add_test ("/schema/too-new", test_schema_too_new, ON_BOTH);
+  add_test ("/schema/not-a-database", test_schema_not_a_database, ON_SQLITE);
+  add_test ("/users", test_users, ON_BOTH);
+  add_test ("/tokens", test_tokens, ON_BOTH);
+  add_test ("/profile", test_profile, ON_BOTH);
+  add_test ("/contacts", test_contacts, ON_BOTH);
+  add_test ("/groups", test_groups, ON_BOTH);
+  add_test ("/messages/basics", test_messages, ON_BOTH);
+  add_test ("/messages/history", test_history, ON_BOTH);
+  add_test ("/messages/sync", test_sync, ON_BOTH);
+  add_test ("/jobs/order", test_jobs_order, ON_BOTH);
+  add_test ("/jobs/rollback", test_jobs_rollback, ON_BOTH);
+  add_test ("/jobs/batching", test_jobs_batching, ON_BOTH);
+  add_test ("/jobs/close-drains", test_jobs_close_drains, ON_BOTH);
+  add_test ("/jobs/commit-fails", test_jobs_commit_fails, ON_BOTH);
+  add_test ("/jobs/transaction-lost", test_jobs_transaction_lost, ON_BOTH);
+  add_test ("/durability", test_durability, ON_BOTH);
+  add_test ("/file-modes", test_file_modes, ON_SQLITE);
+  add_test ("/file-modes/tightened", test_file_modes_tightened, ON_SQLITE);
+  add_test ("/outage", test_pg_outage, ON_POSTGRESQL);
+  add_test ("/no-server", test_pg_no_server, ON_POSTGRESQL);
 
-  ADD ("/store/schema/fresh", test_schema_fresh);
-  ADD ("/store/schema/reopen", test_schema_reopen);
-  ADD ("/store/schema/too-new", test_schema_too_new);
-  ADD ("/store/schema/not-a-database", test_schema_not_a_database);
-  ADD ("/store/users", test_users);
-  ADD ("/store/tokens", test_tokens);
-  ADD ("/store/profile", test_profile);
-  ADD ("/store/contacts", test_contacts);
-  ADD ("/store/groups", test_groups);
-  ADD ("/store/messages/basics", test_messages);
-  ADD ("/store/messages/history", test_history);
-  ADD ("/store/messages/sync", test_sync);
-  ADD ("/store/jobs/order", test_jobs_order);
-  ADD ("/store/jobs/rollback", test_jobs_rollback);
-  ADD ("/store/jobs/batching", test_jobs_batching);
-  ADD ("/store/jobs/close-drains", test_jobs_close_drains);
-  ADD ("/store/jobs/commit-fails", test_jobs_commit_fails);
-  ADD ("/store/jobs/transaction-lost", test_jobs_transaction_lost);
-  ADD ("/store/durability", test_durability);
-  ADD ("/store/file-modes", test_file_modes);
-  ADD ("/store/file-modes/tightened", test_file_modes_tightened);
+  status = g_test_run ();
 
-#undef ADD
-
-  return g_test_run ();
+  g_clear_pointer (&cluster, test_postgres_free);
+  g_clear_pointer (&cluster_failure, g_free);
+  g_clear_pointer (&test_cases, g_ptr_array_unref);
+  return status;
 }

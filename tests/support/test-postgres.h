@@ -1,0 +1,47 @@
+/* test-postgres.h — a private PostgreSQL server for a test.
+ *
+ * initdb and pg_ctl from Debian's postgresql (the newest
+ * /usr/lib/postgresql/N/bin, or VOIP_TEST_PG_BINDIR) make a cluster in a
+ * temporary directory that listens only on a unix socket in that directory
+ * (listen_addresses=''). initdb refuses to run as root, so as root the
+ * cluster belongs to `nobody` and its programs run through runuser. The
+ * superuser is "voip", with trust authentication on the socket (only the
+ * directory's owner and root can reach it).
+ *
+ * A test that needs PostgreSQL and cannot start one is skipped, except
+ * under CI=true, where it fails: CI has every package installed.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _TestPostgres TestPostgres;
+
+/* Makes the cluster and starts its server; NULL with `error` if it cannot. */
+TestPostgres *test_postgres_new  (GError **error);
+/* Stops the server (if running) and removes the directory. */
+void          test_postgres_free (TestPostgres *pg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestPostgres, test_postgres_free)
+
+/* For tests: test_postgres_new(), or the test skipped (failed under
+ * CI=true) with the reason; NULL then, and the test should return. */
+TestPostgres *test_postgres_new_or_skip (void);
+
+/* pg_ctl stop (fast: sessions are disconnected) and pg_ctl start again on
+ * the same data and socket, for outages. */
+gboolean      test_postgres_stop  (TestPostgres *pg, GError **error);
+gboolean      test_postgres_start (TestPostgres *pg, GError **error);
+
+/* Creates an empty database and returns its libpq URI
+ * (postgresql:///NAME?host=DIR&user=voip). */
+char         *test_postgres_create_database (TestPostgres *pg, GError **error);
+/* Runs SQL with psql on a database of the cluster. */
+gboolean      test_postgres_run_sql (TestPostgres *pg, const char *database, const char *sql,
+                                     GError **error);
+
+/* A URI where no server listens (a socket directory without a server). */
+char         *test_postgres_dead_uri (TestPostgres *pg);
+
+G_END_DECLS
