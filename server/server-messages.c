@@ -120,15 +120,18 @@ resolve_conversation (Store *store, MessageJob *job, gint64 group_id, gint64 *pe
   return TRUE;
 }
 
-/* Validates (recipient, group): exactly one of them. */
+/* Validates (recipient, group): exactly one of them. A group id is any `t`:
+ * one above the ids the store hands out names no group, as for GroupInfo. */
 static gboolean
 check_target (ServerSession *session, const ServerRequest *request, const char *recipient,
               guint64 group)
 {
   VoipStatus status = VOIP_STATUS_OK;
 
-  if ((*recipient == '\0') == (group == 0) || group > G_MAXINT64)
+  if ((*recipient == '\0') == (group == 0))
     status = VOIP_STATUS_MALFORMED;
+  else if (group > G_MAXINT64)
+    status = VOIP_STATUS_NO_SUCH_GROUP;
   else if (*recipient != '\0' && !voip_validate_username (recipient, NULL))
     status = VOIP_STATUS_NO_SUCH_USER;
   else if (g_strcmp0 (recipient, server_session_get_username (session)) == 0)

@@ -437,6 +437,82 @@ test_history (Fixture *f, gconstpointer data)
   }
 }
 
+/* Every error PROTOCOL.md lists for History, and the group ids that no
+ * group has: above 2^63 too, SendText, SendVoice and History answer
+ * NoSuchGroup, as GroupInfo does. */
+static void
+test_history_errors (Fixture *f, gconstpointer data)
+{
+  const guint64 huge = G_GUINT64_CONSTANT (1) << 63 | 5;   /* above 2^63 */
+
+  /* Exactly one of peer and group. */
+  test_client_call_fails (f->alice, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "bob", f->group, (guint64) 0, 10),
+                          VOIP_STATUS_MALFORMED);
+  test_client_call_fails (f->alice, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "", (guint64) 0, (guint64) 0, 10),
+                          VOIP_STATUS_MALFORMED);
+  /* No such account, or not a username at all. */
+  test_client_call_fails (f->alice, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "nobody", (guint64) 0, (guint64) 0, 10),
+                          VOIP_STATUS_NO_SUCH_USER);
+  test_client_call_fails (f->alice, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "Not A Name!", (guint64) 0, (guint64) 0, 10),
+                          VOIP_STATUS_NO_SUCH_USER);
+  /* Yourself. */
+  test_client_call_fails (f->alice, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "alice", (guint64) 0, (guint64) 0, 10),
+                          VOIP_STATUS_MESSAGE_SELF);
+  /* A group you are not in, one that does not exist, one above 2^63. */
+  test_client_call_fails (f->dave, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "", f->group, (guint64) 0, 10),
+                          VOIP_STATUS_NO_SUCH_GROUP);
+  test_client_call_fails (f->alice, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "", f->group + 1000, (guint64) 0, 10),
+                          VOIP_STATUS_NO_SUCH_GROUP);
+  test_client_call_fails (f->alice, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "", huge, (guint64) 0, 10),
+                          VOIP_STATUS_NO_SUCH_GROUP);
+  test_client_call_fails (f->alice, VOIP_MSG_GROUP_INFO, g_variant_new ("(t)", huge),
+                          VOIP_STATUS_NO_SUCH_GROUP);
+  send_text_fails (f->alice, "", huge, "to no group", VOIP_STATUS_NO_SUCH_GROUP);
+  {
+    g_autofree char *cid = test_new_client_id ();
+
+    test_client_call_fails (f->alice, VOIP_MSG_SEND_VOICE,
+                            g_variant_new ("(sts@ayu)", "", huge, cid,
+                                           test_ogg_opus_new (1000), 1000),
+                            VOIP_STATUS_NO_SUCH_GROUP);
+  }
+  /* limit 1–500. */
+  test_client_call_fails (f->alice, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "bob", (guint64) 0, (guint64) 0, 0),
+                          VOIP_STATUS_MALFORMED);
+  test_client_call_fails (f->alice, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "bob", (guint64) 0, (guint64) 0,
+                                         VOIP_HISTORY_PAGE_MAX + 1),
+                          VOIP_STATUS_MALFORMED);
+
+  /* Not an error: someone who was never a friend (an empty conversation),
+   * and any before_id. */
+  {
+    g_autoptr(GArray) page = message_array_new ();
+
+    g_assert_false (get_page (f->alice, VOIP_MSG_HISTORY,
+                              g_variant_new ("(sttu)", "dave", (guint64) 0, G_MAXUINT64, 10),
+                              page));
+    g_assert_cmpuint (page->len, ==, 0);
+  }
+  /* Nothing was stored by the refused sends. */
+  {
+    g_autoptr(GArray) page = message_array_new ();
+
+    g_assert_false (get_page (f->alice, VOIP_MSG_SYNC, g_variant_new ("(tu)", (guint64) 0, 500),
+                              page));
+    g_assert_cmpuint (page->len, ==, 0);
+  }
+}
+
 static void
 test_sync (Fixture *f, gconstpointer data)
 {
@@ -821,6 +897,7 @@ main (int argc, char **argv)
   ADD ("/messages/text-group", test_text_group);
   ADD ("/messages/idempotent", test_idempotent);
   ADD ("/messages/history", test_history);
+  ADD ("/messages/history/errors", test_history_errors);
   ADD ("/messages/sync", test_sync);
   ADD ("/messages/page-bytes", test_page_bytes);
   ADD ("/messages/edit-delete", test_edit_delete);
