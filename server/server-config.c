@@ -1,6 +1,7 @@
 /* server-config.c — the config file is a GKeyFile:
  *
  *   [server]    listen, database, login-timeout, idle-timeout, max-output-queue
+ *   [store]     url
  *   [security]  password-hash, hash-threads, login-attempts-per-ip,
  *               login-refill-per-second, login-failures-per-account,
  *               login-failure-refill-seconds
@@ -14,6 +15,7 @@
 #define G_LOG_DOMAIN "voip-server"
 
 #include "server-config.h"
+#include "store.h"
 #include "voip-limits.h"
 
 typedef enum {
@@ -37,6 +39,7 @@ static const ConfigKey config_keys[] = {
   { "server",   "login-timeout",                KEY_UINT,   FIELD (login_timeout_s),            1, 3600 },
   { "server",   "idle-timeout",                 KEY_UINT,   FIELD (idle_timeout_s),             1, 86400 },
   { "server",   "max-output-queue",             KEY_SIZE,   FIELD (max_output_queue),           65536, 1 << 30 },
+  { "store",    "url",                          KEY_STRING, FIELD (store_url),                  0, 0 },
   { "security", "password-hash",                KEY_HASH,   FIELD (hash_cost),                  0, 0 },
   { "security", "hash-threads",                 KEY_UINT,   FIELD (hash_threads),               1, 64 },
   { "security", "login-attempts-per-ip",        KEY_DOUBLE, FIELD (login_attempts_per_ip),      1, 1e9 },
@@ -88,6 +91,7 @@ server_config_free (ServerConfig *config)
     return;
   g_free (config->listen);
   g_free (config->database);
+  g_free (config->store_url);
   g_free (config->tls_certificate);
   g_free (config->tls_key);
   g_free (config->tls_priority);
@@ -95,6 +99,12 @@ server_config_free (ServerConfig *config)
   g_strfreev (config->turn_servers);
   g_free (config->turn_secret);
   g_free (config);
+}
+
+const char *
+server_config_store_location (const ServerConfig *config)
+{
+  return config->store_url != NULL ? config->store_url : config->database;
 }
 
 static const ConfigKey *
@@ -250,6 +260,12 @@ server_config_validate (ServerConfig *config, GError **error)
   if (config->database == NULL || *config->database == '\0')
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "no database path");
+      return FALSE;
+    }
+  if (config->store_url != NULL && !store_location_is_postgresql (config->store_url))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "[store] url must be a PostgreSQL URI (postgresql://…)");
       return FALSE;
     }
   return TRUE;

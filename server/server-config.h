@@ -17,7 +17,8 @@ typedef enum {
 
 typedef struct {
   char   *listen;                     /* ADDR:PORT */
-  char   *database;
+  char   *database;                   /* SQLite, unless store_url is set */
+  char   *store_url;                  /* [store] url: PostgreSQL's libpq URI, or NULL */
   guint   login_timeout_s;            /* a connection must log in within this */
   guint   idle_timeout_s;             /* silence before a connection is closed */
   gsize   max_output_queue;           /* bytes queued to one client before it is closed */
@@ -45,6 +46,8 @@ ServerConfig *server_config_new_default (void);
 gboolean      server_config_load (ServerConfig *config, const char *path, GError **error);
 gboolean      server_config_validate (ServerConfig *config, GError **error);
 void          server_config_free (ServerConfig *config);
+/* What to give store_open(): the PostgreSQL URI if set, else the SQLite file. */
+const char   *server_config_store_location (const ServerConfig *config);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerConfig, server_config_free)
 

@@ -459,7 +459,8 @@ server_new (ServerConfig *config, GError **error)
   self->poller = server_poller_new (g_main_context_get_thread_default (), error);
   if (self->poller == NULL)
     return NULL;
-  self->store = store_open (config->database, g_main_context_get_thread_default (), error);
+  self->store = store_open (server_config_store_location (config),
+                            g_main_context_get_thread_default (), error);
   if (self->store == NULL)
     return NULL;
   self->password = server_password_new (config->hash_cost, config->hash_threads, error);

@@ -83,6 +83,35 @@ test_config_rejects (void)
   }
 }
 
+/* [store] url picks PostgreSQL; only a libpq URI is accepted, and without
+ * it the store is the SQLite file. */
+static void
+test_config_store (void)
+{
+  static const char *const bad[] = { "", "/var/lib/voip/server.db", "mysql://db/voip" };
+  g_autoptr(ServerConfig) config = server_config_new_default ();
+  g_autofree char *path = write_config ("[store]\nurl=postgresql:///voip?host=/run/postgresql\n");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpstr (server_config_store_location (config), ==, config->database);
+  g_assert_true (server_config_load (config, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (server_config_validate (config, &error));
+  g_assert_cmpstr (server_config_store_location (config), ==,
+                   "postgresql:///voip?host=/run/postgresql");
+  g_unlink (path);
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(ServerConfig) other = server_config_new_default ();
+
+      other->store_url = g_strdup (bad[i]);
+      g_assert_false (server_config_validate (other, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      g_clear_error (&error);
+    }
+}
+
 /* [tls] priority: TLS 1.2 and later by default; a string GnuTLS cannot
  * parse, or one that lets TLS 1.0 or 1.1 in (RFC 8996) or leaves no TLS
  * version at all, is refused before anything is set up. */
@@ -190,6 +219,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/server/config/load", test_config_defaults_and_load);
   g_test_add_func ("/server/config/rejects", test_config_rejects);
+  g_test_add_func ("/server/config/store", test_config_store);
   g_test_add_func ("/server/tls/priority", test_tls_priority);
   g_test_add_func ("/server/rate-limit/buckets", test_rate_limit);
   g_test_add_func ("/server/rate-limit/refill", test_rate_limit_refills);
