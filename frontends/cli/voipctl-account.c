@@ -226,22 +226,17 @@ voipctl_cmd_status (const VoipctlCommand *cmd,
                     int                   argc,
                     char                **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
-    G_OPTION_ENTRY_NULL
-  };
   g_autoptr(VoipAccount) account = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!voipctl_parse_args (cmd, entries, &argc, &argv, 0, 0))
+  if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 0, 0))
     return VOIPCTL_EXIT_USAGE;
 
   account = voipctl_get_account (&error);
   if (account == NULL)
     return voipctl_fail (error);
 
-  if (json)
+  if (voipctl_json_wanted ())
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
       g_autoptr(JsonNode) root = NULL;
@@ -259,6 +254,10 @@ voipctl_cmd_status (const VoipctlCommand *cmd,
       json_builder_add_string_value (builder, or_empty (voip_account_get_presence (account)));
       json_builder_set_member_name (builder, "remember_login");
       json_builder_add_boolean_value (builder, voip_account_get_remember_login (account));
+      json_builder_set_member_name (builder, "tls");
+      json_builder_add_boolean_value (builder, voip_account_get_tls (account));
+      json_builder_set_member_name (builder, "tls_fingerprint");
+      json_builder_add_string_value (builder, or_empty (voip_account_get_tls_fingerprint (account)));
       json_builder_end_object (builder);
 
       root = json_builder_get_root (builder);
@@ -266,6 +265,12 @@ voipctl_cmd_status (const VoipctlCommand *cmd,
     }
   else
     {
+      /* The link's security, with the certificate to compare out of band. */
+      g_autofree char *tls = voip_account_get_tls (account)
+                             ? g_strdup_printf (_("yes (SHA-256 %s)"),
+                                                voip_account_get_tls_fingerprint (account))
+                             : g_strdup (_("no"));
+
       voipctl_print_fields (_("State"), voip_account_get_state (account),
                             _("Reason"), voip_account_get_state_reason (account),
                             _("Server"), voip_account_get_server (account),
@@ -273,6 +278,7 @@ voipctl_cmd_status (const VoipctlCommand *cmd,
                             _("Presence"), voip_account_get_presence (account),
                             _("Remember login"),
                             voip_account_get_remember_login (account) ? _("yes") : _("no"),
+                            _("TLS"), tls,
                             NULL);
     }
   return VOIPCTL_EXIT_OK;
@@ -428,15 +434,10 @@ voipctl_cmd_profile (const VoipctlCommand *cmd,
                      int                   argc,
                      char                **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
-    G_OPTION_ENTRY_NULL
-  };
 
-  if (!voipctl_parse_args (cmd, entries, &argc, &argv, 0, 1))
+  if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 0, 1))
     return VOIPCTL_EXIT_USAGE;
-  return show_profile (argc > 1 ? argv[1] : NULL, json);
+  return show_profile (argc > 1 ? argv[1] : NULL, voipctl_json_wanted ());
 }
 
 static GVariant *
