@@ -8,7 +8,9 @@
 char *
 voipd_group_path (gint64 id)
 {
-  return g_strdup_printf (VOIPD_OBJECT_ROOT "/group/%" G_GINT64_FORMAT, id);
+  /* Group ids are the protocol's unsigned 64-bit ids: one above 2^63 from a
+   * server must still make a valid object path ('-' is not allowed). */
+  return g_strdup_printf (VOIPD_OBJECT_ROOT "/group/%" G_GUINT64_FORMAT, (guint64) id);
 }
 
 VoipGroup *
