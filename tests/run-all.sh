@@ -84,6 +84,22 @@ else
   broken+=("valgrind (no build-ci)")
 fi
 
+# ---- fuzz: the libFuzzer targets of tests/fuzz (README.md there) -------------
+# Built by clang with the sanitizers, each target fuzzes for about a minute
+# from its seed corpus; a crash, a leak, a timeout, a memory blow-up or a
+# critical fails its test. Only the fuzz suite runs here, whatever the
+# extra arguments (they choose the suites of the runs above).
+section "fuzz: libFuzzer targets (clang), about a minute each"
+if CC=clang setup build-fuzz --werror -Dfuzzing=true -Dbuildtype=debugoptimized \
+     -Db_sanitize=address,undefined -Db_lundef=false; then
+  ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" \
+  UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+  LSAN_OPTIONS="suppressions=$root/.ci/lsan.supp:print_suppressions=0" \
+    run fuzz build-fuzz testlog-fuzz --suite fuzz
+else
+  broken+=("build-fuzz")
+fi
+
 section "summary"
 CI=${CI:-} python3 - "${#broken[@]}" "${logs[@]}" <<'PY'
 import json, os, re, sys
