@@ -230,6 +230,28 @@ test_logout (void)
   test_client_call_ok (alice, VOIP_MSG_CONTACT_LIST, g_variant_new ("()"));
 }
 
+/* A logged-out connection is like a new one: it stays open, but must log in
+ * again within the login timeout (counted from the Logout), or it is closed
+ * with login-timeout. */
+static void
+test_logout_login_timeout (void)
+{
+  g_autoptr(TestServer) server = test_server_new ();
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) alice2 = NULL;
+
+  g_key_file_set_integer (test_server_get_config (server), "server", "login-timeout", 1);
+  test_server_start (server);
+  alice = test_client_new_registered (test_server_get_port (server), "alice");
+  alice2 = test_client_new_session (alice);
+
+  test_client_call_ok (alice, VOIP_MSG_LOGOUT, g_variant_new ("()"));
+  test_client_expect_closed (alice, VOIP_CLOSE_LOGIN_TIMEOUT);
+  /* The timeout is for logged-out connections only. */
+  test_client_assert_ping (alice2);
+  g_assert_false (test_client_is_closed (alice2));
+}
+
 static void
 test_change_password (void)
 {
@@ -578,6 +600,7 @@ main (int argc, char **argv)
   g_test_add_func ("/accounts/bad-format", test_bad_format);
   g_test_add_func ("/accounts/resume", test_resume);
   g_test_add_func ("/accounts/logout", test_logout);
+  g_test_add_func ("/accounts/logout-login-timeout", test_logout_login_timeout);
   g_test_add_func ("/accounts/change-password", test_change_password);
   g_test_add_func ("/accounts/delete-account", test_delete_account);
   g_test_add_func ("/accounts/several-sessions", test_several_sessions);

@@ -268,6 +268,63 @@ test_offline_target (void)
   assert_friends (dave, "alice");
 }
 
+/* An invisible user who accepts a request is offline to the new friend: the
+ * friend gets the ContactChanged and no PresenceChanged, exactly as from an
+ * offline user, while the invisible side sees the friend's presence. */
+static void
+test_invisible_accept (void)
+{
+  g_autoptr(TestServer) server = test_server_new_started ();
+  guint16 port = test_server_get_port (server);
+  g_autoptr(TestClient) alice = test_client_new_registered (port, "alice");
+  g_autoptr(TestClient) alice2 = test_client_new_session (alice);
+  g_autoptr(TestClient) bob = test_client_new_registered (port, "bob");
+  g_autoptr(TestClient) bob2 = test_client_new_session (bob);
+  const char *username;
+  guint32 presence;
+
+  test_client_call_ok (alice, VOIP_MSG_SET_PRESENCE, g_variant_new ("(u)", VOIP_PRESENCE_INVISIBLE));
+  g_assert_cmpuint (request (bob, "alice"), ==, VOIP_SUBSCRIPTION_OUTGOING);
+  for (TestClient **c = (TestClient *[]) { alice, alice2, bob2, NULL }; *c; c++)
+    test_client_flush_events (*c);
+  test_client_call_ok (alice, VOIP_MSG_CONTACT_ACCEPT, g_variant_new ("(s)", "bob"));
+
+  expect_contact_changed (bob, "alice", VOIP_SUBSCRIPTION_FRIEND, VOIP_CONTACT_CHANGE_ACCEPTED);
+  expect_contact_changed (bob2, "alice", VOIP_SUBSCRIPTION_FRIEND, VOIP_CONTACT_CHANGE_ACCEPTED);
+  test_client_assert_no_event (bob, VOIP_MSG_PRESENCE_CHANGED, 0);
+  test_client_assert_no_event (bob2, VOIP_MSG_PRESENCE_CHANGED, 0);
+  {
+    g_autoptr(GVariant) reply = test_client_call (bob, VOIP_MSG_CONTACT_LIST, g_variant_new ("()"));
+    const char *display_name, *motd;
+
+    g_autoptr(GVariant) list = g_variant_get_child_value (reply, 0);
+
+    g_assert_cmpuint (g_variant_n_children (list), ==, 1);
+    g_variant_get_child (list, 0, "(&s&su&s)", &username, &display_name, &presence, &motd);
+    g_assert_cmpstr (username, ==, "alice");
+    g_assert_cmpuint (presence, ==, VOIP_PRESENCE_OFFLINE);
+  }
+
+  /* alice, invisible but not blind, sees bob. */
+  {
+    g_autoptr(GVariant) seen = test_client_expect_event (alice, VOIP_MSG_PRESENCE_CHANGED);
+
+    g_variant_get (seen, "(&su)", &username, &presence);
+    g_assert_cmpstr (username, ==, "bob");
+    g_assert_cmpuint (presence, ==, VOIP_PRESENCE_ONLINE);
+  }
+
+  /* Coming out of invisibility is the first presence bob hears of. */
+  test_client_call_ok (alice, VOIP_MSG_SET_PRESENCE, g_variant_new ("(u)", VOIP_PRESENCE_ONLINE));
+  {
+    g_autoptr(GVariant) seen = test_client_expect_event (bob, VOIP_MSG_PRESENCE_CHANGED);
+
+    g_variant_get (seen, "(&su)", &username, &presence);
+    g_assert_cmpstr (username, ==, "alice");
+    g_assert_cmpuint (presence, ==, VOIP_PRESENCE_ONLINE);
+  }
+}
+
 /* Asking someone who already asked you accepts their request. */
 static void
 test_mutual_request (void)
@@ -334,6 +391,7 @@ main (int argc, char **argv)
   g_test_add_func ("/contacts/deny", test_deny);
   g_test_add_func ("/contacts/remove", test_remove);
   g_test_add_func ("/contacts/offline-target", test_offline_target);
+  g_test_add_func ("/contacts/invisible-accept", test_invisible_accept);
   g_test_add_func ("/contacts/mutual-request", test_mutual_request);
   g_test_add_func ("/contacts/errors", test_errors);
   return g_test_run ();
