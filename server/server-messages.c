@@ -263,8 +263,9 @@ history_work (Store *store, MessageJob *job)
     {
       g_auto(StoreUser) user = { 0 };
 
-      /* A former friend's history stays readable. */
-      if (!store_user_find (store, job->peer, &user, &error))
+      /* A former friend's history stays readable, and so does a deleted
+       * account's: its name stays its own. */
+      if (!store_user_find_any (store, job->peer, &user, &error))
         return error ? server_job_fail_store (&job->base, error)
                      : server_job_fail (&job->base, VOIP_STATUS_NO_SUCH_USER, NULL);
       peer_id = user.id;

@@ -67,6 +67,7 @@ struct _StoreBackend {
   gint64 (*user_create) (Store *store, const char *username, const char *password_hash,
                          const char *email, gint64 now_ms, GError **error);
   gboolean (*user_find) (Store *store, const char *username, StoreUser *out, GError **error);
+  gboolean (*user_find_any) (Store *store, const char *username, StoreUser *out, GError **error);
   gboolean (*user_get) (Store *store, gint64 user_id, StoreUser *out, GError **error);
   gboolean (*user_set_password) (Store *store, gint64 user_id, const char *password_hash,
                                  GError **error);

@@ -59,8 +59,9 @@ user_from_result (PGresult *result, StoreUser *out)
   return TRUE;
 }
 
-gboolean
-store_pg_user_find (Store *store, const char *username, StoreUser *out, GError **error)
+static gboolean
+find_by_name (Store *store, const char *sql, const char *username, StoreUser *out,
+              GError **error)
 {
   StorePgParams params = { 0, };
   g_autoptr(PGresult) result = NULL;
@@ -68,10 +69,23 @@ store_pg_user_find (Store *store, const char *username, StoreUser *out, GError *
   g_return_val_if_fail (username != NULL && out != NULL, FALSE);
 
   store_pg_param_text (&params, username);
-  result = store_pg_query (store,
-    "SELECT " USER_COLUMNS " FROM users WHERE username = $1 AND NOT deleted",
-    &params, "finding a user", error);
+  result = store_pg_query (store, sql, &params, "finding a user", error);
   return result != NULL && user_from_result (result, out);
+}
+
+gboolean
+store_pg_user_find (Store *store, const char *username, StoreUser *out, GError **error)
+{
+  return find_by_name (store,
+    "SELECT " USER_COLUMNS " FROM users WHERE username = $1 AND NOT deleted",
+    username, out, error);
+}
+
+gboolean
+store_pg_user_find_any (Store *store, const char *username, StoreUser *out, GError **error)
+{
+  return find_by_name (store, "SELECT " USER_COLUMNS " FROM users WHERE username = $1",
+                       username, out, error);
 }
 
 gboolean

@@ -524,6 +524,7 @@ const StoreBackend store_pg_backend = {
   .in_transaction = pg_in_transaction,
   .user_create = store_pg_user_create,
   .user_find = store_pg_user_find,
+  .user_find_any = store_pg_user_find_any,
   .user_get = store_pg_user_get,
   .user_set_password = store_pg_user_set_password,
   .user_delete = store_pg_user_delete,

@@ -74,6 +74,8 @@ gint64 store_sqlite_user_create (Store *store, const char *username, const char 
                                  const char *email, gint64 now_ms, GError **error);
 gboolean store_sqlite_user_find (Store *store, const char *username, StoreUser *out,
                                  GError **error);
+gboolean store_sqlite_user_find_any (Store *store, const char *username, StoreUser *out,
+                                     GError **error);
 gboolean store_sqlite_user_get (Store *store, gint64 user_id, StoreUser *out, GError **error);
 gboolean store_sqlite_user_set_password (Store *store, gint64 user_id, const char *password_hash,
                                          GError **error);

@@ -250,6 +250,7 @@ const StoreBackend store_sqlite_backend = {
   .in_transaction = sqlite_in_transaction,
   .user_create = store_sqlite_user_create,
   .user_find = store_sqlite_user_find,
+  .user_find_any = store_sqlite_user_find_any,
   .user_get = store_sqlite_user_get,
   .user_set_password = store_sqlite_user_set_password,
   .user_delete = store_sqlite_user_delete,

@@ -61,18 +61,16 @@ user_from_row (StoreStmt *stmt, StoreUser *out)
   out->deleted = sqlite3_column_int (stmt, 5) != 0;
 }
 
-gboolean
-store_sqlite_user_find (Store *store, const char *username, StoreUser *out, GError **error)
+static gboolean
+find_by_name (Store *store, const char *sql, const char *username, StoreUser *out,
+              GError **error)
 {
   g_autoptr(StoreStmt) stmt = NULL;
   int found;
 
   g_return_val_if_fail (username != NULL && out != NULL, FALSE);
 
-  stmt = store_stmt (store,
-    "SELECT id, username, password_hash, email, created_ms, deleted FROM users"
-    " WHERE username = ?1 AND deleted = 0",
-    "finding a user", error);
+  stmt = store_stmt (store, sql, "finding a user", error);
   if (stmt == NULL)
     return FALSE;
   store_bind_text (stmt, 1, username);
@@ -80,6 +78,24 @@ store_sqlite_user_find (Store *store, const char *username, StoreUser *out, GErr
   if (found > 0)
     user_from_row (stmt, out);
   return found > 0;
+}
+
+gboolean
+store_sqlite_user_find (Store *store, const char *username, StoreUser *out, GError **error)
+{
+  return find_by_name (store,
+    "SELECT id, username, password_hash, email, created_ms, deleted FROM users"
+    " WHERE username = ?1 AND deleted = 0",
+    username, out, error);
+}
+
+gboolean
+store_sqlite_user_find_any (Store *store, const char *username, StoreUser *out, GError **error)
+{
+  return find_by_name (store,
+    "SELECT id, username, password_hash, email, created_ms, deleted FROM users"
+    " WHERE username = ?1",
+    username, out, error);
 }
 
 gboolean

@@ -152,6 +152,12 @@ store_user_find (Store *store, const char *username, StoreUser *out, GError **er
 }
 
 gboolean
+store_user_find_any (Store *store, const char *username, StoreUser *out, GError **error)
+{
+  return store->backend->user_find_any (store, username, out, error);
+}
+
+gboolean
 store_user_get (Store *store, gint64 user_id, StoreUser *out, GError **error)
 {
   return store->backend->user_get (store, user_id, out, error);

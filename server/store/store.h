@@ -88,6 +88,10 @@ gint64   store_user_create       (Store *store, const char *username, const char
                                   const char *email, gint64 now_ms, GError **error);
 /* Not found (FALSE, no error) when missing or deleted. */
 gboolean store_user_find         (Store *store, const char *username, StoreUser *out, GError **error);
+/* The account that has or had the name: store_user_find() with deleted
+ * accounts too (out->deleted set), whose messages stay readable. */
+gboolean store_user_find_any     (Store *store, const char *username, StoreUser *out,
+                                  GError **error);
 gboolean store_user_get          (Store *store, gint64 user_id, StoreUser *out, GError **error);
 gboolean store_user_set_password (Store *store, gint64 user_id, const char *password_hash,
                                   GError **error);

@@ -437,6 +437,67 @@ test_history (Fixture *f, gconstpointer data)
   }
 }
 
+/* Messages stay in the other side's history when an account is deleted
+ * (PROTOCOL.md, "Accounts and sessions"): History with the deleted
+ * account's name pages through them as Sync returns them; a name that no
+ * account ever had is NoSuchUser. */
+static void
+test_history_deleted_account (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GArray) before = message_array_new ();
+  g_autoptr(GArray) after = message_array_new ();
+  g_autoptr(GArray) synced = message_array_new ();
+  Ack acks[3];
+
+  acks[0] = send_text (f->alice, "bob", 0, NULL, "hello bob");
+  acks[1] = send_text (f->bob, "alice", 0, NULL, "hello alice");
+  acks[2] = send_text (f->alice, "bob", 0, NULL, "bye bob");
+  g_assert_false (get_page (f->alice, VOIP_MSG_HISTORY,
+                            g_variant_new ("(sttu)", "bob", (guint64) 0, (guint64) 0, 500),
+                            before));
+  g_assert_cmpuint (before->len, ==, 3);
+
+  test_client_call_ok (f->bob, VOIP_MSG_DELETE_ACCOUNT,
+                       g_variant_new ("(s)", test_client_get_password (f->bob)));
+  test_client_expect_closed (f->bob2, VOIP_CLOSE_ACCOUNT_DELETED);
+
+  /* Sync still has them... */
+  g_assert_false (get_page (f->alice, VOIP_MSG_SYNC, g_variant_new ("(tu)", (guint64) 0, 500),
+                            synced));
+  /* ...and so has History, in pages as before. */
+  g_assert_true (get_page (f->alice, VOIP_MSG_HISTORY,
+                           g_variant_new ("(sttu)", "bob", (guint64) 0, (guint64) 0, 2), after));
+  g_assert_false (get_page (f->alice, VOIP_MSG_HISTORY,
+                            g_variant_new ("(sttu)", "bob", (guint64) 0,
+                                           g_array_index (after, Message, 0).id, 2),
+                            after));
+  g_assert_cmpuint (after->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      /* The second page (the oldest message) came last. */
+      Message *m = &g_array_index (after, Message, (i + 2) % 3);
+      Message *old = &g_array_index (before, Message, i);
+
+      g_assert_cmpuint (m->id, ==, acks[i].id);
+      g_assert_cmpuint (m->id, ==, old->id);
+      g_assert_cmpstr (m->sender, ==, old->sender);
+      g_assert_cmpstr (m->text, ==, old->text);
+    }
+  {
+    guint found = 0;
+
+    for (guint i = 0; i < synced->len; i++)
+      for (guint j = 0; j < 3; j++)
+        found += g_array_index (synced, Message, i).id == acks[j].id;
+    g_assert_cmpuint (found, ==, 3);
+  }
+
+  /* A name nobody ever had is still unknown. */
+  test_client_call_fails (f->alice, VOIP_MSG_HISTORY,
+                          g_variant_new ("(sttu)", "nobody", (guint64) 0, (guint64) 0, 10),
+                          VOIP_STATUS_NO_SUCH_USER);
+}
+
 /* Every error PROTOCOL.md lists for History, and the group ids that no
  * group has: above 2^63 too, SendText, SendVoice and History answer
  * NoSuchGroup, as GroupInfo does. */
@@ -897,6 +958,7 @@ main (int argc, char **argv)
   ADD ("/messages/text-group", test_text_group);
   ADD ("/messages/idempotent", test_idempotent);
   ADD ("/messages/history", test_history);
+  ADD ("/messages/history/deleted-account", test_history_deleted_account);
   ADD ("/messages/history/errors", test_history_errors);
   ADD ("/messages/sync", test_sync);
   ADD ("/messages/page-bytes", test_page_bytes);

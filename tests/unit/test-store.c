@@ -445,6 +445,18 @@ users_after_delete_work (Store *store, gpointer data)
   g_assert_no_error (error);
   g_assert_false (store_user_get (store, state->alice, &user, &error));
   g_assert_no_error (error);
+  /* ...but the name is still hers, for the history she leaves behind. */
+  g_assert_true (store_user_find_any (store, "alice", &user, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (user.id, ==, state->alice);
+  g_assert_true (user.deleted);
+  g_assert_cmpstr (user.password_hash, ==, "");
+  store_user_clear (&user);
+  g_assert_true (store_user_find_any (store, "bob", &user, &error));
+  g_assert_false (user.deleted);
+  store_user_clear (&user);
+  g_assert_false (store_user_find_any (store, "nobody", &user, &error));
+  g_assert_no_error (error);
 
   /* The name stays reserved. */
   g_assert_cmpint (store_user_create (store, "alice", "h", "", 1, &error), ==, 0);
