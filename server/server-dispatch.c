@@ -50,6 +50,24 @@ static const struct {
   { VOIP_MSG_PLUGIN_SEND,         server_handle_plugin_send },
 };
 
+/* Requests whose outcome decides how the next ones are served: a client may
+ * pipeline GetProfile right behind Login, or anything behind Logout. */
+static gboolean
+changes_login_state (guint16 code)
+{
+  switch (code)
+    {
+    case VOIP_MSG_REGISTER:
+    case VOIP_MSG_LOGIN:
+    case VOIP_MSG_RESUME:
+    case VOIP_MSG_LOGOUT:
+    case VOIP_MSG_DELETE_ACCOUNT:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
 static ServerHandler
 handler_for (guint16 code)
 {
@@ -80,6 +98,8 @@ server_dispatch (Server *server, ServerSession *session, const ServerRequest *re
       server_session_reply_error (session, request->code, request->request_id, refusal, NULL);
       return;
     }
+  if (changes_login_state (request->code))
+    server_session_hold_requests (session, request->request_id);
   handler (server, session, request);
 }
 

@@ -6,11 +6,21 @@
  * (bad magic, version, kind or length) closes the session; a bad payload
  * gets an error reply and the session goes on.
  *
+ * Requests are served in order of arrival, and one that changes the login
+ * state (server_session_hold_requests) holds the ones behind it, unparsed,
+ * until it is answered: they must see its outcome.
+ *
  * Writing: frames queue as GBytes (an event for many sessions is encoded
  * once and shared) and leave together, in one writev() per main-loop
- * iteration. Past a high-water mark the session stops reading
- * requests, so a client that does not read cannot make the server buffer
- * replies without bound; past max_output_queue it is closed.
+ * iteration. A client that does not read, replies or events, is closed as
+ * too slow once more than max_output_queue waits for it; at most
+ * MAX_IN_FLIGHT of its requests wait for the store at a time.
+ *
+ * Closing never happens inside a send: a send may come from a fan-out
+ * walking a list this session is in (a user's sessions, a call's), and
+ * closing takes the session out of those lists. A too-slow session is only
+ * marked (it takes no more frames) and closed from an idle; a goodbye is
+ * queued and flushed from the poller's deferred call.
  */
 #define G_LOG_DOMAIN "voip-server"
 
@@ -61,7 +71,12 @@ struct _ServerSession {
   gboolean started;
   gboolean closing;         /* no more reading; close when flushed */
   gboolean closed;
+  gboolean too_slow;        /* dropped for its output: closing from an idle */
   gboolean authenticating;
+  gboolean catch_up;        /* parse what the reader holds, and read, when deferred */
+  gboolean input_drained;   /* the last read found the socket empty */
+  gboolean draining;        /* the server shuts down: answer, then say goodbye */
+  PendingReply *held_by;    /* in flight: later requests wait for its reply */
 
   gint64  user_id;
   char   *username;
@@ -94,6 +109,7 @@ session_finish_close (ServerSession *self)
   server_poller_unwatch (self->poller, g_steal_pointer (&self->watch));
   g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
   self->out_queued = 0;
+  self->out_offset = 0;
   /* Async, because closing a TLS stream sends close_notify. */
   g_io_stream_close_async (self->stream, G_PRIORITY_DEFAULT, NULL, NULL, NULL);
 
@@ -140,31 +156,57 @@ session_handle_frame (ServerSession *self, const VoipHeader *header, GBytes *pay
   self->on_request (self, &request, self->user_data);
 }
 
+/* The output queue does not stop reading: a client that sends requests and
+ * never reads their replies must reach max_output_queue and be closed, not
+ * linger unread until the idle timeout. */
 static gboolean
 session_wants_input (ServerSession *self)
 {
   return self->started && !self->closing && !self->closed
-         && self->out_queued < self->max_output_queue / 8
+         && self->held_by == NULL
          && self->in_flight.length < MAX_IN_FLIGHT;
 }
 
-/* Reads until the socket is empty (a TLS layer may hold decrypted bytes that
- * epoll cannot see) or until backpressure says stop. */
+/* Serves the whole frames the reader holds, while the session may. */
+static void
+session_handle_frames (ServerSession *self)
+{
+  while (session_wants_input (self))
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) payload = NULL;
+      VoipHeader header;
+
+      if (!voip_frame_reader_next (self->reader, &header, &payload, &error))
+        {
+          if (error != NULL)
+            session_protocol_error (self, error->message);
+          return;
+        }
+      session_handle_frame (self, &header, payload);
+    }
+}
+
+/* Serves what the reader holds, then reads until the socket is empty (a
+ * TLS layer may hold decrypted bytes that epoll cannot see) or until
+ * backpressure or a held request says stop. */
 static void
 session_read (ServerSession *self)
 {
   guint8 buffer[READ_CHUNK];
 
+  session_handle_frames (self);
   while (session_wants_input (self))
     {
       g_autoptr(GError) error = NULL;
       gssize n = g_pollable_input_stream_read_nonblocking (self->input, buffer, sizeof buffer,
                                                            NULL, &error);
-      VoipHeader header;
-      GBytes *payload;
 
       if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        return;
+        {
+          self->input_drained = TRUE;
+          return;
+        }
       if (n <= 0)
         {
           if (n < 0)
@@ -173,19 +215,10 @@ session_read (ServerSession *self)
           return;
         }
 
+      self->input_drained = FALSE;
       self->last_activity_us = g_get_monotonic_time ();
       voip_frame_reader_feed (self->reader, buffer, n);
-      while (!self->closing && !self->closed)
-        {
-          if (!voip_frame_reader_next (self->reader, &header, &payload, &error))
-            {
-              if (error != NULL)
-                session_protocol_error (self, error->message);
-              break;
-            }
-          session_handle_frame (self, &header, payload);
-          g_bytes_unref (payload);
-        }
+      session_handle_frames (self);
     }
 }
 
@@ -248,6 +281,16 @@ session_flush (ServerSession *self)
     session_update_events (self);
 }
 
+/* At shutdown: once every request read has its reply and the socket holds
+ * no more, the goodbye. */
+static void
+session_maybe_end_drain (ServerSession *self)
+{
+  if (self->draining && !self->closing && !self->closed
+      && g_queue_is_empty (&self->in_flight) && self->input_drained)
+    server_session_close (self, VOIP_CLOSE_SHUTDOWN, "server shutting down");
+}
+
 /* Once per main-loop iteration: everything queued meanwhile leaves at once. */
 static void
 on_deferred (gpointer user_data)
@@ -257,10 +300,15 @@ on_deferred (gpointer user_data)
   g_object_ref (self);
   if (!self->write_blocked)
     session_flush (self);
-  /* Reading stopped for backpressure may resume; a TLS layer may already
-   * hold input that epoll will not announce. */
-  if (!self->reading && session_wants_input (self))
-    session_read (self);
+  /* Reading stopped (backpressure, a held request) may resume: the reader
+   * may hold whole frames, and a TLS layer input that epoll will not
+   * announce. */
+  if (self->catch_up && session_wants_input (self))
+    {
+      self->catch_up = FALSE;
+      session_read (self);
+    }
+  session_maybe_end_drain (self);
   session_update_events (self);
   g_object_unref (self);
 }
@@ -273,8 +321,11 @@ session_update_events (ServerSession *self)
   if (self->closed || self->watch == NULL)
     return;
   if (want_input && !self->reading)
-    /* Catch up on what arrived while paused (see on_deferred). */
-    server_poller_defer (self->poller, self->watch, on_deferred);
+    {
+      /* Catch up on what arrived while paused (see on_deferred). */
+      self->catch_up = TRUE;
+      server_poller_defer (self->poller, self->watch, on_deferred);
+    }
   self->reading = want_input;
   server_poller_set_events (self->poller, self->watch,
                             (want_input ? EPOLLIN : 0) | (self->write_blocked ? EPOLLOUT : 0));
@@ -293,22 +344,48 @@ on_ready (gpointer user_data, guint32 events)
     }
   if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
     session_read (self);
+  session_maybe_end_drain (self);
   session_update_events (self);
   g_object_unref (self);
+}
+
+static gboolean
+on_close_now (gpointer user_data)
+{
+  ServerSession *self = user_data;
+
+  self->close_timer = 0;
+  g_object_ref (self);
+  session_finish_close (self);
+  g_object_unref (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Its output is full: a goodbye would never arrive. Takes no more frames
+ * from now on and closes from an idle, outside whatever fan-out is
+ * sending (see the top of the file). */
+static void
+session_drop_too_slow (ServerSession *self)
+{
+  g_message ("closing %s: %" G_GSIZE_FORMAT " bytes of output queued",
+             self->peer_address, self->out_queued);
+  self->too_slow = TRUE;
+  self->closing = TRUE;
+  g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
+  self->out_queued = 0;
+  self->out_offset = 0;
+  g_clear_handle_id (&self->close_timer, g_source_remove);
+  self->close_timer = g_idle_add_full (G_PRIORITY_DEFAULT, on_close_now, self, NULL);
 }
 
 void
 server_session_send_frame (ServerSession *self, GBytes *frame)
 {
-  if (self->closed || frame == NULL)
-    return;
-  if (self->closing && !g_queue_is_empty (&self->out_queue))
-    return;   /* only the SessionClosed notice goes out after close() */
+  if (self->closing || self->closed || frame == NULL)
+    return;   /* after close(), only its SessionClosed notice goes out */
   if (self->out_queued + g_bytes_get_size (frame) > self->max_output_queue)
     {
-      g_message ("closing %s: %" G_GSIZE_FORMAT " bytes of output queued",
-                 self->peer_address, self->out_queued);
-      server_session_close (self, VOIP_CLOSE_TOO_SLOW, "too much output queued");
+      session_drop_too_slow (self);
       return;
     }
   g_queue_push_tail (&self->out_queue, g_bytes_ref (frame));
@@ -341,6 +418,8 @@ session_queue_reply (ServerSession *self, guint32 request_id, GBytes *frame)
       return;
     }
   pending->frame = g_bytes_ref (frame);
+  if (pending == self->held_by)
+    self->held_by = NULL;   /* the requests behind it may go (session_update_events) */
 
   while (!g_queue_is_empty (&self->in_flight)
          && ((PendingReply *) g_queue_peek_head (&self->in_flight))->frame != NULL)
@@ -351,6 +430,9 @@ session_queue_reply (ServerSession *self, guint32 request_id, GBytes *frame)
     }
   /* A reply frees a place in flight: reading may resume. */
   session_update_events (self);
+  /* At shutdown the last reply is followed by the goodbye. */
+  if (self->draining && self->watch != NULL)
+    server_poller_defer (self->poller, self->watch, on_deferred);
 }
 
 void
@@ -379,18 +461,6 @@ server_session_send_event (ServerSession *self, guint16 code, GVariant *payload)
   server_session_send_frame (self, frame);
 }
 
-static gboolean
-on_close_grace_over (gpointer user_data)
-{
-  ServerSession *self = user_data;
-
-  self->close_timer = 0;
-  g_object_ref (self);
-  session_finish_close (self);
-  g_object_unref (self);
-  return G_SOURCE_REMOVE;
-}
-
 void
 server_session_close (ServerSession *self, VoipCloseReason reason, const char *detail)
 {
@@ -398,26 +468,54 @@ server_session_close (ServerSession *self, VoipCloseReason reason, const char *d
     return;
   if (reason == VOIP_CLOSE_TOO_SLOW)
     {
-      /* Its output is full: a goodbye would never arrive. */
-      self->closing = TRUE;
-      g_object_ref (self);
-      session_finish_close (self);
-      g_object_unref (self);
+      session_drop_too_slow (self);
       return;
     }
+  /* Queued, not flushed here: the caller may be walking a list this session
+   * is in. The deferred flush closes once the goodbye is out. */
   server_session_send_event (self, VOIP_MSG_SESSION_CLOSED,
                              g_variant_new ("(us)", reason, detail ? detail : ""));
   self->closing = TRUE;
-  if (!self->write_blocked)
-    session_flush (self);
-  if (!self->closed)
-    self->close_timer = g_timeout_add_seconds (CLOSE_GRACE_S, on_close_grace_over, self);
+  if (self->watch == NULL)
+    {
+      /* Not started: nothing can be flushed. */
+      self->close_timer = g_idle_add_full (G_PRIORITY_DEFAULT, on_close_now, self, NULL);
+      return;
+    }
+  server_poller_defer (self->poller, self->watch, on_deferred);
+  self->close_timer = g_timeout_add_seconds (CLOSE_GRACE_S, on_close_now, self);
 }
 
 gboolean
 server_session_is_closed (ServerSession *self)
 {
   return self->closed || self->closing;
+}
+
+void
+server_session_shutdown (ServerSession *self)
+{
+  if (self->draining || self->closing || self->closed)
+    return;
+  self->draining = TRUE;
+  if (self->watch == NULL)
+    {
+      server_session_close (self, VOIP_CLOSE_SHUTDOWN, "server shutting down");
+      return;
+    }
+  /* Read what the socket already holds: those requests are answered too. */
+  self->catch_up = TRUE;
+  server_poller_defer (self->poller, self->watch, on_deferred);
+}
+
+void
+server_session_hold_requests (ServerSession *self, guint32 request_id)
+{
+  PendingReply *pending = g_queue_peek_tail (&self->in_flight);
+
+  g_return_if_fail (pending != NULL && pending->request_id == request_id
+                    && pending->frame == NULL);
+  self->held_by = pending;
 }
 
 void

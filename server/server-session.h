@@ -38,9 +38,16 @@ void        server_session_reply_error (ServerSession *self, guint16 code, guint
                                         VoipStatus status, const char *detail);
 void        server_session_send_event (ServerSession *self, guint16 code, GVariant *payload);
 
-/* Sends SessionClosed with the reason, then closes once the output is flushed
- * (or at once if it cannot be). Idempotent. */
+/* Queues SessionClosed with the reason and takes no more frames; the session
+ * closes once its output is flushed, or after a grace period. Too-slow
+ * sessions get no goodbye. The close itself (and on_closed) never happens
+ * inside this call, nor inside a send, so callers may be walking lists the
+ * session is in. Idempotent. */
 void        server_session_close (ServerSession *self, VoipCloseReason reason, const char *detail);
+/* The server shuts down: the requests read so far, and those the socket
+ * already holds, are answered (the server says ShuttingDown to those it no
+ * longer serves), then SessionClosed (shutdown) and close. */
+void        server_session_shutdown (ServerSession *self);
 gboolean    server_session_is_closed (ServerSession *self);
 
 const char *server_session_get_peer_address (ServerSession *self);
@@ -55,7 +62,13 @@ void        server_session_set_login (ServerSession *self, gint64 user_id, const
                                       const char *token_hash);
 void        server_session_clear_login (ServerSession *self);
 
-/* A login is in flight (password hashing); a second one is refused. */
+/* The request just handed to on_request changes the login state (Login,
+ * Logout, ...): the requests behind it stay unread until it is answered,
+ * so that they are served as its outcome says. */
+void        server_session_hold_requests (ServerSession *self, guint32 request_id);
+
+/* A login is in flight (password hashing): the login timeout waits, and a
+ * second login is refused. */
 gboolean    server_session_get_authenticating (ServerSession *self);
 void        server_session_set_authenticating (ServerSession *self, gboolean authenticating);
 

@@ -14,8 +14,10 @@
 #include "server-stun.h"
 #include "server-tls.h"
 
-#define SWEEP_INTERVAL_S   1
-#define SHUTDOWN_FLUSH_MS  500   /* time given to goodbyes before the sockets close */
+#define SWEEP_INTERVAL_S     1
+/* The longest a shutdown waits for sessions to answer what they have read
+ * and to flush their goodbye (a session's own grace is 2 s). */
+#define SHUTDOWN_TIMEOUT_S   5
 
 struct _Server {
   GObject parent_instance;
@@ -36,6 +38,7 @@ struct _Server {
   GHashTable      *sessions;      /* ServerSession* → itself (owned): every connection */
   guint            sweep_id;
   gboolean         shutting_down;
+  struct _Shutdown *shutdown;     /* while shutting down */
 };
 
 G_DEFINE_FINAL_TYPE (Server, server, G_TYPE_OBJECT)
@@ -56,6 +59,8 @@ on_session_request (ServerSession *session, const ServerRequest *request, gpoint
   server_dispatch (self, session, request);
 }
 
+static void server_shutdown_schedule_end (Server *self);
+
 static void
 on_session_closed (ServerSession *session, gpointer user_data)
 {
@@ -64,6 +69,8 @@ on_session_closed (ServerSession *session, gpointer user_data)
   if (server_session_get_user_id (session) != 0)
     server_session_ended (self, session);
   g_hash_table_remove (self->sessions, session);
+  if (self->shutting_down && g_hash_table_size (self->sessions) == 0)
+    server_shutdown_schedule_end (self);
 }
 
 static void
@@ -328,23 +335,35 @@ server_listen (Server *self, GError **error)
   return TRUE;
 }
 
-typedef struct {
-  Server   *server;
+typedef struct _Shutdown {
   GCallback done;
   gpointer  user_data;
+  guint     timer;
 } Shutdown;
 
 static gboolean
-on_shutdown_flushed (gpointer data)
+on_shutdown_end (gpointer data)
 {
-  Shutdown *shutdown = data;
-  Server *self = shutdown->server;
+  Server *self = data;
+  Shutdown *shutdown = g_steal_pointer (&self->shutdown);
 
+  if (g_hash_table_size (self->sessions) > 0)
+    g_message ("shutting down with %u sessions still open", g_hash_table_size (self->sessions));
   g_clear_pointer (&self->store, store_close);
   ((void (*) (gpointer)) shutdown->done) (shutdown->user_data);
-  g_object_unref (self);
   g_free (shutdown);
   return G_SOURCE_REMOVE;
+}
+
+/* From an idle: the last session may be closing inside its own callback. */
+static void
+server_shutdown_schedule_end (Server *self)
+{
+  if (self->shutdown == NULL)
+    return;
+  g_source_remove (self->shutdown->timer);
+  self->shutdown->timer = g_idle_add_full (G_PRIORITY_DEFAULT, on_shutdown_end,
+                                           g_object_ref (self), g_object_unref);
 }
 
 void
@@ -353,7 +372,6 @@ server_shutdown (Server *self, GCallback done, gpointer user_data)
   g_autoptr(GPtrArray) all = NULL;
   GHashTableIter iter;
   gpointer session;
-  Shutdown *shutdown;
 
   if (self->shutting_down)
     return;
@@ -367,18 +385,24 @@ server_shutdown (Server *self, GCallback done, gpointer user_data)
   g_clear_handle_id (&self->sweep_id, g_source_remove);
   g_clear_pointer (&self->stun, server_stun_free);
 
+  self->shutdown = g_new0 (Shutdown, 1);
+  self->shutdown->done = done;
+  self->shutdown->user_data = user_data;
+  self->shutdown->timer = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT, SHUTDOWN_TIMEOUT_S,
+                                                      on_shutdown_end, g_object_ref (self),
+                                                      g_object_unref);
+
+  /* Each session answers what it has read (the store still serves them;
+   * on_session_request says ShuttingDown to the rest), says goodbye and
+   * closes; the last one to close ends the shutdown. */
   all = g_ptr_array_new_with_free_func (g_object_unref);
   g_hash_table_iter_init (&iter, self->sessions);
   while (g_hash_table_iter_next (&iter, &session, NULL))
     g_ptr_array_add (all, g_object_ref (session));
   for (guint i = 0; i < all->len; i++)
-    server_session_close (all->pdata[i], VOIP_CLOSE_SHUTDOWN, "server shutting down");
-
-  shutdown = g_new0 (Shutdown, 1);
-  shutdown->server = g_object_ref (self);
-  shutdown->done = done;
-  shutdown->user_data = user_data;
-  g_timeout_add (SHUTDOWN_FLUSH_MS, on_shutdown_flushed, shutdown);
+    server_session_shutdown (all->pdata[i]);
+  if (g_hash_table_size (self->sessions) == 0)
+    server_shutdown_schedule_end (self);
 }
 
 static void
@@ -387,6 +411,9 @@ server_dispose (GObject *object)
   Server *self = SERVER_SERVER (object);
 
   g_clear_handle_id (&self->sweep_id, g_source_remove);
+  if (self->shutdown != NULL)
+    g_clear_handle_id (&self->shutdown->timer, g_source_remove);
+  g_clear_pointer (&self->shutdown, g_free);
   g_clear_object (&self->service);
   g_clear_pointer (&self->stun, server_stun_free);
   g_clear_pointer (&self->calls, server_calls_free);

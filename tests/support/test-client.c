@@ -1,6 +1,8 @@
 /* test-client.c — a small synchronous protocol client for tests. */
 #define G_LOG_DOMAIN "test-client"
 
+#include <poll.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "test-client.h"
@@ -21,6 +23,7 @@ struct _TestClient {
   GQueue           pending;       /* PendingRequest*, in the order sent */
   GHashTable      *replies;       /* request id → TestFrame*, arrived, not yet taken */
   GQueue           events;        /* TestFrame*, arrived, not yet taken */
+  GByteArray      *corked;        /* bytes held for one write, while corked */
 
   char            *username;
   char            *password;
@@ -267,6 +270,7 @@ test_client_free (TestClient *client)
   g_queue_clear_full (&client->pending, g_free);
   g_queue_clear_full (&client->events, (GDestroyNotify) test_frame_free);
   g_hash_table_unref (client->replies);
+  g_clear_pointer (&client->corked, g_byte_array_unref);
   g_free (client->username);
   g_free (client->password);
   g_free (client->token);
@@ -318,6 +322,11 @@ test_client_send_raw (TestClient *client, const void *data, gsize len, GError **
   const char *bytes = data;
   gsize sent = 0;
 
+  if (client->corked != NULL)
+    {
+      g_byte_array_append (client->corked, data, len);
+      return TRUE;
+    }
   while (sent < len)
     {
       gssize n = g_socket_send (client->socket, bytes + sent, len - sent, NULL, error);
@@ -327,6 +336,22 @@ test_client_send_raw (TestClient *client, const void *data, gsize len, GError **
       sent += n;
     }
   return TRUE;
+}
+
+void
+test_client_cork (TestClient *client)
+{
+  g_return_if_fail (client->corked == NULL);
+  client->corked = g_byte_array_new ();
+}
+
+gboolean
+test_client_uncork (TestClient *client, GError **error)
+{
+  g_autoptr(GByteArray) corked = g_steal_pointer (&client->corked);
+
+  g_return_val_if_fail (corked != NULL, FALSE);
+  return test_client_send_raw (client, corked->data, corked->len, error);
 }
 
 gboolean
@@ -551,6 +576,46 @@ test_client_count_events (TestClient *client, guint16 code)
 }
 
 /* ---- connection state --------------------------------------------------- */
+
+gboolean
+test_client_peer_hung_up (TestClient *client)
+{
+  struct pollfd pfd = { .fd = g_socket_get_fd (client->socket), .events = POLLRDHUP };
+
+  if (client->closed)
+    return TRUE;
+  return poll (&pfd, 1, 0) == 1 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+gsize
+test_client_set_receive_buffer (TestClient *client, gsize bytes)
+{
+  g_autoptr(GError) error = NULL;
+  int size = 0;
+
+  if (!g_socket_set_option (client->socket, SOL_SOCKET, SO_RCVBUF, (int) bytes, &error)
+      || !g_socket_get_option (client->socket, SOL_SOCKET, SO_RCVBUF, &size, &error))
+    g_error ("SO_RCVBUF: %s", error->message);
+  return size;
+}
+
+TestFrame *
+test_client_next_frame (TestClient *client, GError **error)
+{
+  TestFrame *frame = NULL;
+  GError *local_error = NULL;
+
+  g_return_val_if_fail (client->events.length == 0 && g_hash_table_size (client->replies) == 0,
+                        NULL);
+  if (read_frame (client, deadline_after (client->timeout_ms), &frame, &local_error))
+    return frame;
+  if (local_error == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "no frame within %u ms",
+                 client->timeout_ms);
+  else
+    g_propagate_error (error, local_error);
+  return NULL;
+}
 
 gboolean
 test_client_wait_closed (TestClient *client, guint timeout_ms)

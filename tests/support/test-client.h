@@ -116,6 +116,11 @@ guint       test_client_count_events (TestClient *client, guint16 code);
 
 gboolean    test_client_send_raw     (TestClient *client, const void *data, gsize len,
                                       GError **error);
+/* While corked, whatever the client sends (requests, raw bytes) is held and
+ * leaves in one write at test_client_uncork(): pipelined requests that the
+ * server reads at once. */
+void        test_client_cork         (TestClient *client);
+gboolean    test_client_uncork       (TestClient *client, GError **error);
 /* A frame with an arbitrary header and payload bytes (not checked). */
 gboolean    test_client_send_frame_raw (TestClient *client, guint8 kind, guint16 code,
                                         guint32 request_id, const void *payload, gsize len,
@@ -124,6 +129,17 @@ gboolean    test_client_send_frame_raw (TestClient *client, guint8 kind, guint16
  * connection; TRUE if it did within timeout_ms. */
 gboolean    test_client_wait_closed  (TestClient *client, guint timeout_ms);
 gboolean    test_client_is_closed    (TestClient *client);
+/* TRUE once the server has ended the connection (FIN or reset), even with
+ * frames still unread before the end: asks the kernel, reads nothing. */
+gboolean    test_client_peer_hung_up (TestClient *client);
+/* Fixes the socket's receive buffer (no more autotuning) and returns the
+ * size the kernel granted: for tests that must know how much a client that
+ * does not read can absorb. */
+gsize       test_client_set_receive_buffer (TestClient *client, gsize bytes);
+/* The next frame, reply or event, in the order of arrival, within the
+ * client's timeout; NULL with an error on timeout or close. The frame is
+ * not filed: for tests of ordering, on a client with nothing queued. */
+TestFrame  *test_client_next_frame   (TestClient *client, GError **error);
 
 /* The server must close the connection within the client's timeout, after a
  * SessionClosed event with `reason` (when event_required; otherwise such an
