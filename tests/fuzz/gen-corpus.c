@@ -201,7 +201,7 @@ write_server_streams (const char *dir)
 {
   g_autoptr(GByteArray) stream = g_byte_array_new ();
   GVariantBuilder messages;
-  GBytes *frames[12];
+  GBytes *frames[13];
   guint n = 0;
 
   g_variant_builder_init (&messages, G_VARIANT_TYPE ("a" VOIP_T_MESSAGE));
@@ -212,6 +212,11 @@ write_server_streams (const char *dir)
   g_variant_builder_add_value (&messages, sample_message (3, 0, VOIP_MESSAGE_KIND_TEXT, "",
                                                           FALSE, TRUE));
 
+  /* A friend first, so that the messages after it have a conversation. */
+  frames[n++] = voip_frame_encode (VOIP_KIND_EVENT, VOIP_MSG_CONTACT_CHANGED, 0, 0,
+                                   g_variant_new ("(ssuu)", "alice", "Alice",
+                                                  (guint32) VOIP_SUBSCRIPTION_FRIEND,
+                                                  (guint32) VOIP_CONTACT_CHANGE_ACCEPTED));
   frames[n++] = voip_frame_encode (VOIP_KIND_REPLY, VOIP_MSG_LOGIN, 0, 1,
                                    g_variant_new ("(ss)", "alice",
                                                   "0123456789abcdef0123456789abcdef"
