@@ -236,6 +236,32 @@ test_postgres_create_database (TestPostgres *pg, GError **error)
 }
 
 char *
+test_postgres_database_from_env (void)
+{
+  static guint n_databases;
+  const char *dir = g_getenv ("VOIP_TEST_PG_DIR");
+  g_autoptr(GError) error = NULL;
+  TestPostgres pg = { 0, };
+  g_autofree char *name = NULL;
+  g_autofree char *sql = NULL;
+
+  if (dir == NULL || *dir == '\0')
+    return NULL;
+  pg.dir = (char *) dir;
+  pg.bindir = find_bindir ();
+  /* Test programs run side by side on the one cluster. */
+  name = g_strdup_printf ("server_%d_%u", (int) getpid (), ++n_databases);
+  sql = g_strdup_printf ("CREATE DATABASE %s", name);
+  if (pg.bindir == NULL || !test_postgres_run_sql (&pg, "postgres", sql, &error))
+    {
+      g_error ("creating a database in the PostgreSQL at %s: %s", dir,
+               error != NULL ? error->message : "no PostgreSQL programs");
+    }
+  g_free (pg.bindir);
+  return g_strdup_printf ("postgresql:///%s?host=%s&user=voip", name, dir);
+}
+
+char *
 test_postgres_dead_uri (TestPostgres *pg)
 {
   g_autofree char *empty = g_build_filename (pg->dir, "nothing-here", NULL);

@@ -41,6 +41,12 @@ char         *test_postgres_create_database (TestPostgres *pg, GError **error);
 gboolean      test_postgres_run_sql (TestPostgres *pg, const char *database, const char *sql,
                                      GError **error);
 
+/* For the harness of the integration tests: when VOIP_TEST_PG_DIR names the
+ * socket directory of a running cluster of this kind (tests/run-postgresql.sh
+ * starts one), creates a new database in it and returns its URI; NULL when
+ * the variable is unset. Fails the test if the database cannot be made. */
+char         *test_postgres_database_from_env (void);
+
 /* A URI where no server listens (a socket directory without a server). */
 char         *test_postgres_dead_uri (TestPostgres *pg);
 

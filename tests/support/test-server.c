@@ -8,6 +8,7 @@
 
 #include "test-server.h"
 #include "test-process.h"
+#include "test-postgres.h"
 
 #define START_TIMEOUT_MS 30000
 
@@ -137,6 +138,7 @@ TestServer *
 test_server_new (void)
 {
   g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
   TestServer *server = g_new0 (TestServer, 1);
 
   server->dir = g_dir_make_tmp ("voip-test-XXXXXX", &error);
@@ -156,6 +158,10 @@ test_server_new (void)
   g_key_file_set_integer (server->config, "security", "login-refill-per-second", 100000);
   /* Tests run side by side: the STUN responder takes any free UDP port. */
   g_key_file_set_integer (server->config, "stun", "port", 0);
+  /* tests/run-postgresql.sh: the same tests on PostgreSQL, a database each. */
+  url = test_postgres_database_from_env ();
+  if (url != NULL)
+    g_key_file_set_string (server->config, "store", "url", url);
   return server;
 }
 
