@@ -154,8 +154,8 @@ format_peer_stats (const char *peer, GVariant *dict)
   g_variant_lookup (dict, "path", "&s", &path);
   return g_strdup_printf (_("%s %s rtt %.0f ms, loss %.1f %%, jitter %.1f ms"), peer,
                           *path != '\0' ? path : _("(connecting)"),
-                          lookup_double (dict, "rtt-ms"), lookup_double (dict, "loss-percent"),
-                          lookup_double (dict, "jitter-ms"));
+                          lookup_double (dict, "rtt_ms"), lookup_double (dict, "loss_percent"),
+                          lookup_double (dict, "jitter_ms"));
 }
 
 static char *
@@ -216,7 +216,7 @@ json_add_double (JsonBuilder *builder, const char *key, GVariant *dict, const ch
 
 /* A call's properties as a JSON object: id, direction, initiator, state,
  * reason, group (0: none), participants [{username, state}], muted,
- * start_time (µs since the epoch, 0 before the answer), and stats
+ * start_time (ms since the epoch, 0 before the answer), and stats
  * [{peer, path, rtt_ms, loss_percent, jitter_ms, send_kbps, receive_kbps,
  * packets_received}]. */
 static void
@@ -245,7 +245,7 @@ json_add_call (JsonBuilder *builder, GVariant *props)
   json_builder_set_member_name (builder, "state");
   json_builder_add_string_value (builder, voipctl_lookup_string (props, "State"));
   json_builder_set_member_name (builder, "reason");
-  json_builder_add_string_value (builder, voipctl_lookup_string (props, "StateReason"));
+  json_builder_add_string_value (builder, voipctl_lookup_string (props, "StateReasonCode"));
   json_builder_set_member_name (builder, "group");
   json_builder_add_int_value (builder, group_id (props));
 
@@ -282,17 +282,17 @@ json_add_call (JsonBuilder *builder, GVariant *props)
           guint64 packets = 0;
 
           g_variant_lookup (dict, "path", "&s", &path);
-          g_variant_lookup (dict, "packets-received", "t", &packets);
+          g_variant_lookup (dict, "packets_received", "t", &packets);
           json_builder_begin_object (builder);
           json_builder_set_member_name (builder, "peer");
           json_builder_add_string_value (builder, name);
           json_builder_set_member_name (builder, "path");
           json_builder_add_string_value (builder, path);
-          json_add_double (builder, "rtt_ms", dict, "rtt-ms");
-          json_add_double (builder, "loss_percent", dict, "loss-percent");
-          json_add_double (builder, "jitter_ms", dict, "jitter-ms");
-          json_add_double (builder, "send_kbps", dict, "send-kbps");
-          json_add_double (builder, "receive_kbps", dict, "receive-kbps");
+          json_add_double (builder, "rtt_ms", dict, "rtt_ms");
+          json_add_double (builder, "loss_percent", dict, "loss_percent");
+          json_add_double (builder, "jitter_ms", dict, "jitter_ms");
+          json_add_double (builder, "send_kbps", dict, "send_kbps");
+          json_add_double (builder, "receive_kbps", dict, "receive_kbps");
           json_builder_set_member_name (builder, "packets_received");
           json_builder_add_int_value (builder, (gint64) packets);
           json_builder_end_object (builder);
@@ -318,15 +318,10 @@ voipctl_cmd_calls (const VoipctlCommand *cmd,
                    int                   argc,
                    char                **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
-    G_OPTION_ENTRY_NULL
-  };
   g_autoptr(GPtrArray) calls = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!voipctl_parse_args (cmd, entries, &argc, &argv, 0, 0))
+  if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 0, 0))
     return VOIPCTL_EXIT_USAGE;
 
   calls = voipctl_list_objects (CALL_INTERFACE, &error);
@@ -334,7 +329,7 @@ voipctl_cmd_calls (const VoipctlCommand *cmd,
     return voipctl_fail (error);
   g_ptr_array_sort (calls, compare_ids);
 
-  if (json)
+  if (voipctl_json_wanted ())
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
       g_autoptr(JsonNode) root = NULL;
@@ -409,11 +404,18 @@ watch_print (Watch *watch, const char *text, gboolean in_place)
   fflush (stdout);
 }
 
+/* Seconds since the answer (StartTime is in ms since the epoch). */
+static gint64
+elapsed_s (VoipCall *call)
+{
+  return MAX (0, g_get_real_time () / 1000 - voip_call_get_start_time (call)) / 1000;
+}
+
 static void
 watch_print_connected (Watch *watch)
 {
   g_autofree char *duration = format_duration (
-      (g_get_real_time () - voip_call_get_start_time (watch->call)) / G_USEC_PER_SEC);
+      elapsed_s (watch->call));
   g_autofree char *stats = format_stats (voip_call_get_stats (watch->call));
   g_autofree char *text = NULL;
 
@@ -435,7 +437,7 @@ on_watch_tick (gpointer user_data)
 static gboolean
 call_succeeded (VoipCall *call)
 {
-  const char *reason = voip_call_get_state_reason (call);
+  const char *reason = voip_call_get_state_reason_code (call);
 
   return voip_call_get_start_time (call) != 0 && g_strcmp0 (reason, "failed") != 0;
 }
@@ -464,7 +466,10 @@ watch_update (Watch *watch)
     }
   else if (strcmp (state, "ended") == 0)
     {
-      const char *reason = voip_call_get_state_reason (watch->call);
+      /* The words, and the code that scripts match ("declined (rejected)"). */
+      g_autofree char *reason = g_strdup_printf ("%s (%s)",
+                                                 voip_call_get_state_reason (watch->call),
+                                                 voip_call_get_state_reason_code (watch->call));
       g_autofree char *text = NULL;
 
       g_clear_handle_id (&watch->tick_id, g_source_remove);
@@ -472,8 +477,7 @@ watch_update (Watch *watch)
         {
           g_autofree char *duration = NULL;
 
-          duration = format_duration ((g_get_real_time () - voip_call_get_start_time (watch->call))
-                                      / G_USEC_PER_SEC);
+          duration = format_duration (elapsed_s (watch->call));
           text = g_strdup_printf (_("ended after %s: %s"), duration, reason);
         }
       else
@@ -561,7 +565,9 @@ watch_call (VoipCall *call)
 
   watch.loop = loop;
   watch.call = call;
-  watch.tty = isatty (STDOUT_FILENO);
+  /* Refreshed in place (\r and an erase-line escape) only on a terminal
+   * that knows the escape: a pipe or a log gets a line per update. */
+  watch.tty = isatty (STDOUT_FILENO) && g_strcmp0 (g_getenv ("TERM"), "dumb") != 0;
   watch.status = VOIPCTL_EXIT_FAILURE;
 
   g_signal_connect (call, "g-properties-changed", G_CALLBACK (on_watch_properties_changed), &watch);
@@ -584,6 +590,32 @@ watch_call (VoipCall *call)
 }
 
 /* ---- voipctl call ---------------------------------------------------------------------- */
+
+/* The new call's id, labelled for people, or {"id": N} with --json. */
+static void
+print_call_id (guint64     id,
+               const char *username,
+               const char *group_id)
+{
+  unsigned long long printed_id = id;
+
+  if (voipctl_json_wanted ())
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_int_value (builder, (gint64) id);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      voipctl_print_json (root);
+    }
+  else if (group_id != NULL)
+    g_print (_("Call %llu to group %s\n"), printed_id, group_id);
+  else
+    g_print (_("Call %llu to %s\n"), printed_id, username);
+}
 
 /* Contact.Call's refusals, about the person called. */
 static int
@@ -621,20 +653,29 @@ voipctl_cmd_call (const VoipctlCommand *cmd,
   g_autoptr(VoipCall) call = NULL;
   g_autofree char *path = NULL;
   const char *username = NULL;
-  int status = VOIPCTL_EXIT_FAILURE;
 
   if (!voipctl_parse_args (cmd, entries, &argc, &argv, 0, 1))
     return VOIPCTL_EXIT_USAGE;
   if ((group_arg == NULL) == (argc < 2))
     return voipctl_usage_error (cmd, _("name either a USER or a --group ID"));
+  /* --wait prints lines for people as the call goes: scripts follow a call
+   * with `voipctl monitor --json`. */
+  if (wait && voipctl_json_wanted ())
+    return voipctl_usage_error (cmd, _("--json and --wait cannot go together; "
+                                       "follow the call with 'voipctl monitor --json'"));
 
   if (group_arg != NULL)
     {
-      g_autoptr(GDBusProxy) group = voipctl_get_conversation (cmd, NULL, group_arg, &status);
+      g_autoptr(VoipGroup) group = NULL;
+      guint64 id;
 
+      if (!voipctl_parse_id (group_arg, &id))
+        return voipctl_usage_error (cmd, _("invalid group id '%s': expected a positive integer"),
+                                    group_arg);
+      group = voipctl_get_group (id, &error);
       if (group == NULL)
-        return status;
-      if (!voip_group_call_call_sync (VOIP_GROUP (group), &path, NULL, &error))
+        return voipctl_fail (error);
+      if (!voip_group_call_call_sync (group, &path, NULL, &error))
         return fail_call (NULL, error);
     }
   else
@@ -658,7 +699,7 @@ voipctl_cmd_call (const VoipctlCommand *cmd,
                                            VOIPCTL_BUS_NAME, path, NULL, &error);
   if (call == NULL)
     return voipctl_fail (error);
-  g_print ("%" G_GUINT64_FORMAT "\n", voip_call_get_id (call));
+  print_call_id (voip_call_get_id (call), username, group_arg);
   fflush (stdout);
   if (!wait)
     return VOIPCTL_EXIT_OK;

@@ -82,15 +82,10 @@ voipctl_cmd_group_list (const VoipctlCommand *cmd,
                         int                   argc,
                         char                **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
-    G_OPTION_ENTRY_NULL
-  };
   g_autoptr(GPtrArray) groups = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!voipctl_parse_args (cmd, entries, &argc, &argv, 0, 0))
+  if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 0, 0))
     return VOIPCTL_EXIT_USAGE;
 
   groups = voipctl_list_objects ("org.voipd.Voip1.Group", &error);
@@ -98,7 +93,7 @@ voipctl_cmd_group_list (const VoipctlCommand *cmd,
     return voipctl_fail (error);
   g_ptr_array_sort (groups, compare_ids);
 
-  if (json)
+  if (voipctl_json_wanted ())
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
       g_autoptr(JsonNode) root = NULL;
@@ -139,23 +134,33 @@ voipctl_cmd_group_info (const VoipctlCommand *cmd,
                         int                   argc,
                         char                **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
-    G_OPTION_ENTRY_NULL
-  };
   g_autoptr(VoipGroup) group = NULL;
+  g_autoptr(VoipConversation) conversation = NULL;
+  g_autoptr(GVariant) group_props = NULL;
   g_autoptr(GVariant) props = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantDict dict;
+  guint unread;
   int status;
 
-  if (!voipctl_parse_args (cmd, entries, &argc, &argv, 1, 1))
+  if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 1, 1))
     return VOIPCTL_EXIT_USAGE;
   group = group_from_arg (cmd, argv[1], &status);
   if (group == NULL)
     return status;
+  /* Unread is the group's conversation's. */
+  conversation = voip_conversation_proxy_new_for_bus_sync (
+      G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS, VOIPCTL_BUS_NAME,
+      g_dbus_proxy_get_object_path (G_DBUS_PROXY (group)), NULL, &error);
+  if (conversation == NULL)
+    return voipctl_fail (error);
+  unread = voip_conversation_get_unread (conversation);
 
-  props = voipctl_proxy_properties (G_DBUS_PROXY (group));
-  if (json)
+  group_props = voipctl_proxy_properties (G_DBUS_PROXY (group));
+  g_variant_dict_init (&dict, group_props);
+  g_variant_dict_insert (&dict, "Unread", "u", unread);
+  props = g_variant_ref_sink (g_variant_dict_end (&dict));
+  if (voipctl_json_wanted ())
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
       g_autoptr(JsonNode) root = NULL;
@@ -169,13 +174,13 @@ voipctl_cmd_group_info (const VoipctlCommand *cmd,
       const char *const *members = voip_group_get_members (group);
       g_autofree char *member_list = members != NULL ? g_strjoinv (", ", (char **) members) : g_strdup ("");
       g_autofree char *id = g_strdup_printf ("%" G_GUINT64_FORMAT, voip_group_get_id (group));
-      g_autofree char *unread = g_strdup_printf ("%u", voip_group_get_unread (group));
+      g_autofree char *unread_text = g_strdup_printf ("%u", unread);
 
       voipctl_print_fields (_("Id"), id,
                             _("Name"), voip_group_get_name (group),
                             _("Owner"), voip_group_get_owner (group),
                             _("Members"), member_list,
-                            _("Unread"), unread,
+                            _("Unread"), unread_text,
                             NULL);
     }
   return VOIPCTL_EXIT_OK;

@@ -1,10 +1,9 @@
 /* voipctl-messages.c — conversations: send, voice-message, history, read,
  * message edit/delete/save.
  *
- * A conversation is a contact or a group; both interfaces have the same
- * message methods, called here by name on either proxy (see
- * voipctl_get_conversation), with their arguments built as GVariants, so
- * that one code path serves both.
+ * A conversation is a contact or a group: both objects carry the
+ * org.voipd.Voip1.Conversation interface, whose typed proxy serves both
+ * (see voipctl_get_conversation).
  */
 #define G_LOG_DOMAIN "voipctl"
 
@@ -18,20 +17,9 @@
 
 #include "voipctl.h"
 
-/* Calls a message method; NULL (error set) or the reply. */
-static GVariant *
-call (GDBusProxy   *conversation,
-      const char   *method,
-      GVariant     *parameters,
-      GError      **error)
-{
-  return g_dbus_proxy_call_sync (conversation, method, parameters,
-                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
-}
-
 /* "USER ARG…" or "--group ID ARG…": n_rest arguments after the conversation.
  * Returns the conversation, or NULL with *out_status set. */
-static GDBusProxy *
+static VoipConversation *
 conversation_from_args (const VoipctlCommand  *cmd,
                         int                    argc,
                         char                 **argv,
@@ -76,14 +64,38 @@ read_stdin_text (GError **error)
   return text;
 }
 
+/* What send and voice-message say: the message's id, labelled for people,
+ * or {"id": N, "queued": false} with --json for scripts. Id 0 means the
+ * daemon is offline and keeps the message in its outbox. */
 static void
-print_sent_id (guint64 id)
+print_sent (guint64     id,
+            const char *username,
+            const char *group_id)
 {
-  /* Not translated: scripts read it. */
-  if (id == 0)
-    g_print ("queued\n");
+  unsigned long long printed_id = id;
+
+  if (voipctl_json_wanted ())
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "id");
+      json_builder_add_int_value (builder, (gint64) id);
+      json_builder_set_member_name (builder, "queued");
+      json_builder_add_boolean_value (builder, id == 0);
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      voipctl_print_json (root);
+    }
+  else if (id == 0 && group_id != NULL)
+    g_print (_("Message to group %s queued: voipd sends it once it is back online.\n"), group_id);
+  else if (id == 0)
+    g_print (_("Message to %s queued: voipd sends it once it is back online.\n"), username);
+  else if (group_id != NULL)
+    g_print (_("Message %llu sent to group %s.\n"), printed_id, group_id);
   else
-    g_print ("%" G_GUINT64_FORMAT "\n", id);
+    g_print (_("Message %llu sent to %s.\n"), printed_id, username);
 }
 
 int
@@ -96,8 +108,7 @@ voipctl_cmd_send (const VoipctlCommand *cmd,
     { "group", 'g', 0, G_OPTION_ARG_STRING, &group_id, N_("Send to a group"), N_("ID") },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GDBusProxy) conversation = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(VoipConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *stdin_text = NULL;
   const char *text;
@@ -122,11 +133,9 @@ voipctl_cmd_send (const VoipctlCommand *cmd,
   if (!g_utf8_validate (text, -1, NULL))
     return voipctl_usage_error (cmd, _("the text is not valid UTF-8"));
 
-  reply = call (conversation, "SendMessage", g_variant_new ("(s)", text), &error);
-  if (reply == NULL)
+  if (!voip_conversation_call_send_message_sync (conversation, text, &id, NULL, &error))
     return voipctl_fail (error);
-  g_variant_get (reply, "(t)", &id);
-  print_sent_id (id);
+  print_sent (id, group_id != NULL ? NULL : argv[1], group_id);
   return VOIPCTL_EXIT_OK;
 }
 
@@ -231,8 +240,7 @@ voipctl_cmd_voice_message (const VoipctlCommand *cmd,
     { "group", 'g', 0, G_OPTION_ARG_STRING, &group_id, N_("Send to a group"), N_("ID") },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GDBusProxy) conversation = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(VoipConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GFile) file = NULL;
   g_autoptr(GBytes) bytes = NULL;
@@ -257,15 +265,11 @@ voipctl_cmd_voice_message (const VoipctlCommand *cmd,
   if (!voipctl_ogg_opus_duration (data, size, &duration_ms, &error))
     return voipctl_failf ("%s: %s", rest[0], error->message);
 
-  reply = call (conversation, "SendVoiceMessage",
-                g_variant_new ("(@ayu)",
-                               g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE),
-                               duration_ms),
-                &error);
-  if (reply == NULL)
+  if (!voip_conversation_call_send_voice_message_sync (
+          conversation, g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE),
+          duration_ms, &id, NULL, &error))
     return voipctl_fail (error);
-  g_variant_get (reply, "(t)", &id);
-  print_sent_id (id);
+  print_sent (id, group_id != NULL ? NULL : argv[1], group_id);
   return VOIPCTL_EXIT_OK;
 }
 
@@ -279,18 +283,15 @@ voipctl_cmd_history (const VoipctlCommand *cmd,
   g_autofree char *group_id = NULL;
   g_autofree char *limit_text = NULL;
   g_autofree char *before_text = NULL;
-  gboolean json = FALSE;
   const GOptionEntry entries[] = {
     { "group", 'g', 0, G_OPTION_ARG_STRING, &group_id, N_("Show a group's conversation"), N_("ID") },
     { "limit", 'n', 0, G_OPTION_ARG_STRING, &limit_text,
       N_("At most N messages, 1 to 500 (default 50)"), N_("N") },
     { "before", 'b', 0, G_OPTION_ARG_STRING, &before_text,
       N_("Only messages older than message ID"), N_("ID") },
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print JSON"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GDBusProxy) conversation = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(VoipConversation) conversation = NULL;
   g_autoptr(GVariant) messages = NULL;
   g_autoptr(GError) error = NULL;
   guint64 limit = VOIPCTL_HISTORY_LIMIT_DEFAULT;
@@ -311,12 +312,11 @@ voipctl_cmd_history (const VoipctlCommand *cmd,
   if (conversation == NULL)
     return status;
 
-  reply = call (conversation, "GetHistory", g_variant_new ("(tu)", before, (guint32) limit), &error);
-  if (reply == NULL)
+  if (!voip_conversation_call_get_history_sync (conversation, before, (guint32) limit,
+                                                &messages, NULL, &error))
     return voipctl_fail (error);
-  messages = g_variant_get_child_value (reply, 0);
 
-  if (json)
+  if (voipctl_json_wanted ())
     {
       g_autoptr(JsonBuilder) builder = json_builder_new ();
       g_autoptr(JsonNode) root = NULL;
@@ -350,8 +350,8 @@ voipctl_cmd_history (const VoipctlCommand *cmd,
           g_autofree char *time_text = NULL;
           g_autofree char *body = voipctl_format_message (message);
 
-          g_variant_get (message, "(tx&s&s&sbbu)", &id, &timestamp_ms, &sender,
-                         NULL, NULL, NULL, NULL, NULL);
+          g_variant_get (message, "(tx&s&s&s&sbbu)", &id, &timestamp_ms, &sender,
+                         NULL, NULL, NULL, NULL, NULL, NULL);
           id_text = id != 0 ? g_strdup_printf ("%" G_GUINT64_FORMAT, id) : g_strdup (_("queued"));
           time_text = voipctl_format_time (timestamp_ms);
           voipctl_table_add_row (table, id_text, time_text, sender, body, NULL);
@@ -372,8 +372,7 @@ voipctl_cmd_read (const VoipctlCommand *cmd,
     { "group", 'g', 0, G_OPTION_ARG_STRING, &group_id, N_("Mark a group's conversation read"), N_("ID") },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(GDBusProxy) conversation = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(VoipConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   char **rest;
   int status;
@@ -384,17 +383,16 @@ voipctl_cmd_read (const VoipctlCommand *cmd,
   if (conversation == NULL)
     return status;
 
-  reply = call (conversation, "MarkRead", NULL, &error);
-  if (reply == NULL)
+  if (!voip_conversation_call_mark_read_sync (conversation, NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
 
 /* ---- one message, by id ------------------------------------------------------ */
 
-/* Account.FindMessage names the conversation's object; its path says
- * whether that is a contact or a group. */
-static GDBusProxy *
+/* Account.FindMessage names the conversation's object, a contact's or a
+ * group's: either way its Conversation interface. */
+static VoipConversation *
 find_message (const VoipctlCommand *cmd,
               const char           *id_text,
               guint64              *out_id,
@@ -403,7 +401,7 @@ find_message (const VoipctlCommand *cmd,
   g_autoptr(VoipAccount) account = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
-  GDBusProxy *conversation;
+  VoipConversation *conversation;
 
   if (!voipctl_parse_id (id_text, out_id))
     {
@@ -420,16 +418,7 @@ find_message (const VoipctlCommand *cmd,
       return NULL;
     }
 
-  if (g_str_has_prefix (path, VOIPCTL_GROUP_PATH))
-    conversation = (GDBusProxy *) voip_group_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
-                                                                    G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
-                                                                    G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
-                                                                    VOIPCTL_BUS_NAME, path, NULL, &error);
-  else
-    conversation = (GDBusProxy *) voip_contact_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
-                                                                      G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
-                                                                      G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
-                                                                      VOIPCTL_BUS_NAME, path, NULL, &error);
+  conversation = voipctl_get_conversation_at (path, &error);
   if (conversation == NULL)
     *out_status = voipctl_fail (error);
   return conversation;
@@ -440,8 +429,7 @@ voipctl_cmd_message_edit (const VoipctlCommand *cmd,
                           int                   argc,
                           char                **argv)
 {
-  g_autoptr(GDBusProxy) conversation = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(VoipConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   guint64 id;
   int status;
@@ -455,8 +443,7 @@ voipctl_cmd_message_edit (const VoipctlCommand *cmd,
   if (conversation == NULL)
     return status;
 
-  reply = call (conversation, "EditMessage", g_variant_new ("(ts)", id, argv[2]), &error);
-  if (reply == NULL)
+  if (!voip_conversation_call_edit_message_sync (conversation, id, argv[2], NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
@@ -466,8 +453,7 @@ voipctl_cmd_message_delete (const VoipctlCommand *cmd,
                             int                   argc,
                             char                **argv)
 {
-  g_autoptr(GDBusProxy) conversation = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(VoipConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   guint64 id;
   int status;
@@ -479,8 +465,7 @@ voipctl_cmd_message_delete (const VoipctlCommand *cmd,
   if (conversation == NULL)
     return status;
 
-  reply = call (conversation, "DeleteMessage", g_variant_new ("(t)", id), &error);
-  if (reply == NULL)
+  if (!voip_conversation_call_delete_message_sync (conversation, id, NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
@@ -491,8 +476,7 @@ voipctl_cmd_message_save (const VoipctlCommand *cmd,
                           int                   argc,
                           char                **argv)
 {
-  g_autoptr(GDBusProxy) conversation = NULL;
-  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(VoipConversation) conversation = NULL;
   g_autoptr(GVariant) audio = NULL;
   g_autoptr(GError) error = NULL;
   guint64 id;
@@ -505,10 +489,8 @@ voipctl_cmd_message_save (const VoipctlCommand *cmd,
   if (conversation == NULL)
     return status;
 
-  reply = call (conversation, "GetVoiceMessage", g_variant_new ("(t)", id), &error);
-  if (reply == NULL)
+  if (!voip_conversation_call_get_voice_message_sync (conversation, id, &audio, NULL, &error))
     return voipctl_fail (error);
-  audio = g_variant_get_child_value (reply, 0);
 
   if (strcmp (argv[2], "-") == 0)
     {

@@ -4,7 +4,9 @@
  * groups and calls appearing and disappearing (an incoming call is a
  * call-added event in state ringing), and routes PropertiesChanged and the
  * message signals of managed objects to their proxies; the account, which is
- * not a managed object, has a proxy of its own.
+ * not a managed object, has a proxy of its own. A contact's or a group's
+ * messages and Unread are on the object's Conversation interface: events
+ * name the contact or group that carries it.
  *
  * Every event is both a JSON object (--json: compact, one per line, with an
  * "event" key) and a line of "key=value" words for people.
@@ -22,6 +24,7 @@
 #define CONTACT_INTERFACE "org.voipd.Voip1.Contact"
 #define GROUP_INTERFACE   "org.voipd.Voip1.Group"
 #define CALL_INTERFACE    "org.voipd.Voip1.Call"
+#define CONVERSATION_INTERFACE "org.voipd.Voip1.Conversation"
 
 typedef struct
 {
@@ -143,13 +146,17 @@ event_add_message (Event    *event,
   const char *sender;
   guint64 id;
 
-  g_variant_get (message, "(tx&s&s&sbbu)", &id, NULL, &sender, NULL, NULL, NULL, NULL, NULL);
+  const char *direction;
+
+  g_variant_get (message, "(tx&s&s&s&sbbu)", &id, NULL, &sender, &direction, NULL, NULL, NULL,
+                 NULL, NULL);
 
   json_builder_set_member_name (event->builder, "message");
   voipctl_json_add_message (event->builder, message);
 
   g_string_append_printf (event->human, " message=%" G_GUINT64_FORMAT, id);
   event_add_human (event, "sender", sender);
+  event_add_human (event, "direction", direction);
   event_add_human (event, "text", body);
 }
 
@@ -167,7 +174,7 @@ event_end (Monitor *monitor,
 
       json_generator_set_root (generator, root);
       text = json_generator_to_data (generator, NULL);
-      g_print ("%s\n", text);
+      voipctl_print_json_line (text);
     }
   else
     g_print ("%s\n", event->human->str);
@@ -178,6 +185,35 @@ event_end (Monitor *monitor,
   g_free (event);
 }
 
+/* The Contact or Group interface of the object that carries proxy (a
+ * Conversation), or NULL. */
+static GDBusProxy *
+conversation_owner (GDBusProxy *proxy)
+{
+  GDBusObject *object = g_dbus_interface_get_object (G_DBUS_INTERFACE (proxy));
+  GDBusInterface *owner;
+
+  if (object == NULL)
+    return NULL;
+  owner = g_dbus_object_get_interface (object, CONTACT_INTERFACE);
+  if (owner == NULL)
+    owner = g_dbus_object_get_interface (object, GROUP_INTERFACE);
+  return owner != NULL ? G_DBUS_PROXY (owner) : NULL;
+}
+
+/* The object's Unread (its Conversation's), 0 without one. */
+static guint32
+object_unread (GDBusObject *object)
+{
+  g_autoptr(GDBusInterface) conversation = g_dbus_object_get_interface (object,
+                                                                        CONVERSATION_INTERFACE);
+  g_autoptr(GVariant) unread = conversation != NULL
+      ? g_dbus_proxy_get_cached_property (G_DBUS_PROXY (conversation), "Unread") : NULL;
+
+  return unread != NULL && g_variant_is_of_type (unread, G_VARIANT_TYPE_UINT32)
+         ? g_variant_get_uint32 (unread) : 0;
+}
+
 /* "object" and the key that names it: username for a contact, id for a group. */
 static gboolean
 event_add_object (Event      *event,
@@ -186,6 +222,12 @@ event_add_object (Event      *event,
   const char *interface = g_dbus_proxy_get_interface_name (proxy);
   const char *path = g_dbus_proxy_get_object_path (proxy);
 
+  if (g_strcmp0 (interface, CONVERSATION_INTERFACE) == 0)
+    {
+      g_autoptr(GDBusProxy) owner = conversation_owner (proxy);
+
+      return owner != NULL && event_add_object (event, owner);
+    }
   if (g_strcmp0 (interface, CONTACT_INTERFACE) == 0)
     {
       g_autoptr(GVariant) username = g_dbus_proxy_get_cached_property (proxy, "Username");
@@ -262,7 +304,7 @@ report_object (Monitor        *monitor,
               event_add_string (event, "display_name", voipctl_lookup_string (props, "DisplayName"));
               event_add_string (event, "presence", voipctl_lookup_string (props, "Presence"));
               event_add_string (event, "subscription", voipctl_lookup_string (props, "Subscription"));
-              event_add_int (event, "unread", voipctl_lookup_uint32 (props, "Unread"));
+              event_add_int (event, "unread", object_unread (object));
               event_add_string (event, "motd", voipctl_lookup_string (props, "Motd"));
             }
           else if (g_strcmp0 (interface, CALL_INTERFACE) == 0)
@@ -273,7 +315,7 @@ report_object (Monitor        *monitor,
               event_add_string (event, "direction", voipctl_lookup_string (props, "Direction"));
               event_add_string (event, "initiator", voipctl_lookup_string (props, "Initiator"));
               event_add_string (event, "state", voipctl_lookup_string (props, "State"));
-              event_add_string (event, "reason", voipctl_lookup_string (props, "StateReason"));
+              event_add_string (event, "reason", voipctl_lookup_string (props, "StateReasonCode"));
               if (participants == NULL)
                 participants = g_variant_ref_sink (g_variant_new ("a(ss)", NULL));
               event_add_variant (event, "participants", participants);
@@ -288,7 +330,7 @@ report_object (Monitor        *monitor,
               if (members == NULL)
                 members = g_variant_ref_sink (g_variant_new_strv (NULL, 0));
               event_add_variant (event, "members", members);
-              event_add_int (event, "unread", voipctl_lookup_uint32 (props, "Unread"));
+              event_add_int (event, "unread", object_unread (object));
             }
         }
       event_end (monitor, event);
@@ -446,7 +488,7 @@ on_manager_signal (GDBusObjectManagerClient *manager,
     {
       g_autoptr(GVariant) message = NULL;
 
-      if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("((txsssbbu))")))
+      if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("((txssssbbu))")))
         return;
       message = g_variant_get_child_value (parameters, 0);
       event = event_begin (strcmp (signal_name, "MessageReceived") == 0 ? "message-received"
@@ -497,11 +539,6 @@ voipctl_cmd_monitor (const VoipctlCommand *cmd,
                      int                   argc,
                      char                **argv)
 {
-  gboolean json = FALSE;
-  const GOptionEntry entries[] = {
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &json, N_("Print one JSON object per line"), NULL },
-    G_OPTION_ENTRY_NULL
-  };
   g_autoptr(GDBusObjectManager) manager = NULL;
   g_autoptr(VoipAccount) account = NULL;
   g_autoptr(GMainLoop) loop = NULL;
@@ -512,7 +549,7 @@ voipctl_cmd_monitor (const VoipctlCommand *cmd,
   Monitor monitor = { 0 };
   guint sigint_id, sigterm_id;
 
-  if (!voipctl_parse_args (cmd, entries, &argc, &argv, 0, 0))
+  if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 0, 0))
     return VOIPCTL_EXIT_USAGE;
 
   manager = voip_object_manager_client_new_for_bus_sync (G_BUS_TYPE_SESSION,
@@ -539,7 +576,7 @@ voipctl_cmd_monitor (const VoipctlCommand *cmd,
                          g_dbus_proxy_get_cached_property (G_DBUS_PROXY (account), names[i]));
 
   loop = g_main_loop_new (NULL, FALSE);
-  monitor.json = json;
+  monitor.json = voipctl_json_wanted ();
   monitor.loop = loop;
   monitor.account = account;
   monitor.manager = manager;

@@ -132,7 +132,9 @@ voipctl_table_free (VoipctlTable *table)
   g_free (table);
 }
 
-/* "Label: value" lines, values aligned, from NULL-terminated pairs. */
+/* "Label: value" lines, values aligned, from NULL-terminated pairs. A label
+ * without a value (NULL or "") is left out, as systemctl status leaves out
+ * what it does not know: no "Reason:" line while all is well. */
 void
 voipctl_print_fields (const char *first_label,
                       ...)
@@ -146,10 +148,12 @@ voipctl_print_fields (const char *first_label,
     {
       const char *value = va_arg (args, const char *);
 
+      if (value == NULL || *value == '\0')
+        continue;
       /* Translators: a label and its colon, "State:" in voipctl status;
        * French puts a no-break space before the colon. */
       g_ptr_array_add (pairs, g_strdup_printf (_("%s:"), label));
-      g_ptr_array_add (pairs, g_strdup (value != NULL ? value : ""));
+      g_ptr_array_add (pairs, g_strdup (value));
       width = MAX (width, display_width (g_ptr_array_index (pairs, pairs->len - 2)));
     }
   va_end (args);
@@ -212,6 +216,18 @@ voipctl_snake_case (const char *camel)
   return g_string_free (out, FALSE);
 }
 
+/* A line of JSON on standard output, as UTF-8 whatever the locale: JSON is
+ * UTF-8 by definition, while g_print() converts to the locale's character
+ * set and, in the C locale of cron jobs and services, prints every
+ * non-ASCII character as '?'. The text of people's output still goes
+ * through g_print(), which suits the terminal. */
+void
+voipctl_print_json_line (const char *text)
+{
+  fputs (text, stdout);
+  fputc ('\n', stdout);
+}
+
 /* One document and a newline: indented for a terminal, on one line for a
  * pipe. */
 void
@@ -224,19 +240,53 @@ voipctl_print_json (JsonNode *root)
   json_generator_set_root (generator, root);
   json_generator_set_pretty (generator, pretty);
   text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
+  voipctl_print_json_line (text);
 }
 
 /* ---- properties ----------------------------------------------------------- */
 
+/* The value of `name` in an a{sv} (a new reference), or NULL.
+ *
+ * It walks the dictionary as it is. g_variant_lookup() serialises the whole
+ * dictionary first, and then reads it back child by child through GLib's
+ * checked offset tables: over the thousand dictionaries of a contact listing
+ * that was half of `voipctl contacts --json` (docs/BENCHMARKS.md). A reply
+ * that GDBus parsed is a tree of values, and a child of a tree is a
+ * reference. */
+GVariant *
+voipctl_lookup_value (GVariant   *props,
+                      const char *name)
+{
+  gsize n_entries;
+
+  if (props == NULL || !g_variant_is_of_type (props, G_VARIANT_TYPE_VARDICT))
+    return NULL;
+
+  n_entries = g_variant_n_children (props);
+  for (gsize i = 0; i < n_entries; i++)
+    {
+      g_autoptr(GVariant) entry = g_variant_get_child_value (props, i);
+      g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
+
+      if (strcmp (g_variant_get_string (key, NULL), name) == 0)
+        {
+          g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
+
+          return g_variant_get_variant (boxed);
+        }
+    }
+  return NULL;
+}
+
+/* The string, valid as long as props; "" when absent or of another type. */
 const char *
 voipctl_lookup_string (GVariant   *props,
                        const char *name)
 {
-  const char *value;
+  g_autoptr(GVariant) value = voipctl_lookup_value (props, name);
 
-  if (props != NULL && g_variant_lookup (props, name, "&s", &value))
-    return value;
+  if (value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+    return g_variant_get_string (value, NULL);
   return "";
 }
 
@@ -244,10 +294,10 @@ guint32
 voipctl_lookup_uint32 (GVariant   *props,
                        const char *name)
 {
-  guint32 value;
+  g_autoptr(GVariant) value = voipctl_lookup_value (props, name);
 
-  if (props != NULL && g_variant_lookup (props, name, "u", &value))
-    return value;
+  if (value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+    return g_variant_get_uint32 (value);
   return 0;
 }
 
@@ -255,11 +305,21 @@ guint64
 voipctl_lookup_uint64 (GVariant   *props,
                        const char *name)
 {
-  guint64 value;
+  g_autoptr(GVariant) value = voipctl_lookup_value (props, name);
 
-  if (props != NULL && g_variant_lookup (props, name, "t", &value))
-    return value;
+  if (value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT64))
+    return g_variant_get_uint64 (value);
   return 0;
+}
+
+gboolean
+voipctl_lookup_boolean (GVariant   *props,
+                        const char *name)
+{
+  g_autoptr(GVariant) value = voipctl_lookup_value (props, name);
+
+  return value != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN)
+         && g_variant_get_boolean (value);
 }
 
 /* The cached properties of a proxy as a{sv}, like GetManagedObjects'. */
@@ -278,30 +338,128 @@ voipctl_proxy_properties (GDBusProxy *proxy)
   return g_variant_ref_sink (g_variant_builder_end (&builder));
 }
 
-/* A contact's properties (a{sv} of org.voipd.Voip1.Contact) as a JSON
- * object: username, display_name, presence, subscription, unread, motd, muted. */
-void
-voipctl_json_add_contact (JsonBuilder *builder,
-                          GVariant    *props)
-{
-  gboolean muted = FALSE;
+/* ---- contacts ------------------------------------------------------------- */
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "username");
-  json_builder_add_string_value (builder, voipctl_lookup_string (props, "Username"));
-  json_builder_set_member_name (builder, "display_name");
-  json_builder_add_string_value (builder, voipctl_lookup_string (props, "DisplayName"));
-  json_builder_set_member_name (builder, "presence");
-  json_builder_add_string_value (builder, voipctl_lookup_string (props, "Presence"));
-  json_builder_set_member_name (builder, "subscription");
-  json_builder_add_string_value (builder, voipctl_lookup_string (props, "Subscription"));
-  json_builder_set_member_name (builder, "unread");
-  json_builder_add_int_value (builder, voipctl_lookup_uint32 (props, "Unread"));
-  json_builder_set_member_name (builder, "motd");
-  json_builder_add_string_value (builder, voipctl_lookup_string (props, "Motd"));
-  json_builder_set_member_name (builder, "muted");
-  json_builder_add_boolean_value (builder, g_variant_lookup (props, "Muted", "b", &muted) && muted);
-  json_builder_end_object (builder);
+/* One pass over each interface's dictionary: a lookup per field would walk
+ * them seven times, for each of a thousand contacts. */
+void
+voipctl_contact_read (VoipctlContact *contact,
+                      GVariant       *interfaces)
+{
+  gsize n_interfaces = g_variant_n_children (interfaces);
+
+  *contact = (VoipctlContact) { "", "", "", "", "", 0, FALSE };
+  for (gsize i = 0; i < n_interfaces; i++)
+    {
+      g_autoptr(GVariant) interface = g_variant_get_child_value (interfaces, i);
+      g_autoptr(GVariant) props = g_variant_get_child_value (interface, 1);
+      gsize n_entries = g_variant_n_children (props);
+
+      for (gsize j = 0; j < n_entries; j++)
+        {
+          g_autoptr(GVariant) entry = g_variant_get_child_value (props, j);
+          g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
+          g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
+          g_autoptr(GVariant) value = g_variant_get_variant (boxed);
+          const char *name = g_variant_get_string (key, NULL);
+          const char **text = NULL;
+
+          if (strcmp (name, "Username") == 0)
+            text = &contact->username;
+          else if (strcmp (name, "DisplayName") == 0)
+            text = &contact->display_name;
+          else if (strcmp (name, "Presence") == 0)
+            text = &contact->presence;
+          else if (strcmp (name, "Subscription") == 0)
+            text = &contact->subscription;
+          else if (strcmp (name, "Motd") == 0)
+            text = &contact->motd;
+          else if (strcmp (name, "Unread") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+            contact->unread = g_variant_get_uint32 (value);
+          else if (strcmp (name, "Muted") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
+            contact->muted = g_variant_get_boolean (value);
+
+          /* The string lives as long as interfaces, which holds value. */
+          if (text != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+            *text = g_variant_get_string (value, NULL);
+        }
+    }
+}
+
+/* A JSON string (RFC 8259). D-Bus strings are valid UTF-8, which stays as
+ * it is; the quote, the backslash and control characters are escaped. */
+void
+voipctl_json_append_string (GString    *out,
+                            const char *text)
+{
+  const char *run = text;
+
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c >= 0x20 && c != '"' && c != '\\')
+        continue;
+      g_string_append_len (out, run, p - run);
+      run = p + 1;
+      switch (c)
+        {
+        case '"':  g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\b': g_string_append (out, "\\b"); break;
+        case '\f': g_string_append (out, "\\f"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        default:   g_string_append_printf (out, "\\u%04x", c); break;
+        }
+    }
+  g_string_append (out, run);
+  g_string_append_c (out, '"');
+}
+
+/* The name of an object's member, after a comma unless it is the first;
+ * indented on a line of its own when pretty, as json-glib does. */
+static void
+append_member (GString    *out,
+               gboolean    pretty,
+               gboolean    first,
+               const char *name)
+{
+  if (!first)
+    g_string_append_c (out, ',');
+  if (pretty)
+    g_string_append (out, "\n    ");
+  voipctl_json_append_string (out, name);
+  g_string_append (out, pretty ? " : " : ":");
+}
+
+/* A contact as a JSON object: username, display_name, presence,
+ * subscription, unread, motd, muted. Written straight into the text rather
+ * than through a JsonBuilder: for a thousand contacts json-glib's node tree
+ * (built, printed, freed) cost more than reading the contacts. */
+void
+voipctl_contact_append_json (GString              *out,
+                             const VoipctlContact *contact,
+                             gboolean              pretty)
+{
+  g_string_append (out, pretty ? "  {" : "{");
+  append_member (out, pretty, TRUE, "username");
+  voipctl_json_append_string (out, contact->username);
+  append_member (out, pretty, FALSE, "display_name");
+  voipctl_json_append_string (out, contact->display_name);
+  append_member (out, pretty, FALSE, "presence");
+  voipctl_json_append_string (out, contact->presence);
+  append_member (out, pretty, FALSE, "subscription");
+  voipctl_json_append_string (out, contact->subscription);
+  append_member (out, pretty, FALSE, "unread");
+  g_string_append_printf (out, "%u", contact->unread);
+  append_member (out, pretty, FALSE, "motd");
+  voipctl_json_append_string (out, contact->motd);
+  append_member (out, pretty, FALSE, "muted");
+  g_string_append (out, contact->muted ? "true" : "false");
+  g_string_append (out, pretty ? "\n  }" : "}");
 }
 
 /* A group's properties as a JSON object: id, name, owner, members, unread. */
@@ -331,20 +489,20 @@ voipctl_json_add_group (JsonBuilder *builder,
   json_builder_end_object (builder);
 }
 
-/* ---- messages: (txsssbbu) -------------------------------------------------- */
+/* ---- messages: (txssssbbu) ------------------------------------------------- */
 
 void
 voipctl_json_add_message (JsonBuilder *builder,
                           GVariant    *message)
 {
-  const char *sender, *kind, *text;
+  const char *sender, *direction, *kind, *text;
   gboolean edited, deleted;
   guint64 id;
   gint64 timestamp_ms;
   guint32 duration_ms;
 
-  g_variant_get (message, "(tx&s&s&sbbu)", &id, &timestamp_ms, &sender, &kind, &text,
-                 &edited, &deleted, &duration_ms);
+  g_variant_get (message, "(tx&s&s&s&sbbu)", &id, &timestamp_ms, &sender, &direction, &kind,
+                 &text, &edited, &deleted, &duration_ms);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "id");
@@ -353,6 +511,8 @@ voipctl_json_add_message (JsonBuilder *builder,
   json_builder_add_int_value (builder, timestamp_ms);
   json_builder_set_member_name (builder, "sender");
   json_builder_add_string_value (builder, sender);
+  json_builder_set_member_name (builder, "direction");
+  json_builder_add_string_value (builder, direction);
   json_builder_set_member_name (builder, "kind");
   json_builder_add_string_value (builder, kind);
   json_builder_set_member_name (builder, "text");
@@ -378,7 +538,7 @@ voipctl_format_message (GVariant *message)
   guint32 duration_ms;
   g_autofree char *body = NULL;
 
-  g_variant_get (message, "(tx&s&s&sbbu)", &id, &timestamp_ms, &sender, &kind, &text,
+  g_variant_get (message, "(tx&s&s&s&sbbu)", &id, &timestamp_ms, &sender, NULL, &kind, &text,
                  &edited, &deleted, &duration_ms);
 
   if (deleted)

@@ -34,6 +34,9 @@ static const VoipctlCommand commands[] = {
     N_("Delete the account on the server"), voipctl_cmd_delete_account },
   { "status",         NULL,     "",
     N_("Show the connection state and the account"), voipctl_cmd_status },
+  /* Translators: keep --timeout as it is. */
+  { "wait-online",    NULL,     N_("[--timeout SECONDS]"),
+    N_("Wait until the account is online"), voipctl_cmd_wait_online },
   /* Translators: the values a user types; keep them as they are. */
   { "presence",       NULL,     N_("online|away|busy|dnd|invisible"),
     N_("Set your presence"), voipctl_cmd_presence },
@@ -42,6 +45,8 @@ static const VoipctlCommand commands[] = {
   { "profile",        "set",    N_("FIELD VALUE"),
     N_("Change a field of your profile"), voipctl_cmd_profile_set },
   { "contacts",       NULL,     "",
+    N_("List your contacts"), voipctl_cmd_contacts },
+  { "contact",        "list",   "",
     N_("List your contacts"), voipctl_cmd_contacts },
   { "contact",        "add",    N_("USER"),
     N_("Ask a user to be friends"), voipctl_cmd_contact_add },
@@ -71,6 +76,8 @@ static const VoipctlCommand commands[] = {
     N_("Save the audio of a voice message"), voipctl_cmd_message_save },
   { "group",          "create", N_("NAME [USER…]"),
     N_("Create a group and print its id"), voipctl_cmd_group_create },
+  { "groups",         NULL,     "",
+    N_("List your groups"), voipctl_cmd_group_list },
   { "group",          "list",   "",
     N_("List your groups"), voipctl_cmd_group_list },
   { "group",          "info",   N_("ID"),
@@ -101,11 +108,28 @@ static const VoipctlCommand commands[] = {
     N_("Unmute your microphone in the call"), voipctl_cmd_unmute },
   { "calls",          NULL,     "",
     N_("List calls, with their live statistics"), voipctl_cmd_calls },
+  { "call",           "list",   "",
+    N_("List calls, with their live statistics"), voipctl_cmd_calls },
   { "monitor",        NULL,     "",
     N_("Print events until interrupted"), voipctl_cmd_monitor },
 };
 
 /* ---- the command line ---------------------------------------------------- */
+
+/* --json, given before the command (main reads it) or after it (every
+ * command's option parsing knows it), as busctl and nmcli take theirs. */
+static gboolean json_output;
+
+static const GOptionEntry global_entries[] = {
+  { "json", 'j', 0, G_OPTION_ARG_NONE, &json_output, N_("Print JSON"), NULL },
+  G_OPTION_ENTRY_NULL
+};
+
+gboolean
+voipctl_json_wanted (void)
+{
+  return json_output;
+}
 
 static char *
 command_name (const VoipctlCommand *cmd)
@@ -167,6 +191,12 @@ print_usage (FILE       *out,
                _(commands[i].summary));
     }
 
+  /* The options every command takes, wherever they are on the line. */
+  fprintf (out, "\n%s\n  %-14s%s\n  %-14s%s\n  %-14s%s\n",
+           _("Options, before or after the command:"),
+           "-j, --json", _("Print JSON"),
+           "-h, --help", _("Show the commands, or a command's options"),
+           "--version", _("Show the version"));
   fprintf (out, "\n%s\n",
            _("Run 'voipctl COMMAND --help' for the options of a command; see voipctl(1)."));
 }
@@ -211,6 +241,7 @@ voipctl_parse_args (const VoipctlCommand *cmd,
   g_option_context_set_description (context, _("See voipctl(1) for details and examples."));
   /* Always a main group, even empty: GOption needs one to parse. */
   g_option_context_add_main_entries (context, entries != NULL ? entries : no_entries, GETTEXT_PACKAGE);
+  g_option_context_add_main_entries (context, global_entries, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
@@ -464,18 +495,30 @@ voipctl_get_group (guint64   id,
   return g_steal_pointer (&group);
 }
 
+VoipConversation *
+voipctl_get_conversation_at (const char  *path,
+                             GError     **error)
+{
+  return voip_conversation_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+                                                   G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
+                                                   G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
+                                                   VOIPCTL_BUS_NAME, path, NULL, error);
+}
+
 /* The conversation named on a command line: a contact (USER) or a group
- * (--group ID). Contact and Group have the same message methods with the
- * same signatures, so callers use them through GDBusProxy, once for both. On
- * failure returns NULL and sets *out_status (after printing why). */
-GDBusProxy *
+ * (--group ID), whose object carries the Conversation interface. The
+ * contact or group is looked up first, so that a stranger or an unknown
+ * group is an error of its own. On failure returns NULL and sets
+ * *out_status (after printing why). */
+VoipConversation *
 voipctl_get_conversation (const VoipctlCommand *cmd,
                           const char           *username,
                           const char           *group_id,
                           int                  *out_status)
 {
   g_autoptr(GError) error = NULL;
-  GDBusProxy *proxy;
+  g_autoptr(GDBusProxy) proxy = NULL;
+  VoipConversation *conversation = NULL;
 
   if (group_id != NULL)
     {
@@ -492,20 +535,45 @@ voipctl_get_conversation (const VoipctlCommand *cmd,
   else
     proxy = (GDBusProxy *) voipctl_get_contact (username, &error);
 
-  if (proxy == NULL)
+  if (proxy != NULL)
+    conversation = voipctl_get_conversation_at (g_dbus_proxy_get_object_path (proxy), &error);
+  if (conversation == NULL)
     *out_status = voipctl_fail (error);
-  return proxy;
+  return conversation;
 }
 
-GPtrArray *
-voipctl_list_objects (const char *interface, GError **error)
+/* An object's properties, all its interfaces in one a{sv}: a contact's
+ * Unread is on its Conversation interface, next to Contact's own. The
+ * entries are the reply's own, referenced rather than copied: with a
+ * thousand contacts a dictionary rebuilt per object (GVariantDict) costs as
+ * much as parsing the reply. */
+static GVariant *
+merge_interfaces (GVariant *interfaces)
+{
+  g_auto(GVariantBuilder) merged = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  gsize n_interfaces = g_variant_n_children (interfaces);
+
+  for (gsize i = 0; i < n_interfaces; i++)
+    {
+      g_autoptr(GVariant) interface = g_variant_get_child_value (interfaces, i);
+      g_autoptr(GVariant) props = g_variant_get_child_value (interface, 1);
+      gsize n_props = g_variant_n_children (props);
+
+      for (gsize j = 0; j < n_props; j++)
+        {
+          g_autoptr(GVariant) entry = g_variant_get_child_value (props, j);
+
+          g_variant_builder_add_value (&merged, entry);
+        }
+    }
+  return g_variant_ref_sink (g_variant_builder_end (&merged));
+}
+
+GVariant *
+voipctl_get_managed_objects (GError **error)
 {
   g_autoptr(GDBusConnection) bus = NULL;
   g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) objects = NULL;
-  GPtrArray *found;
-  GVariantIter iter;
-  GVariant *interfaces;
 
   bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, error);
   if (bus == NULL)
@@ -520,17 +588,30 @@ voipctl_list_objects (const char *interface, GError **error)
                                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
   if (reply == NULL)
     return NULL;
+  return g_variant_get_child_value (reply, 0);
+}
 
-  objects = g_variant_get_child_value (reply, 0);
+GPtrArray *
+voipctl_list_objects (const char *interface, GError **error)
+{
+  g_autoptr(GVariant) objects = NULL;
+  GPtrArray *found;
+  gsize n_objects;
+
+  objects = voipctl_get_managed_objects (error);
+  if (objects == NULL)
+    return NULL;
+
+  n_objects = g_variant_n_children (objects);
   found = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
-  g_variant_iter_init (&iter, objects);
-  while (g_variant_iter_next (&iter, "{&o@a{sa{sv}}}", NULL, &interfaces))
+  for (gsize i = 0; i < n_objects; i++)
     {
-      GVariant *props = g_variant_lookup_value (interfaces, interface, G_VARIANT_TYPE_VARDICT);
+      g_autoptr(GVariant) object = g_variant_get_child_value (objects, i);
+      g_autoptr(GVariant) interfaces = g_variant_get_child_value (object, 1);
+      g_autoptr(GVariant) props = g_variant_lookup_value (interfaces, interface, NULL);
 
       if (props != NULL)
-        g_ptr_array_add (found, props);
-      g_variant_unref (interfaces);
+        g_ptr_array_add (found, merge_interfaces (interfaces));
     }
   return found;
 }
@@ -558,6 +639,8 @@ locale_dir (void)
   return g_strdup (LOCALEDIR);
 }
 
+/* The row of the command that starts at argv[0] (its noun) and argv[1] (a
+ * verb, when the noun has them); *out_consumed says how many words name it. */
 static const VoipctlCommand *
 find_command (int         argc,
               char      **argv,
@@ -569,12 +652,12 @@ find_command (int         argc,
   *out_noun_known = FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
-      if (strcmp (commands[i].noun, argv[1]) != 0)
+      if (strcmp (commands[i].noun, argv[0]) != 0)
         continue;
       *out_noun_known = TRUE;
       if (commands[i].verb == NULL)
         bare = &commands[i];
-      else if (argc > 2 && strcmp (commands[i].verb, argv[2]) == 0)
+      else if (argc > 1 && strcmp (commands[i].verb, argv[1]) == 0)
         {
           *out_consumed = 2;
           return &commands[i];
@@ -583,6 +666,12 @@ find_command (int         argc,
 
   *out_consumed = 1;
   return bare;
+}
+
+static gboolean
+is_help (const char *arg)
+{
+  return strcmp (arg, "--help") == 0 || strcmp (arg, "-h") == 0;
 }
 
 int
@@ -596,54 +685,73 @@ main (int    argc,
   gboolean noun_known;
   int consumed;
   int sub_argc;
+  int first;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, locale);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  if (argc < 2)
+  /* --version wherever it is (up to a "--"), as getopt's tools take it. */
+  for (int i = 1; i < argc && strcmp (argv[i], "--") != 0; i++)
+    if (strcmp (argv[i], "--version") == 0)
+      {
+        g_print ("voipctl %s\n", VOIPCTL_VERSION);
+        return VOIPCTL_EXIT_OK;
+      }
+
+  /* The options before the command; after it, the command's option parsing
+   * takes the same ones (voipctl_parse_args). */
+  for (first = 1; first < argc && argv[first][0] == '-'; first++)
     {
-      print_usage (stderr, NULL);
-      return VOIPCTL_EXIT_USAGE;
-    }
-  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
-      strcmp (argv[1], "help") == 0)
-    {
-      print_usage (stdout, NULL);
-      return VOIPCTL_EXIT_OK;
-    }
-  if (strcmp (argv[1], "--version") == 0)
-    {
-      g_print ("voipctl %s\n", VOIPCTL_VERSION);
-      return VOIPCTL_EXIT_OK;
-    }
-  if (argv[1][0] == '-')
-    {
-      g_printerr (_("voipctl: unknown option '%s'\n"), argv[1]);
+      if (is_help (argv[first]))
+        {
+          print_usage (stdout, NULL);
+          return VOIPCTL_EXIT_OK;
+        }
+      if (strcmp (argv[first], "--json") == 0 || strcmp (argv[first], "-j") == 0)
+        {
+          json_output = TRUE;
+          continue;
+        }
+      g_printerr (_("voipctl: unknown option '%s'\n"), argv[first]);
       g_printerr (_("Try 'voipctl --help' for more information.\n"));
       return VOIPCTL_EXIT_USAGE;
     }
 
-  cmd = find_command (argc, argv, &consumed, &noun_known);
+  if (first >= argc)
+    {
+      print_usage (stderr, NULL);
+      return VOIPCTL_EXIT_USAGE;
+    }
+  if (strcmp (argv[first], "help") == 0)
+    {
+      print_usage (stdout, NULL);
+      return VOIPCTL_EXIT_OK;
+    }
+
+  cmd = find_command (argc - first, argv + first, &consumed, &noun_known);
   if (cmd == NULL)
     {
+      const char *noun = argv[first];
+      const char *verb = first + 1 < argc ? argv[first + 1] : NULL;
+
       if (!noun_known)
         {
-          g_printerr (_("voipctl: unknown command '%s'\n"), argv[1]);
+          g_printerr (_("voipctl: unknown command '%s'\n"), noun);
           g_printerr (_("Try 'voipctl --help' for more information.\n"));
           return VOIPCTL_EXIT_USAGE;
         }
-      if (argc > 2 && (strcmp (argv[2], "--help") == 0 || strcmp (argv[2], "-h") == 0))
+      if (verb != NULL && is_help (verb))
         {
-          print_usage (stdout, argv[1]);
+          print_usage (stdout, noun);
           return VOIPCTL_EXIT_OK;
         }
-      if (argc > 2)
-        g_printerr (_("voipctl %s: unknown verb '%s'\n\n"), argv[1], argv[2]);
+      if (verb != NULL)
+        g_printerr (_("voipctl %s: unknown verb '%s'\n\n"), noun, verb);
       else
-        g_printerr (_("voipctl %s: missing verb\n\n"), argv[1]);
-      print_usage (stderr, argv[1]);
+        g_printerr (_("voipctl %s: missing verb\n\n"), noun);
+      print_usage (stderr, noun);
       return VOIPCTL_EXIT_USAGE;
     }
 
@@ -651,11 +759,11 @@ main (int    argc,
    * reads "voipctl group add [OPTION…] ID USER". */
   name = command_name (cmd);
   g_set_prgname (name);
-  sub_argc = argc - consumed;
+  sub_argc = argc - first - consumed + 1;
   sub_argv = g_new0 (char *, sub_argc + 1);
   sub_argv[0] = name;
   for (int i = 1; i < sub_argc; i++)
-    sub_argv[i] = argv[consumed + i];
+    sub_argv[i] = argv[first + consumed + i - 1];
 
   {
     /* GOption removes what it parsed from the array, so pass a copy of the

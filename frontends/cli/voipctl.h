@@ -50,6 +50,8 @@ struct _VoipctlCommand
 };
 
 /* voipctl.c: arguments and errors */
+/* --json was given, before or after the command. */
+gboolean     voipctl_json_wanted         (void);
 const char  *voipctl_params              (const VoipctlCommand *cmd);
 gboolean     voipctl_parse_args          (const VoipctlCommand *cmd,
                                           const GOptionEntry   *entries,
@@ -80,15 +82,22 @@ VoipContact *voipctl_get_contact         (const char           *username,
                                           GError              **error);
 VoipGroup   *voipctl_get_group           (guint64               id,
                                           GError              **error);
-GDBusProxy  *voipctl_get_conversation    (const VoipctlCommand *cmd,
-                                          const char           *username,
-                                          const char           *group_id,
-                                          int                  *out_status);
+VoipConversation *voipctl_get_conversation (const VoipctlCommand *cmd,
+                                            const char           *username,
+                                            const char           *group_id,
+                                            int                  *out_status);
+/* The Conversation interface of the contact or group object at path. */
+VoipConversation *voipctl_get_conversation_at (const char  *path,
+                                               GError     **error);
 /* Writes a property of the proxy's interface with Properties.Set, so that a
  * refusal comes back as an error (the proxy's own setter would not say). */
 gboolean     voipctl_set_property (GDBusProxy *proxy, const char *property, GVariant *value,
                                    GError **error);
-/* The property dictionaries (a{sv}) of every object with that interface. */
+/* voipd's objects as GetManagedObjects gives them: a{oa{sa{sv}}}, path →
+ * interface → property → value. */
+GVariant    *voipctl_get_managed_objects (GError **error);
+/* The properties (a{sv}) of every object with that interface, those of the
+ * object's other interfaces (Conversation) merged in. */
 GPtrArray   *voipctl_list_objects (const char *interface, GError **error);
 
 /* voipctl-output.c */
@@ -109,16 +118,40 @@ char         *voipctl_format_time        (gint64                timestamp_ms);
 char         *voipctl_printable          (const char           *text);
 char         *voipctl_snake_case         (const char           *camel);
 void          voipctl_print_json         (JsonNode             *root);
+void          voipctl_print_json_line    (const char           *text);
 void          voipctl_json_add_message   (JsonBuilder          *builder,
                                           GVariant             *message);
 char         *voipctl_format_message     (GVariant             *message);
-void          voipctl_json_add_contact   (JsonBuilder          *builder,
-                                          GVariant             *props);
+/* What a listing shows of a contact, read in one pass from the object's
+ * interfaces (a{sa{sv}}, as GetManagedObjects gives them); the strings are
+ * borrowed from it. */
+typedef struct
+{
+  const char *username;
+  const char *display_name;
+  const char *presence;
+  const char *subscription;
+  const char *motd;
+  guint32     unread;
+  gboolean    muted;
+} VoipctlContact;
+
+void          voipctl_contact_read       (VoipctlContact       *contact,
+                                          GVariant             *interfaces);
+void          voipctl_contact_append_json (GString             *out,
+                                           const VoipctlContact *contact,
+                                           gboolean             pretty);
+void          voipctl_json_append_string (GString              *out,
+                                          const char           *text);
 void          voipctl_json_add_group     (JsonBuilder          *builder,
                                           GVariant             *props);
 const char   *voipctl_lookup_string      (GVariant             *props,
                                           const char           *name);
+GVariant     *voipctl_lookup_value       (GVariant             *props,
+                                          const char           *name);
 guint32       voipctl_lookup_uint32      (GVariant             *props,
+                                          const char           *name);
+gboolean      voipctl_lookup_boolean     (GVariant             *props,
                                           const char           *name);
 GVariant     *voipctl_proxy_properties   (GDBusProxy           *proxy);
 guint64       voipctl_lookup_uint64      (GVariant             *props,
@@ -131,6 +164,7 @@ int voipctl_cmd_logout         (const VoipctlCommand *cmd, int argc, char **argv
 int voipctl_cmd_passwd         (const VoipctlCommand *cmd, int argc, char **argv);
 int voipctl_cmd_delete_account (const VoipctlCommand *cmd, int argc, char **argv);
 int voipctl_cmd_status         (const VoipctlCommand *cmd, int argc, char **argv);
+int voipctl_cmd_wait_online    (const VoipctlCommand *cmd, int argc, char **argv);
 int voipctl_cmd_presence       (const VoipctlCommand *cmd, int argc, char **argv);
 int voipctl_cmd_profile        (const VoipctlCommand *cmd, int argc, char **argv);
 int voipctl_cmd_profile_set    (const VoipctlCommand *cmd, int argc, char **argv);

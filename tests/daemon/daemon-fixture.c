@@ -70,19 +70,22 @@ daemon_send_at (const char *file, int line, TestUser *user, const char *conversa
                 const char *text)
 {
   g_autoptr(TestRun) run = NULL;
-  g_autofree char *out = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root = NULL;
   guint64 id = 0;
-  char *end = NULL;
 
+  /* `voipctl --json send` prints {"id": N, "queued": false}. */
   if (g_str_has_prefix (conversation, "--group "))
-    run = test_user_voipctlv (user, NULL, "send", "--group",
+    run = test_user_voipctlv (user, NULL, "--json", "send", "--group",
                               conversation + strlen ("--group "), text, NULL);
   else
-    run = test_user_voipctlv (user, NULL, "send", conversation, text, NULL);
-  out = g_strstrip (g_strdup (run->out));
-  if (run->exit_status == 0)
-    id = g_ascii_strtoull (out, &end, 10);
-  if (run->exit_status != 0 || id == 0 || end == NULL || *end != '\0')
+    run = test_user_voipctlv (user, NULL, "--json", "send", conversation, text, NULL);
+  if (run->exit_status == 0 && json_parser_load_from_data (parser, run->out, -1, NULL))
+    root = json_parser_get_root (parser);
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root)
+      && json_object_has_member (json_node_get_object (root), "id"))
+    id = (guint64) json_object_get_int_member (json_node_get_object (root), "id");
+  if (id == 0)
     {
       g_autofree char *message = g_strdup_printf ("%s: `%s` should print a message id; "
                                                   "exit %d, stdout \"%s\", stderr \"%s\"",

@@ -64,18 +64,18 @@ static const DaemonFixtureOptions short_ring_options = { configure_short_ring, c
 static guint64
 start_call_at (const char *file, int line, TestUser *caller, const char *callee)
 {
-  g_autofree char *out = NULL;
-  guint64 id = 0;
+  g_autoptr(JsonNode) root = NULL;
 
+  /* `voipctl --json call` prints {"id": N}. */
   if (g_str_has_prefix (callee, "--group "))
-    out = test_user_voipctl_ok_at (file, line, caller, NULL, "call", "--group",
-                                   callee + strlen ("--group "), NULL);
+    root = test_user_voipctl_json_at (file, line, caller, "--json", "call", "--group",
+                                      callee + strlen ("--group "), NULL);
   else
-    out = test_user_voipctl_ok_at (file, line, caller, NULL, "call", callee, NULL);
-  if (!g_ascii_string_to_unsigned (g_strstrip (out), 10, 1, G_MAXUINT64, &id, NULL))
+    root = test_user_voipctl_json_at (file, line, caller, "--json", "call", callee, NULL);
+  if (test_json_get_int (test_json_object (root), "id") <= 0)
     g_assertion_message (G_LOG_DOMAIN, file, line, "start_call",
                          "voipctl call should print the call's id");
-  return id;
+  return (guint64) test_json_get_int (test_json_object (root), "id");
 }
 #define start_call(caller, callee) start_call_at (__FILE__, __LINE__, (caller), (callee))
 
@@ -410,14 +410,18 @@ test_call_one_to_one (DaemonFixture *f, gconstpointer data)
   assert_heard (f->bob, f->alice);
 }
 
-/* bob rejects: both end with reason rejected; alice's `call --wait` exits 1
- * saying so. */
+/* bob rejects: both end with reason rejected (StateReasonCode, and words
+ * for people in StateReason); alice's `call --wait` exits 1 saying so.
+ * alice cannot answer her own call. */
 static void
 test_call_rejected (DaemonFixture *f, gconstpointer data)
 {
   g_autoptr(Waiting) waiting = NULL;
   g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GVariant) code = NULL;
+  g_autoptr(GVariant) reason = NULL;
   g_autofree char *out = NULL;
+  g_autofree char *path = NULL;
   JsonObject *call;
   guint64 id;
 
@@ -430,10 +434,19 @@ test_call_rejected (DaemonFixture *f, gconstpointer data)
   id = test_json_get_int (call, "id");
   g_assert_cmpstr (test_json_get_string (call, "direction"), ==, "incoming");
   g_assert_cmpstr (test_json_get_string (call, "initiator"), ==, "alice");
+  path = call_path (id);
+  g_free (test_user_call_fails (f->alice, path, "Call", "Answer", g_variant_new ("()"),
+                                "org.voipd.Voip1.Error.NotAllowed"));
+  wait_call (f->alice, id, "ringing", "");
 
   g_free (voipctl_ok (f->bob, "reject"));
   wait_call (f->bob, id, "ended", "rejected");
   wait_call (f->alice, id, "ended", "rejected");
+  code = test_user_get_property (f->alice, path, "Call", "StateReasonCode");
+  reason = test_user_get_property (f->alice, path, "Call", "StateReason");
+  g_assert_cmpstr (g_variant_get_string (code, NULL), ==, "rejected");
+  g_assert_cmpstr (g_variant_get_string (reason, NULL), !=, "");
+  g_assert_cmpstr (g_variant_get_string (reason, NULL), !=, "rejected");
   g_assert_cmpint (waiting_finish (f->alice, waiting), ==, 1);
   out = waiting_output (waiting);
   g_assert_nonnull (strstr (out, "rejected"));
@@ -459,6 +472,14 @@ test_call_callee_hangs_up (DaemonFixture *f, gconstpointer data)
   g_free (voipctl_ok (f->bob, "answer"));
   wait_call (f->bob, id, "active", NULL);
   waiting_wait_output (f->alice, waiting, "connected");
+  /* Answering what is already active fails; the call goes on. */
+  {
+    g_autofree char *path = call_path (id);
+
+    g_free (test_user_call_fails (f->bob, path, "Call", "Answer", g_variant_new ("()"),
+                                  "org.voipd.Voip1.Error.NotAllowed"));
+    wait_call (f->bob, id, "active", "answered");
+  }
 
   g_free (voipctl_ok (f->bob, "hangup"));
   wait_call (f->bob, id, "ended", "hangup");

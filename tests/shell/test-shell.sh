@@ -391,7 +391,7 @@ wait_eval "bob unmuted" "$INDICATOR._client.contact('bob').muted" 'false'
 # ---- an incoming call ------------------------------------------------------------
 
 step "bob calls alice"
-call_id=$(as_user bob voipctl call alice)
+call_id=$(as_user bob voipctl --json call alice | tr -dc 0-9)   # {"id":N}
 echo "call $call_id"
 wait_call alice "$call_id" ringing
 CALL_NOTE="Main.messageTray.getSources().flatMap(s => s.notifications).find(n => n.voipCallPath?.endsWith('/$call_id'))"
@@ -418,7 +418,7 @@ wait_call alice "$call_id" ended
 wait_eval "the menu no longer shows a call" "$(describe call)" '""'
 
 step "a missed call"
-call_id=$(as_user bob voipctl call alice)
+call_id=$(as_user bob voipctl --json call alice | tr -dc 0-9)   # {"id":N}
 wait_call alice "$call_id" ringing
 as_user bob voipctl hangup "$call_id" >/dev/null
 wait_call alice "$call_id" ended
