@@ -21,9 +21,11 @@ const char *server_stun_get_address (ServerStun *self);
 guint16     server_stun_get_port    (ServerStun *self);
 
 /* Answers one datagram: request[0..request_len) arrived from `from`. Writes
- * the answer into response and returns its length, or 0 when the datagram is
- * to be dropped (not STUN, not a Binding request, response_size too small).
- * Pure: it touches nothing but response, and is safe from any thread. */
+ * the answer into response (a Binding success with the mapped address, or a
+ * 420 error naming unknown comprehension-required attributes) and returns
+ * its length, or 0 when the datagram is to be dropped (not STUN, not a
+ * Binding request, a wrong FINGERPRINT, response_size too small). Pure: it
+ * touches nothing but response, and is safe from any thread. */
 gsize server_stun_build_response (const guint8 *request, gsize request_len,
                                   const struct sockaddr_storage *from, socklen_t from_len,
                                   guint8 *response, gsize response_size);
