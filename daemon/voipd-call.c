@@ -16,6 +16,8 @@
  * runs wait in a queue. */
 #define G_LOG_DOMAIN "voipd"
 
+#include <glib/gi18n.h>
+
 #include "voipd-call.h"
 #include "voipd-errors.h"
 #include "voipd-groups.h"
@@ -59,7 +61,7 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (VoipdCall, voipd_call, G_TYPE_OBJECT)
 
-static void call_set_ended (VoipdCall *self, const char *reason);
+static void call_set_ended (VoipdCall *self, VoipCallReason reason);
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -114,7 +116,70 @@ call_fail (VoipdCall *self, const char *why)
 {
   g_warning ("call %" G_GUINT64_FORMAT " failed: %s", self->id, why);
   call_send (self, VOIP_MSG_CALL_HANGUP, g_variant_new ("(t)", self->id));
-  call_set_ended (self, voip_call_reason_to_string (VOIP_CALL_REASON_FAILED));
+  call_set_ended (self, VOIP_CALL_REASON_FAILED);
+}
+
+/* The protocol's reason, for people. */
+static const char *
+call_reason_describe (VoipCallReason reason)
+{
+  switch (reason)
+    {
+    case VOIP_CALL_REASON_NONE:               return "";
+    case VOIP_CALL_REASON_ANSWERED:           return _("answered");
+    case VOIP_CALL_REASON_REJECTED:           return _("declined");
+    case VOIP_CALL_REASON_BUSY:               return _("busy in another call");
+    case VOIP_CALL_REASON_OFFLINE:            return _("a participant went offline");
+    case VOIP_CALL_REASON_TIMEOUT:            return _("nobody answered");
+    case VOIP_CALL_REASON_HANGUP:             return _("hung up");
+    case VOIP_CALL_REASON_FAILED:             return _("no audio path to anyone");
+    case VOIP_CALL_REASON_ANSWERED_ELSEWHERE: return _("answered on another device");
+    default:                                  return _("unknown reason");
+    }
+}
+
+/* StateReasonCode (the protocol's word) and StateReason (said for people). */
+static void
+call_set_reason (VoipdCall *self, VoipCallReason reason)
+{
+  voip_call_set_state_reason_code (self->skeleton, reason == VOIP_CALL_REASON_NONE
+                                                   ? "" : voip_call_reason_to_string (reason));
+  voip_call_set_state_reason (self->skeleton, call_reason_describe (reason));
+}
+
+/* Call.Stats with the bus's spelling of keys (rtt_ms), whatever the engine's. */
+static GVariant *
+stats_for_bus (GVariant *stats)
+{
+  GVariantBuilder builder;
+  GVariantIter peers;
+  const char *peer;
+  GVariant *values;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sa{sv}}"));
+  g_variant_iter_init (&peers, stats);
+  while (g_variant_iter_next (&peers, "{&s@a{sv}}", &peer, &values))
+    {
+      GVariantIter iter;
+      const char *key;
+      GVariant *value;
+
+      g_variant_builder_open (&builder, G_VARIANT_TYPE ("{sa{sv}}"));
+      g_variant_builder_add (&builder, "s", peer);
+      g_variant_builder_open (&builder, G_VARIANT_TYPE_VARDICT);
+      g_variant_iter_init (&iter, values);
+      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+        {
+          g_autofree char *snake = g_strdelimit (g_strdup (key), "-", '_');
+
+          g_variant_builder_add (&builder, "{sv}", snake, value);
+          g_variant_unref (value);
+        }
+      g_variant_builder_close (&builder);
+      g_variant_builder_close (&builder);
+      g_variant_unref (values);
+    }
+  return g_variant_builder_end (&builder);
 }
 
 /* Participants for the bus: everyone but us, with state names. */
@@ -144,7 +209,7 @@ call_refresh_stats (VoipdCall *self)
 
   if (self->media == NULL)
     return;
-  stats = g_variant_ref_sink (self->api->get_stats (self->media));
+  stats = g_variant_ref_sink (stats_for_bus (self->api->get_stats (self->media)));
   current = voip_call_get_stats (self->skeleton);
   if (current == NULL || !g_variant_equal (current, stats))
     voip_call_set_stats (self->skeleton, stats);
@@ -439,15 +504,15 @@ on_linger_timeout (gpointer user_data)
 }
 
 static void
-call_set_ended (VoipdCall *self, const char *reason)
+call_set_ended (VoipdCall *self, VoipCallReason reason)
 {
   if (self->ended)
     return;
-  g_debug ("call %" G_GUINT64_FORMAT " ended: %s", self->id, reason);
+  g_debug ("call %" G_GUINT64_FORMAT " ended: %s", self->id, voip_call_reason_to_string (reason));
   self->ended = TRUE;
   call_stop_media (self);
   voip_call_set_state (self->skeleton, "ended");
-  voip_call_set_state_reason (self->skeleton, reason);
+  call_set_reason (self, reason);
   self->linger_id = g_timeout_add_seconds (VOIPD_CALL_LINGER_S, on_linger_timeout, self);
 }
 
@@ -458,6 +523,21 @@ on_handle_answer (VoipCall *skeleton, GDBusMethodInvocation *invocation, VoipdCa
 {
   g_autoptr(GError) error = NULL;
 
+  /* The server would ignore it, and the caller would think it answered. */
+  if (g_strcmp0 (voip_call_get_direction (skeleton), "incoming") != 0)
+    {
+      g_dbus_method_invocation_return_error_literal (
+          invocation, VOIP_ERROR, VOIP_STATUS_NOT_ALLOWED,
+          _("this is your own call: only the people you call can answer it"));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  if (g_strcmp0 (voip_call_get_state (skeleton), "ringing") != 0)
+    {
+      g_dbus_method_invocation_return_error (invocation, VOIP_ERROR, VOIP_STATUS_NOT_ALLOWED,
+                                             _("the call is no longer ringing (it is %s)"),
+                                             voip_call_get_state (skeleton));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
   /* Answering without audio would leave the caller talking to nobody. */
   if (voipd_media_load (&error) == NULL)
     {
@@ -524,23 +604,22 @@ voipd_call_update (VoipdCall *self, GVariant *call)
   self->server_state = state;
 
   voip_call_set_participants (self->skeleton, participants_for_bus (self, self->participants));
-  voip_call_set_start_time (self->skeleton, started_ms * 1000);
+  voip_call_set_start_time (self->skeleton, started_ms);
   switch (state)
     {
     case VOIP_CALL_STATE_RINGING:
       voip_call_set_state (self->skeleton, "ringing");
-      voip_call_set_state_reason (self->skeleton, "");
+      call_set_reason (self, VOIP_CALL_REASON_NONE);
       break;
     case VOIP_CALL_STATE_ACTIVE:
       if (g_strcmp0 (voip_call_get_state (self->skeleton), "active") != 0)
         voip_call_set_state (self->skeleton, "connecting");
-      voip_call_set_state_reason (self->skeleton,
-                                  voip_call_reason_to_string (VOIP_CALL_REASON_ANSWERED));
+      call_set_reason (self, VOIP_CALL_REASON_ANSWERED);
       call_sync_peers (self);
       call_maybe_start_media (self);
       break;
     case VOIP_CALL_STATE_ENDED:
-      call_set_ended (self, voip_call_reason_to_string (reason));
+      call_set_ended (self, reason);
       break;
     default:
       g_warning ("call %" G_GUINT64_FORMAT ": unknown state %u", self->id, state);
@@ -584,7 +663,7 @@ voipd_call_relay_in (VoipdCall *self, const char *peer, GBytes *packet)
 void
 voipd_call_end (VoipdCall *self, VoipCallReason reason)
 {
-  call_set_ended (self, voip_call_reason_to_string (reason));
+  call_set_ended (self, reason);
 }
 
 /* ---- GObject ------------------------------------------------------------------- */
@@ -666,7 +745,7 @@ voipd_call_new (VoipdAccount *account, guint64 id, const char *initiator, guint6
   voip_call_set_direction (self->skeleton, outgoing ? "outgoing" : "incoming");
   voip_call_set_initiator (self->skeleton, initiator);
   voip_call_set_state (self->skeleton, "ringing");
-  voip_call_set_state_reason (self->skeleton, "");
+  call_set_reason (self, VOIP_CALL_REASON_NONE);
   voip_call_set_participants (self->skeleton, g_variant_builder_end (&participants));
   voip_call_set_group (self->skeleton, group_path);
   voip_call_set_muted (self->skeleton, FALSE);

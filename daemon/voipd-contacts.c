@@ -1,9 +1,16 @@
 /* voipd-contacts.c — contact objects and their methods.
  *
  * The object manager is the registry: a contact exists when its path is
- * exported. State changes go to the skeleton's properties, which GDBus turns
- * into PropertiesChanged; objects come and go with InterfacesAdded/Removed. */
+ * exported. Each contact object carries two interfaces: Contact (who they
+ * are, the friendship, calls) and Conversation (voipd-conversation.c).
+ * State changes go to the skeleton's properties, which GDBus turns into
+ * PropertiesChanged (only for a value that changed); objects come and go
+ * with InterfacesAdded/Removed. */
 #define G_LOG_DOMAIN "voipd"
+
+#include <errno.h>
+
+#include <glib/gstdio.h>
 
 #include "voipd-calls.h"
 #include "voipd-contacts.h"
@@ -26,12 +33,6 @@ voipd_contacts_lookup (VoipdAccount *account, const char *username)
       G_DBUS_OBJECT_MANAGER (voipd_account_get_manager (account)), path);
 
   return object ? voip_object_peek_contact (VOIP_OBJECT (object)) : NULL;
-}
-
-static VoipdConversation
-conversation_of (VoipContact *contact)
-{
-  return (VoipdConversation) { .peer = voip_contact_get_username (contact), .group = 0 };
 }
 
 /* ---- methods ------------------------------------------------------------------ */
@@ -83,71 +84,6 @@ on_remove (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer acc
 
   voipd_account_call (account, invocation, VOIP_MSG_CONTACT_REMOVE,
                       g_variant_new ("(s)", username), after_unlink, g_strdup (username), g_free);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_send_message (VoipContact *contact, GDBusMethodInvocation *invocation, const char *text,
-                 gpointer account)
-{
-  voipd_conversation_send_text (account, conversation_of (contact), invocation, text);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_send_voice_message (VoipContact *contact, GDBusMethodInvocation *invocation, GVariant *ogg,
-                       guint duration_ms, gpointer account)
-{
-  voipd_conversation_send_voice (account, conversation_of (contact), invocation, ogg,
-                                 duration_ms);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_get_history (VoipContact *contact, GDBusMethodInvocation *invocation, guint64 before_id,
-                guint limit, gpointer account)
-{
-  voipd_conversation_history (account, conversation_of (contact), invocation, before_id, limit);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_get_voice_message (VoipContact *contact, GDBusMethodInvocation *invocation, guint64 id,
-                      gpointer account)
-{
-  voipd_conversation_get_voice (account, invocation, id);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_edit_message (VoipContact *contact, GDBusMethodInvocation *invocation, guint64 id,
-                 const char *text, gpointer account)
-{
-  voipd_conversation_edit (account, invocation, id, text);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_delete_message (VoipContact *contact, GDBusMethodInvocation *invocation, guint64 id,
-                   gpointer account)
-{
-  voipd_conversation_delete (account, invocation, id);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_mark_read (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer account)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!voipd_cache_clear_unread (voipd_account_get_cache (account),
-                                 voip_contact_get_username (contact), 0, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  voip_contact_set_unread (contact, 0);
-  voip_contact_complete_mark_read (contact, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -227,11 +163,14 @@ contact_create (VoipdAccount *account, const char *username, const char *display
   g_autofree char *path = voipd_contact_path (username);
   g_autoptr(VoipObjectSkeleton) object = voip_object_skeleton_new (path);
   g_autoptr(VoipContact) contact = voip_contact_skeleton_new ();
+  g_autoptr(VoipConversation) conversation = voipd_conversation_new (account, username, 0,
+                                                                      unread);
   GSettings *settings = voipd_account_get_settings (account);
 
   voip_contact_set_username (contact, username);
-  voip_contact_set_presence (contact, "offline");
-  voip_contact_set_unread (contact, unread);
+  /* A friend's presence is known once the server says it (the resync). */
+  voip_contact_set_presence (contact, subscription == VOIP_SUBSCRIPTION_FRIEND ? "unknown"
+                                                                                : "offline");
   contact_set (contact, display_name, motd, subscription);
   contact_sync_muted (contact, settings);
   g_signal_connect_object (settings, "changed::muted-contacts",
@@ -240,19 +179,11 @@ contact_create (VoipdAccount *account, const char *username, const char *display
   g_signal_connect (contact, "handle-accept", G_CALLBACK (on_accept), account);
   g_signal_connect (contact, "handle-deny", G_CALLBACK (on_deny), account);
   g_signal_connect (contact, "handle-remove", G_CALLBACK (on_remove), account);
-  g_signal_connect (contact, "handle-send-message", G_CALLBACK (on_send_message), account);
-  g_signal_connect (contact, "handle-send-voice-message",
-                    G_CALLBACK (on_send_voice_message), account);
-  g_signal_connect (contact, "handle-get-history", G_CALLBACK (on_get_history), account);
-  g_signal_connect (contact, "handle-get-voice-message",
-                    G_CALLBACK (on_get_voice_message), account);
-  g_signal_connect (contact, "handle-edit-message", G_CALLBACK (on_edit_message), account);
-  g_signal_connect (contact, "handle-delete-message", G_CALLBACK (on_delete_message), account);
-  g_signal_connect (contact, "handle-mark-read", G_CALLBACK (on_mark_read), account);
   g_signal_connect (contact, "handle-send-plugin-message",
                     G_CALLBACK (on_send_plugin_message), account);
   g_signal_connect (contact, "handle-call", G_CALLBACK (on_call), account);
   voip_object_skeleton_set_contact (object, contact);
+  voip_object_skeleton_set_conversation (object, conversation);
   g_dbus_object_manager_server_export (voipd_account_get_manager (account),
                                        G_DBUS_OBJECT_SKELETON (object));
   return contact;   /* the object (exported) holds it */
@@ -282,7 +213,15 @@ contact_set (VoipContact *contact, const char *display_name, const char *motd,
   voip_contact_set_motd (contact, motd ? motd : "");
   voip_contact_set_subscription (contact, voip_subscription_to_string (subscription));
   if (subscription != VOIP_SUBSCRIPTION_FRIEND)
-    voip_contact_set_presence (contact, "offline");   /* only friends' presence is known */
+    {
+      /* Only friends' presence and profile are known. */
+      voip_contact_set_presence (contact, "offline");
+      voip_contact_set_city (contact, "");
+      voip_contact_set_phone (contact, "");
+      voip_contact_set_mail (contact, "");
+      voip_contact_set_language (contact, "");
+      voip_contact_set_avatar_file (contact, "");
+    }
 }
 
 void
@@ -303,6 +242,137 @@ voipd_contacts_set_presence (VoipdAccount *account, const char *username, guint 
 
   if (contact != NULL)
     voip_contact_set_presence (contact, voip_presence_to_string (presence));
+}
+
+/* ---- presence while away, and the profile ------------------------------------- */
+
+void
+voipd_contacts_forget_presence (VoipdAccount *account)
+{
+  g_autoptr(GList) objects = g_dbus_object_manager_get_objects (
+      G_DBUS_OBJECT_MANAGER (voipd_account_get_manager (account)));
+
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      VoipContact *contact = voip_object_peek_contact (VOIP_OBJECT (l->data));
+
+      if (contact != NULL
+          && g_strcmp0 (voip_contact_get_subscription (contact), "friend") == 0)
+        voip_contact_set_presence (contact, "unknown");
+      g_object_unref (l->data);
+    }
+}
+
+/* Avatars are files in the user's cache directory, one per contact and
+ * picture (a new picture, a new name), so that the bus carries a path
+ * rather than up to 256 KiB per contact in every GetManagedObjects. */
+typedef struct {
+  char   *username;
+  char   *path;
+  GBytes *png;
+} AvatarWrite;
+
+static void
+avatar_write_free (AvatarWrite *write)
+{
+  g_free (write->username);
+  g_free (write->path);
+  g_bytes_unref (write->png);
+  g_free (write);
+}
+
+static void
+write_avatar_in_thread (GTask *task, gpointer source, gpointer task_data,
+                        GCancellable *cancellable)
+{
+  AvatarWrite *write = task_data;
+  g_autofree char *dir = g_path_get_dirname (write->path);
+  GError *error = NULL;
+  gsize size;
+  const char *data = g_bytes_get_data (write->png, &size);
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (errno),
+                             "cannot create %s: %s", dir, g_strerror (errno));
+  else if (!g_file_set_contents_full (write->path, data, (gssize) size,
+                                      G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_avatar_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VoipdAccount *account = VOIPD_ACCOUNT (source);
+  AvatarWrite *write = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  VoipContact *contact;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_warning ("avatar of %s: %s", write->username, error->message);
+      return;
+    }
+  contact = voipd_contacts_lookup (account, write->username);
+  if (contact != NULL)
+    voip_contact_set_avatar_file (contact, write->path);
+}
+
+static void
+contact_set_avatar (VoipdAccount *account, VoipContact *contact, GVariant *avatar)
+{
+  const char *username = voip_contact_get_username (contact);
+  g_autoptr(GBytes) png = g_variant_get_data_as_bytes (avatar);
+  g_autofree char *digest = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *name = NULL;
+  g_autoptr(GTask) task = NULL;
+  AvatarWrite *write;
+
+  if (g_bytes_get_size (png) == 0)
+    {
+      voip_contact_set_avatar_file (contact, "");
+      return;
+    }
+  digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, png);
+  escaped = g_dbus_escape_object_path (username);
+  name = g_strdup_printf ("%s-%.16s.png", escaped, digest);
+  write = g_new0 (AvatarWrite, 1);
+  write->username = g_strdup (username);
+  write->path = g_build_filename (g_get_user_cache_dir (), "voipd", "avatars", name, NULL);
+  write->png = g_steal_pointer (&png);
+  if (g_strcmp0 (voip_contact_get_avatar_file (contact), write->path) == 0)
+    {
+      avatar_write_free (write);
+      return;
+    }
+  task = g_task_new (account, NULL, on_avatar_written, NULL);
+  g_task_set_task_data (task, write, (GDestroyNotify) avatar_write_free);
+  g_task_run_in_thread (task, write_avatar_in_thread);
+}
+
+void
+voipd_contacts_set_profile (VoipdAccount *account, GVariant *profile)
+{
+  const char *username, *display_name, *motd, *city, *phone, *mail, *language;
+  g_autoptr(GVariant) avatar = NULL;
+  guint32 presence;
+  VoipContact *contact;
+
+  g_variant_get (profile, "(&s&su&s&s&s&s&s@ay@a(ss))", &username, &display_name, &presence,
+                 &motd, &city, &phone, &mail, &language, &avatar, NULL);
+  contact = voipd_contacts_lookup (account, username);
+  /* Only a friend's: a request may have been withdrawn meanwhile. */
+  if (contact == NULL || g_strcmp0 (voip_contact_get_subscription (contact), "friend") != 0)
+    return;
+  voipd_contacts_put (account, username, display_name, motd, VOIP_SUBSCRIPTION_FRIEND);
+  voip_contact_set_presence (contact, voip_presence_to_string (presence));
+  voip_contact_set_city (contact, city);
+  voip_contact_set_phone (contact, phone);
+  voip_contact_set_mail (contact, mail);
+  voip_contact_set_language (contact, language);
+  contact_set_avatar (account, contact, avatar);
 }
 
 void
@@ -327,8 +397,10 @@ voipd_contacts_load_cache (VoipdAccount *account)
                         c->unread);
       else
         {
+          VoipConversation *conversation = voipd_conversation_lookup (account, c->username, 0);
+
           contact_set (contact, c->display_name, c->motd, c->subscription);
-          voip_contact_set_unread (contact, c->unread);
+          voip_conversation_set_unread (conversation, c->unread);
         }
     }
 }

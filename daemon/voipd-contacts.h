@@ -1,4 +1,5 @@
-/* voipd-contacts.h — one D-Bus object per contact, /org/voipd/Voip1/contact/<name>. */
+/* voipd-contacts.h — one D-Bus object per contact, /org/voipd/Voip1/contact/<name>,
+ * with the Contact and Conversation interfaces. */
 #pragma once
 
 #include "voipd-account.h"
@@ -16,6 +17,10 @@ VoipContact *voipd_contacts_put    (VoipdAccount *account, const char *username,
 void         voipd_contacts_remove (VoipdAccount *account, const char *username);
 void         voipd_contacts_set_presence (VoipdAccount *account, const char *username,
                                           guint presence);
+/* Not connected: friends' presence becomes unknown until the resync. */
+void         voipd_contacts_forget_presence (VoipdAccount *account);
+/* A friend's profile from the server (GetProfile's reply): every property. */
+void         voipd_contacts_set_profile (VoipdAccount *account, GVariant *profile);
 /* Objects for every contact the cache knows (at start, before any server). */
 void         voipd_contacts_load_cache (VoipdAccount *account);
 

@@ -1,15 +1,33 @@
-/* voipd-conversation.c — sending, history, edits: shared by contacts and groups. */
+/* voipd-conversation.c — org.voipd.Voip1.Conversation: sending, history,
+ * edits, unread counts and the Message* signals, for contacts and groups alike. */
 #define G_LOG_DOMAIN "voipd"
 
 #include <glib/gi18n.h>
 
+#include "voipd-contacts.h"
 #include "voipd-conversation.h"
 #include "voipd-errors.h"
+#include "voipd-groups.h"
+
+/* What a Conversation interface stands for; its handlers' user data. */
+typedef struct {
+  VoipdAccount *account;   /* not owned: it outlives its objects */
+  char         *peer;      /* NULL for a group */
+  gint64        group;     /* 0 for a peer */
+} Conversation;
+
+static void
+conversation_free (Conversation *conversation)
+{
+  g_free (conversation->peer);
+  g_free (conversation);
+}
 
 GVariant *
-voipd_message_to_dbus (const VoipdCachedMessage *m)
+voipd_message_to_dbus (const VoipdCachedMessage *m, const char *me)
 {
-  return g_variant_new ("(txsssbbu)", (guint64) m->id, m->timestamp_ms, m->sender,
+  return g_variant_new ("(txssssbbu)", (guint64) m->id, m->timestamp_ms, m->sender,
+                        g_strcmp0 (m->sender, me) == 0 ? "outgoing" : "incoming",
                         m->kind == VOIP_MESSAGE_KIND_VOICE ? "voice" : "text",
                         m->text ? m->text : "", m->edited, m->deleted, m->duration_ms);
 }
@@ -27,6 +45,76 @@ voipd_message_from_wire (GVariant *message)
   m->seq = seq;
   m->group = group;
   return m;
+}
+
+VoipConversation *
+voipd_conversation_lookup (VoipdAccount *account, const char *peer, gint64 group)
+{
+  g_autofree char *path = group != 0 ? voipd_group_path (group) : voipd_contact_path (peer);
+  g_autoptr(GDBusObject) object = g_dbus_object_manager_get_object (
+      G_DBUS_OBJECT_MANAGER (voipd_account_get_manager (account)), path);
+
+  return object ? voip_object_peek_conversation (VOIP_OBJECT (object)) : NULL;
+}
+
+/* The conversation a message belongs to, seen from `me`. */
+static VoipConversation *
+lookup_for_message (VoipdAccount *account, const VoipdCachedMessage *m)
+{
+  const char *me = voipd_account_get_username (account);
+
+  if (m->group != 0)
+    return voipd_conversation_lookup (account, NULL, m->group);
+  return voipd_conversation_lookup (account, g_strcmp0 (m->sender, me) == 0 ? m->recipient
+                                                                            : m->sender, 0);
+}
+
+/* Tells the daemon's clients, on the message's conversation (if it still
+ * has an object). */
+static void
+signal_message (VoipdAccount *account, guint code, const VoipdCachedMessage *m)
+{
+  VoipConversation *conversation = lookup_for_message (account, m);
+  GVariant *message;
+
+  if (conversation == NULL)
+    return;
+  message = voipd_message_to_dbus (m, voipd_account_get_username (account));
+  if (code == VOIP_MSG_MESSAGE_RECEIVED)
+    voip_conversation_emit_message_received (conversation, message);
+  else if (code == VOIP_MSG_MESSAGE_EDITED)
+    voip_conversation_emit_message_edited (conversation, message);
+  else
+    voip_conversation_emit_message_deleted (conversation, message);
+}
+
+void
+voipd_conversation_handle_event (VoipdAccount *account, guint code, GVariant *payload)
+{
+  g_autoptr(VoipdCachedMessage) m = voipd_message_from_wire (payload);
+  g_autoptr(GError) error = NULL;
+  VoipdCache *cache = voipd_account_get_cache (account);
+  VoipConversation *conversation;
+  gboolean is_new = FALSE;
+
+  if (!voipd_cache_put_message (cache, m, &is_new, &error)
+      || !voipd_cache_raise_last_seq (cache, m->seq, &error))
+    g_warning ("%s", error->message);
+  /* Already seen: a resync overlapping a live event, or our own message,
+   * signalled when the server stored it. */
+  if (code == VOIP_MSG_MESSAGE_RECEIVED && !is_new)
+    return;
+
+  conversation = lookup_for_message (account, m);
+  if (conversation == NULL)
+    return;
+  if (code == VOIP_MSG_MESSAGE_RECEIVED
+      && g_strcmp0 (m->sender, voipd_account_get_username (account)) != 0)
+    {
+      voipd_cache_add_unread (cache, m->group != 0 ? NULL : m->sender, m->group, 1, NULL);
+      voip_conversation_set_unread (conversation, voip_conversation_get_unread (conversation) + 1);
+    }
+  signal_message (account, code, m);
 }
 
 static gboolean
@@ -72,6 +160,7 @@ cache_sent (VoipdAccount *account, const VoipdOutboxEntry *e, GVariant *reply)
 {
   VoipdCachedMessage m = { 0 };
   guint64 id, seq;
+  gboolean is_new = FALSE;
   g_autoptr(GError) error = NULL;
 
   g_variant_get (reply, "(ttx)", &id, &seq, &m.timestamp_ms);
@@ -83,8 +172,12 @@ cache_sent (VoipdAccount *account, const VoipdOutboxEntry *e, GVariant *reply)
   m.kind = e->kind;
   m.text = e->text;
   m.duration_ms = e->duration_ms;
-  if (!voipd_cache_put_message (voipd_account_get_cache (account), &m, NULL, &error))
+  if (!voipd_cache_put_message (voipd_account_get_cache (account), &m, &is_new, &error))
     g_warning ("%s", error->message);
+  /* The server tells our other sessions; this daemon's clients hear it
+   * here, once (a resync that brings it back finds it known). */
+  if (is_new || error != NULL)
+    signal_message (account, VOIP_MSG_MESSAGE_RECEIVED, &m);
 }
 
 static void
@@ -149,56 +242,57 @@ send_entry (VoipdAccount *account, GDBusMethodInvocation *invocation, VoipdOutbo
 }
 
 static VoipdOutboxEntry *
-entry_new (VoipdConversation conversation, guint kind)
+entry_new (const Conversation *conversation, guint kind)
 {
   VoipdOutboxEntry *entry = g_new0 (VoipdOutboxEntry, 1);
 
-  entry->recipient = g_strdup (conversation.peer ? conversation.peer : "");
-  entry->group = conversation.group;
+  entry->recipient = g_strdup (conversation->peer ? conversation->peer : "");
+  entry->group = conversation->group;
   entry->kind = kind;
   return entry;
 }
 
-void
-voipd_conversation_send_text (VoipdAccount *account, VoipdConversation conversation,
-                              GDBusMethodInvocation *invocation, const char *text)
+static gboolean
+on_send_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
+                 const char *text, Conversation *conversation)
 {
   g_autoptr(GError) error = NULL;
   VoipdOutboxEntry *entry;
 
-  if (!check_logged_in (account, invocation))
-    return;
+  if (!check_logged_in (conversation->account, invocation))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
   if (!voip_validate_text (text, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
-      return;
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   entry = entry_new (conversation, VOIP_MESSAGE_KIND_TEXT);
   entry->text = g_strdup (text);
   entry->voice = g_bytes_new (NULL, 0);
-  send_entry (account, invocation, entry);
+  send_entry (conversation->account, invocation, entry);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-void
-voipd_conversation_send_voice (VoipdAccount *account, VoipdConversation conversation,
-                               GDBusMethodInvocation *invocation, GVariant *ogg,
-                               guint duration_ms)
+static gboolean
+on_send_voice_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
+                       GVariant *ogg, guint duration_ms, Conversation *conversation)
 {
   g_autoptr(GError) error = NULL;
   VoipdOutboxEntry *entry;
 
-  if (!check_logged_in (account, invocation))
-    return;
+  if (!check_logged_in (conversation->account, invocation))
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
   if (!voip_validate_voice (ogg, duration_ms, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
-      return;
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   entry = entry_new (conversation, VOIP_MESSAGE_KIND_VOICE);
   entry->text = g_strdup ("");
   entry->voice = g_variant_get_data_as_bytes (ogg);
   entry->duration_ms = duration_ms;
-  send_entry (account, invocation, entry);
+  send_entry (conversation->account, invocation, entry);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- history ------------------------------------------------------------------ */
@@ -254,14 +348,16 @@ append_outbox (HistoryCall *call, GPtrArray *page)
 }
 
 static void
-return_page (GDBusMethodInvocation *invocation, GPtrArray *page)
+return_page (HistoryCall *call, GPtrArray *page)
 {
+  const char *me = voipd_account_get_username (call->account);
   GVariantBuilder builder;
 
-  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(txsssbbu)"));
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(txssssbbu)"));
   for (guint i = 0; i < page->len; i++)
-    g_variant_builder_add_value (&builder, voipd_message_to_dbus (page->pdata[i]));
-  g_dbus_method_invocation_return_value (invocation, g_variant_new ("(a(txsssbbu))", &builder));
+    g_variant_builder_add_value (&builder, voipd_message_to_dbus (page->pdata[i], me));
+  g_dbus_method_invocation_return_value (call->invocation,
+                                         g_variant_new ("(a(txssssbbu))", &builder));
 }
 
 static void
@@ -278,7 +374,7 @@ history_from_cache (HistoryCall *call)
   else
     {
       append_outbox (call, page);
-      return_page (call->invocation, page);
+      return_page (call, page);
     }
 }
 
@@ -317,42 +413,43 @@ on_history (GObject *source, GAsyncResult *result, gpointer user_data)
       g_ptr_array_add (page, m);
     }
   append_outbox (call, page);
-  return_page (call->invocation, page);
+  return_page (call, page);
   history_call_free (call);
 }
 
-void
-voipd_conversation_history (VoipdAccount *account, VoipdConversation conversation,
-                            GDBusMethodInvocation *invocation, guint64 before_id, guint limit)
+static gboolean
+on_get_history (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
+                guint64 before_id, guint limit, Conversation *conversation)
 {
+  VoipdAccount *account = conversation->account;
   HistoryCall *call;
 
   if (!check_logged_in (account, invocation))
-    return;
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
   if (limit < 1 || limit > VOIP_HISTORY_PAGE_MAX || before_id > G_MAXINT64)
     {
-      g_dbus_method_invocation_return_error (invocation, VOIPD_ERROR,
-                                             VOIPD_ERROR_INVALID_ARGUMENT,
+      g_dbus_method_invocation_return_error (invocation, VOIP_ERROR, VOIP_STATUS_MALFORMED,
                                              _("limit is 1 to %d"), VOIP_HISTORY_PAGE_MAX);
-      return;
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   call = g_new0 (HistoryCall, 1);
   call->account = g_object_ref (account);
   call->invocation = g_object_ref (invocation);
-  call->peer = g_strdup (conversation.peer);
-  call->group = conversation.group;
+  call->peer = g_strdup (conversation->peer);
+  call->group = conversation->group;
   call->before_id = before_id;
   call->limit = limit;
   if (!voipd_account_check_online (account, NULL))
     {
       history_from_cache (call);
       history_call_free (call);
-      return;
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   voipd_connection_request_async (voipd_account_get_connection (account), VOIP_MSG_HISTORY,
                                   g_variant_new ("(sttu)", call->peer ? call->peer : "",
                                                  (guint64) call->group, before_id, limit),
                                   NULL, on_history, call);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- edit, delete, voice: online only -------------------------------------------- */
@@ -387,6 +484,8 @@ on_changed (GObject *source, GAsyncResult *result, gpointer user_data)
           m->edited |= call->text != NULL;
           m->deleted |= call->text == NULL;
           voipd_cache_put_message (cache, m, NULL, NULL);
+          signal_message (call->account, call->text ? VOIP_MSG_MESSAGE_EDITED
+                                                    : VOIP_MSG_MESSAGE_DELETED, m);
         }
       g_dbus_method_invocation_return_value (call->invocation, NULL);
     }
@@ -421,17 +520,20 @@ change_message (VoipdAccount *account, GDBusMethodInvocation *invocation, guint6
                                   NULL, on_changed, call);
 }
 
-void
-voipd_conversation_edit (VoipdAccount *account, GDBusMethodInvocation *invocation, guint64 id,
-                         const char *text)
+static gboolean
+on_edit_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
+                 const char *text, Conversation *conversation)
 {
-  change_message (account, invocation, id, text);
+  change_message (conversation->account, invocation, id, text);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-void
-voipd_conversation_delete (VoipdAccount *account, GDBusMethodInvocation *invocation, guint64 id)
+static gboolean
+on_delete_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
+                   Conversation *conversation)
 {
-  change_message (account, invocation, id, NULL);
+  change_message (conversation->account, invocation, id, NULL);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static void
@@ -449,20 +551,68 @@ on_voice (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_unref (invocation);
 }
 
-void
-voipd_conversation_get_voice (VoipdAccount *account, GDBusMethodInvocation *invocation,
-                              guint64 id)
+static gboolean
+on_get_voice_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
+                      Conversation *conversation)
 {
+  VoipdAccount *account = conversation->account;
   g_autoptr(GError) error = NULL;
 
   if (!voipd_account_check_online (account, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
-      return;
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   voipd_connection_request_async (voipd_account_get_connection (account), VOIP_MSG_GET_VOICE,
                                   g_variant_new ("(t)", id), NULL, on_voice,
                                   g_object_ref (invocation));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+on_mark_read (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
+              Conversation *conversation)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!voipd_cache_clear_unread (voipd_account_get_cache (conversation->account),
+                                 conversation->peer, conversation->group, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  voip_conversation_set_unread (skeleton, 0);
+  voip_conversation_complete_mark_read (skeleton, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- the interface ------------------------------------------------------------------ */
+
+VoipConversation *
+voipd_conversation_new (VoipdAccount *account, const char *peer, gint64 group, guint unread)
+{
+  VoipConversation *skeleton = voip_conversation_skeleton_new ();
+  Conversation *conversation = g_new0 (Conversation, 1);
+
+  conversation->account = account;
+  conversation->peer = g_strdup (peer);
+  conversation->group = group;
+  g_object_set_data_full (G_OBJECT (skeleton), "voipd-conversation", conversation,
+                          (GDestroyNotify) conversation_free);
+  voip_conversation_set_unread (skeleton, unread);
+  g_signal_connect (skeleton, "handle-send-message", G_CALLBACK (on_send_message),
+                    conversation);
+  g_signal_connect (skeleton, "handle-send-voice-message",
+                    G_CALLBACK (on_send_voice_message), conversation);
+  g_signal_connect (skeleton, "handle-get-history", G_CALLBACK (on_get_history), conversation);
+  g_signal_connect (skeleton, "handle-get-voice-message", G_CALLBACK (on_get_voice_message),
+                    conversation);
+  g_signal_connect (skeleton, "handle-edit-message", G_CALLBACK (on_edit_message),
+                    conversation);
+  g_signal_connect (skeleton, "handle-delete-message", G_CALLBACK (on_delete_message),
+                    conversation);
+  g_signal_connect (skeleton, "handle-mark-read", G_CALLBACK (on_mark_read), conversation);
+  return skeleton;
 }
 
 /* ---- the outbox -------------------------------------------------------------------- */

@@ -1,38 +1,37 @@
-/* voipd-conversation.h — what a contact and a group share: a conversation.
+/* voipd-conversation.h — org.voipd.Voip1.Conversation: what a contact and a
+ * group share.
  *
- * A conversation is a peer (group 0) or a group (peer NULL). Messages go
- * out through the server when online, or into the durable outbox when not;
- * history comes from the server when online and from the cache when not. */
+ * A conversation is a peer (group 0) or a group (peer NULL). Both kinds of
+ * object carry the same Conversation interface, made and answered here, so
+ * that sending, history, edits, unread counts and the Message* signals have
+ * one implementation. Messages go out through the server when online, or
+ * into the durable outbox when not; history comes from the server when
+ * online and from the cache when not. */
 #pragma once
 
 #include "voipd-account.h"
 
 G_BEGIN_DECLS
 
-typedef struct {
-  const char *peer;    /* NULL for a group */
-  gint64      group;   /* 0 for a peer */
-} VoipdConversation;
-
-/* The D-Bus form of a message: (txsssbbu). */
-GVariant *voipd_message_to_dbus (const VoipdCachedMessage *message);
+/* The D-Bus form of a message, (txssssbbu); `me` (the account's username)
+ * decides its direction. */
+GVariant *voipd_message_to_dbus (const VoipdCachedMessage *message, const char *me);
 /* From the protocol's message tuple. */
 VoipdCachedMessage *voipd_message_from_wire (GVariant *message);
 
-void voipd_conversation_send_text  (VoipdAccount *account, VoipdConversation conversation,
-                                    GDBusMethodInvocation *invocation, const char *text);
-void voipd_conversation_send_voice (VoipdAccount *account, VoipdConversation conversation,
-                                    GDBusMethodInvocation *invocation, GVariant *ogg,
-                                    guint duration_ms);
-void voipd_conversation_history    (VoipdAccount *account, VoipdConversation conversation,
-                                    GDBusMethodInvocation *invocation, guint64 before_id,
-                                    guint limit);
-void voipd_conversation_get_voice  (VoipdAccount *account, GDBusMethodInvocation *invocation,
-                                    guint64 id);
-void voipd_conversation_edit       (VoipdAccount *account, GDBusMethodInvocation *invocation,
-                                    guint64 id, const char *text);
-void voipd_conversation_delete     (VoipdAccount *account, GDBusMethodInvocation *invocation,
-                                    guint64 id);
+/* A new Conversation interface for the object of a peer (group 0) or of a
+ * group (peer NULL), its handlers connected; the caller adds it to the
+ * object before exporting it. account is not owned (it outlives its objects). */
+VoipConversation *voipd_conversation_new (VoipdAccount *account, const char *peer, gint64 group,
+                                          guint unread);
+/* The exported conversation of a peer or a group, or NULL. */
+VoipConversation *voipd_conversation_lookup (VoipdAccount *account, const char *peer,
+                                             gint64 group);
+
+/* MessageReceived, MessageEdited or MessageDeleted from the server (a live
+ * event or a page of the resync): into the cache, the unread count and,
+ * once per message, the conversation's signal. */
+void voipd_conversation_handle_event (VoipdAccount *account, guint code, GVariant *payload);
 
 /* Sends what waits in the outbox, in order, once; calls done when empty or
  * when the connection fails (the rest stays queued). */

@@ -23,12 +23,6 @@ voipd_groups_lookup (VoipdAccount *account, gint64 id)
   return object ? voip_object_peek_group (VOIP_OBJECT (object)) : NULL;
 }
 
-static VoipdConversation
-conversation_of (VoipGroup *group)
-{
-  return (VoipdConversation) { .peer = NULL, .group = (gint64) voip_group_get_id (group) };
-}
-
 /* ---- methods ------------------------------------------------------------------ */
 
 /* The server answers the acting session with a bare OK and tells the others
@@ -103,70 +97,6 @@ on_delete (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account
 }
 
 static gboolean
-on_send_message (VoipGroup *group, GDBusMethodInvocation *invocation, const char *text,
-                 gpointer account)
-{
-  voipd_conversation_send_text (account, conversation_of (group), invocation, text);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_send_voice_message (VoipGroup *group, GDBusMethodInvocation *invocation, GVariant *ogg,
-                       guint duration_ms, gpointer account)
-{
-  voipd_conversation_send_voice (account, conversation_of (group), invocation, ogg, duration_ms);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_get_history (VoipGroup *group, GDBusMethodInvocation *invocation, guint64 before_id,
-                guint limit, gpointer account)
-{
-  voipd_conversation_history (account, conversation_of (group), invocation, before_id, limit);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_get_voice_message (VoipGroup *group, GDBusMethodInvocation *invocation, guint64 id,
-                      gpointer account)
-{
-  voipd_conversation_get_voice (account, invocation, id);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_edit_message (VoipGroup *group, GDBusMethodInvocation *invocation, guint64 id,
-                 const char *text, gpointer account)
-{
-  voipd_conversation_edit (account, invocation, id, text);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_delete_message (VoipGroup *group, GDBusMethodInvocation *invocation, guint64 id,
-                   gpointer account)
-{
-  voipd_conversation_delete (account, invocation, id);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
-on_mark_read (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!voipd_cache_clear_unread (voipd_account_get_cache (account), NULL,
-                                 voip_group_get_id (group), &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  voip_group_set_unread (group, 0);
-  voip_group_complete_mark_read (group, invocation);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static gboolean
 on_call (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account)
 {
   voipd_calls_invite (voipd_account_get_calls (account), invocation, "",
@@ -188,26 +118,18 @@ group_create (VoipdAccount *account, gint64 id, const char *name, const char *ow
   g_autofree char *path = voipd_group_path (id);
   g_autoptr(VoipObjectSkeleton) object = voip_object_skeleton_new (path);
   g_autoptr(VoipGroup) group = voip_group_skeleton_new ();
+  g_autoptr(VoipConversation) conversation = voipd_conversation_new (account, NULL, id, unread);
 
   voip_group_set_id (group, id);
   group_set (group, name, owner, members);
-  voip_group_set_unread (group, unread);
   g_signal_connect (group, "handle-rename", G_CALLBACK (on_rename), account);
   g_signal_connect (group, "handle-add-member", G_CALLBACK (on_add_member), account);
   g_signal_connect (group, "handle-remove-member", G_CALLBACK (on_remove_member), account);
   g_signal_connect (group, "handle-leave", G_CALLBACK (on_leave), account);
   g_signal_connect (group, "handle-delete", G_CALLBACK (on_delete), account);
-  g_signal_connect (group, "handle-send-message", G_CALLBACK (on_send_message), account);
-  g_signal_connect (group, "handle-send-voice-message", G_CALLBACK (on_send_voice_message),
-                    account);
-  g_signal_connect (group, "handle-get-history", G_CALLBACK (on_get_history), account);
-  g_signal_connect (group, "handle-get-voice-message", G_CALLBACK (on_get_voice_message),
-                    account);
-  g_signal_connect (group, "handle-edit-message", G_CALLBACK (on_edit_message), account);
-  g_signal_connect (group, "handle-delete-message", G_CALLBACK (on_delete_message), account);
-  g_signal_connect (group, "handle-mark-read", G_CALLBACK (on_mark_read), account);
   g_signal_connect (group, "handle-call", G_CALLBACK (on_call), account);
   voip_object_skeleton_set_group (object, group);
+  voip_object_skeleton_set_conversation (object, conversation);
   g_dbus_object_manager_server_export (voipd_account_get_manager (account),
                                        G_DBUS_OBJECT_SKELETON (object));
   return group;
@@ -282,7 +204,8 @@ voipd_groups_load_cache (VoipdAccount *account)
       else
         {
           group_set (group, g->name, g->owner, (const char *const *) g->members);
-          voip_group_set_unread (group, g->unread);
+          voip_conversation_set_unread (voipd_conversation_lookup (account, NULL, g->id),
+                                        g->unread);
         }
     }
 }

@@ -6,7 +6,8 @@
  * `export {defineClient};` line appended, an ES-module build for 45+.
  *
  * The Account interface lives at the manager's own path, outside the managed
- * objects, so it has a proxy of its own. The client never starts voipd
+ * objects, so it has a proxy of its own. A contact's or a group's object
+ * carries a second interface, Conversation, with its messages and Unread. The client never starts voipd
  * (DO_NOT_AUTO_START everywhere). The object manager client and the proxy
  * follow the name's owner: when voipd goes away every object is removed and
  * the account's properties dropped, when it comes back they are loaded again;
@@ -29,11 +30,11 @@ function defineClient({ Gio, GLib, _ }) {
         return value ? value.deepUnpack() : fallback;
     }
 
-    /* (txsssbbu) → an object */
+    /* (txssssbbu) → an object; direction: 'incoming' or 'outgoing' (ours) */
     function unpackMessage(variant) {
-        const [id, timestampMs, sender, kind, text, edited, deleted, durationMs] =
+        const [id, timestampMs, sender, direction, kind, text, edited, deleted, durationMs] =
             variant.deepUnpack();
-        return { id, timestampMs, sender, kind, text, edited, deleted, durationMs };
+        return { id, timestampMs, sender, direction, kind, text, edited, deleted, durationMs };
     }
 
     class VoipClient {
@@ -160,11 +161,14 @@ function defineClient({ Gio, GLib, _ }) {
         _onSignal(proxy, signal, params) {
             if (signal !== 'MessageReceived')
                 return;
-            const iface = proxy.get_interface_name();
-            const message = unpackMessage(params.get_child_value(0));
-            const conversation = iface === `${IFACE}Group`
-                ? this._group(proxy) : this._contact(proxy);
-            this._emit('message-received', conversation, message);
+            if (proxy.get_interface_name() !== `${IFACE}Conversation`)
+                return;
+            const path = proxy.get_object_path();
+            const group = this._manager.get_interface(path, `${IFACE}Group`);
+            const contact = this._manager.get_interface(path, `${IFACE}Contact`);
+            const conversation = group ? this._group(group) : contact ? this._contact(contact) : null;
+            if (conversation)
+                this._emit('message-received', conversation, unpackMessage(params.get_child_value(0)));
         }
 
         /* Missed calls: incoming calls that rang here and ended unanswered
@@ -176,7 +180,7 @@ function defineClient({ Gio, GLib, _ }) {
                 if (call.state === 'ringing')
                     this._ringingSeen.add(call.id);
                 else if (call.state === 'ended' && this._ringingSeen.has(call.id) &&
-                         call.startTime === 0 && MISSED_REASONS.includes(call.stateReason) &&
+                         call.startTimeMs === 0 && MISSED_REASONS.includes(call.stateReasonCode) &&
                          !this._missedCounted.has(call.id)) {
                     this._missedCounted.add(call.id);
                     this.missedCalls++;
@@ -204,6 +208,7 @@ function defineClient({ Gio, GLib, _ }) {
             return {
                 running: this.running,
                 state: prop(proxy, 'State', 'offline'),
+                stateReasonCode: prop(proxy, 'StateReasonCode', ''),
                 stateReason: prop(proxy, 'StateReason', ''),
                 username: prop(proxy, 'Username', ''),
                 displayName: prop(proxy, 'DisplayName', ''),
@@ -220,6 +225,13 @@ function defineClient({ Gio, GLib, _ }) {
                 .filter(proxy => proxy !== null);
         }
 
+        /* Unread of the object's Conversation interface */
+        _unread(proxy) {
+            const conversation = this._manager?.get_interface(proxy.get_object_path(),
+                `${IFACE}Conversation`) ?? null;
+            return prop(conversation, 'Unread', 0);
+        }
+
         _contact(proxy) {
             return {
                 path: proxy.get_object_path(),
@@ -228,7 +240,7 @@ function defineClient({ Gio, GLib, _ }) {
                 presence: prop(proxy, 'Presence', 'offline'),
                 motd: prop(proxy, 'Motd', ''),
                 subscription: prop(proxy, 'Subscription', ''),
-                unread: prop(proxy, 'Unread', 0),
+                unread: this._unread(proxy),
                 muted: prop(proxy, 'Muted', false),
                 isGroup: false,
             };
@@ -241,7 +253,7 @@ function defineClient({ Gio, GLib, _ }) {
                 name: prop(proxy, 'Name', ''),
                 owner: prop(proxy, 'Owner', ''),
                 members: prop(proxy, 'Members', []),
-                unread: prop(proxy, 'Unread', 0),
+                unread: this._unread(proxy),
                 isGroup: true,
             };
         }
@@ -253,12 +265,13 @@ function defineClient({ Gio, GLib, _ }) {
                 direction: prop(proxy, 'Direction', ''),
                 initiator: prop(proxy, 'Initiator', ''),
                 state: prop(proxy, 'State', ''),
+                stateReasonCode: prop(proxy, 'StateReasonCode', ''),
                 stateReason: prop(proxy, 'StateReason', ''),
                 participants: prop(proxy, 'Participants', [])
                     .map(([username, state]) => ({ username, state })),
                 group: prop(proxy, 'Group', '/'),
                 muted: prop(proxy, 'Muted', false),
-                startTime: prop(proxy, 'StartTime', 0),
+                startTimeMs: prop(proxy, 'StartTime', 0),
             };
         }
 
@@ -330,15 +343,14 @@ function defineClient({ Gio, GLib, _ }) {
             return this._invoke(path, `${IFACE}${iface}`, 'Call');
         }
 
+        /* path: a contact's or a group's object, both Conversations */
         sendMessage(path, text) {
-            const iface = path.includes('/group/') ? 'Group' : 'Contact';
-            return this._invoke(path, `${IFACE}${iface}`, 'SendMessage',
+            return this._invoke(path, `${IFACE}Conversation`, 'SendMessage',
                 new GLib.Variant('(s)', [text]));
         }
 
         markRead(path) {
-            const iface = path.includes('/group/') ? 'Group' : 'Contact';
-            return this._invoke(path, `${IFACE}${iface}`, 'MarkRead');
+            return this._invoke(path, `${IFACE}Conversation`, 'MarkRead');
         }
 
         answer(callPath) {

@@ -446,8 +446,9 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
                 title = _('Connecting to %s…').format(names);
             else
                 title = _('In a call with %s').format(names);
-            if (call.startTime > 0) {
-                const seconds = Math.max(0, Math.floor((GLib.get_real_time() - call.startTime) / 1e6));
+            if (call.startTimeMs > 0) {
+                const nowMs = GLib.get_real_time() / 1000;
+                const seconds = Math.max(0, Math.floor((nowMs - call.startTimeMs) / 1000));
                 title += `  ${formatDuration(seconds)}`;
                 this._startTimer();
             } else {

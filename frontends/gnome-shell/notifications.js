@@ -113,7 +113,7 @@ function defineNotifier({ Main, MessageTray, _ }) {
 
         _onMessage(conversation, message) {
             const account = this._client.account;
-            if (message.sender === account.username || message.deleted)
+            if (message.direction === 'outgoing' || message.deleted)
                 return;
             if (account.presence === 'dnd')
                 return;

@@ -508,26 +508,26 @@ test_errors (DaemonFixture *f, gconstpointer data)
   /* A request only (outgoing): still not a friend to talk to. */
   g_free (voipctl_ok (f->alice, "contact", "add", "carol"));
   test_user_wait_contact (f->alice, "carol", "subscription", "outgoing");
-  message = test_user_call_fails (f->alice, carol_path, "Contact", "SendMessage",
+  message = test_user_call_fails (f->alice, carol_path, "Conversation", "SendMessage",
                                   g_variant_new ("(s)", "hello stranger"),
                                   "org.voipd.Voip1.Error.*");
   g_clear_pointer (&message, g_free);
 
   /* Over-long text: 4097 bytes (4096 is fine). */
-  message = test_user_call_fails (f->alice, bob_path, "Contact", "SendMessage",
+  message = test_user_call_fails (f->alice, bob_path, "Conversation", "SendMessage",
                                   g_variant_new ("(s)", too_long), "org.voipd.Voip1.Error.*");
   g_clear_pointer (&message, g_free);
   g_free (voipctl_fails (f->alice, "send", "bob", too_long));
   {
     g_autofree char *id_text = g_strdup_printf ("%" G_GUINT64_FORMAT, id);
 
-    message = test_user_call_fails (f->alice, bob_path, "Contact", "EditMessage",
+    message = test_user_call_fails (f->alice, bob_path, "Conversation", "EditMessage",
                                     g_variant_new ("(ts)", id, too_long),
                                     "org.voipd.Voip1.Error.*");
     g_clear_pointer (&message, g_free);
     g_free (voipctl_fails (f->alice, "message", "edit", id_text, too_long));
     /* Not the author. */
-    message = test_user_call_fails (f->bob, alice_path, "Contact", "EditMessage",
+    message = test_user_call_fails (f->bob, alice_path, "Conversation", "EditMessage",
                                     g_variant_new ("(ts)", id, "mine now"),
                                     "org.voipd.Voip1.Error.NotAuthor");
     g_clear_pointer (&message, g_free);
@@ -535,13 +535,13 @@ test_errors (DaemonFixture *f, gconstpointer data)
   }
 
   /* Arguments the daemon refuses by itself. */
-  message = test_user_call_fails (f->alice, bob_path, "Contact", "GetHistory",
+  message = test_user_call_fails (f->alice, bob_path, "Conversation", "GetHistory",
                                   g_variant_new ("(tu)", (guint64) 0, 0u),
-                                  "org.voipd.Voip1.Error.InvalidArgument");
+                                  "org.voipd.Voip1.Error.Malformed");
   g_clear_pointer (&message, g_free);
-  message = test_user_call_fails (f->alice, bob_path, "Contact", "GetHistory",
+  message = test_user_call_fails (f->alice, bob_path, "Conversation", "GetHistory",
                                   g_variant_new ("(tu)", (guint64) 0, 501u),
-                                  "org.voipd.Voip1.Error.InvalidArgument");
+                                  "org.voipd.Voip1.Error.Malformed");
   g_clear_pointer (&message, g_free);
   message = test_user_call_fails (f->alice, TEST_VOIPD_PATH, "Account", "SetPresence",
                                   g_variant_new ("(s)", "sleepy"), "org.voipd.Voip1.Error.*");
@@ -615,6 +615,7 @@ test_introspect (DaemonFixture *f, gconstpointer data)
                              "--object-path", bob_path, NULL });
   g_assert_cmpint (contact->exit_status, ==, 0);
   assert_contains (contact->out, "interface org.voipd.Voip1.Contact");
+  assert_contains (contact->out, "interface org.voipd.Voip1.Conversation");
   assert_contains (contact->out, "GetHistory");
 }
 
