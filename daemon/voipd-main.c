@@ -99,6 +99,11 @@ main (int argc, char **argv)
   g_autoptr(GOptionContext) options = NULL;
   g_autofree char *cache_path = NULL;
   g_autofree char *locale = locale_dir ();
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Show the version and exit"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
   Daemon daemon = { 0 };
   guint owner_id;
 
@@ -108,10 +113,16 @@ main (int argc, char **argv)
   textdomain (GETTEXT_PACKAGE);
 
   options = g_option_context_new (_("— the voip daemon (org.voipd.Voip1)"));
+  g_option_context_add_main_entries (options, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (options, &argc, &argv, &error))
     {
       g_printerr ("voipd: %s\n", error->message);
       return 2;
+    }
+  if (version)
+    {
+      g_print ("voipd %s\n", VOIP_VERSION);
+      return 0;
     }
 
   voipd_errors_register ();

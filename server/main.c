@@ -43,6 +43,7 @@ main (int argc, char **argv)
   g_autofree char *listen = NULL;
   g_autofree char *database = NULL;
   g_autofree char *config_path = NULL;
+  gboolean version = FALSE;
   g_autoptr(GOptionContext) options = NULL;
   g_autoptr(ServerConfig) config = server_config_new_default ();
   g_autoptr(GError) error = NULL;
@@ -53,6 +54,7 @@ main (int argc, char **argv)
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address and port to listen on", "ADDR:PORT" },
     { "database", 'd', 0, G_OPTION_ARG_FILENAME, &database, "SQLite database file", "PATH" },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Show the version and exit", NULL },
     { NULL }
   };
 
@@ -63,6 +65,11 @@ main (int argc, char **argv)
     {
       g_printerr ("voip-server: %s\n", error->message);
       return 2;
+    }
+  if (version)
+    {
+      printf ("voip-server %s\n", VOIP_VERSION);
+      return 0;
     }
   if (!server_dispatch_is_complete (&error))
     g_error ("%s", error->message);   /* a build that forgot a handler */
