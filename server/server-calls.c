@@ -11,8 +11,10 @@
  * every remaining session is told.
  *
  * Events are built while the state changes and sent only once it is
- * consistent again (an Outbox), because sending can close a slow session,
- * and closing a session comes back here through server_calls_session_ended().
+ * consistent again (an Outbox). Sending never closes a session (a slow one
+ * is closed from an idle, and comes back here through
+ * server_calls_session_ended() then), but the outbox keeps every event of
+ * a change describing the same, settled state.
  */
 #define G_LOG_DOMAIN "voip-server"
 

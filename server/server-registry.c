@@ -1,10 +1,23 @@
 /* server-registry.c — the in-memory map of online users. Presence lives
  * only here: a user with no session is offline by definition. */
+#define G_LOG_DOMAIN "voip-server"
+
 #include "server-registry.h"
 
 struct _ServerRegistry {
-  GHashTable *users;   /* gint64* id → ServerUser* */
+  GHashTable *users;     /* gint64* id → ServerUser* */
+  guint       walking;   /* server_registry_send() calls under way */
 };
+
+/* Sessions close from their own I/O or an idle, never inside a send
+ * (server-session.c), so no list changes under a fan-out. Should that
+ * break, say so loudly rather than skip a session or read freed memory. */
+static void
+check_not_walking (ServerRegistry *self)
+{
+  if (self->walking > 0)
+    g_critical ("a user's sessions changed during a fan-out");
+}
 
 static void
 server_user_free (ServerUser *user)
@@ -45,6 +58,7 @@ server_registry_attach (ServerRegistry *self, ServerSession *session, gboolean *
   gint64 user_id = server_session_get_user_id (session);
   ServerUser *user = server_registry_lookup (self, user_id);
 
+  check_not_walking (self);
   *first = (user == NULL);
   if (user == NULL)
     {
@@ -66,6 +80,7 @@ server_registry_detach (ServerRegistry *self, ServerSession *session)
   gint64 user_id = server_session_get_user_id (session);
   ServerUser *user = server_registry_lookup (self, user_id);
 
+  check_not_walking (self);
   if (user == NULL || !g_ptr_array_remove (user->sessions, session))
     return FALSE;
   if (user->sessions->len > 0)
@@ -91,9 +106,11 @@ server_registry_send (ServerRegistry *self, gint64 user_id, GBytes *frame, Serve
 
   if (user == NULL)
     return;
+  self->walking++;
   for (guint i = 0; i < user->sessions->len; i++)
     if (user->sessions->pdata[i] != except)
       server_session_send_frame (user->sessions->pdata[i], frame);
+  self->walking--;
 }
 
 guint

@@ -71,7 +71,6 @@ struct _ServerSession {
   gboolean started;
   gboolean closing;         /* no more reading; close when flushed */
   gboolean closed;
-  gboolean too_slow;        /* dropped for its output: closing from an idle */
   gboolean authenticating;
   gboolean catch_up;        /* parse what the reader holds, and read, when deferred */
   gboolean input_drained;   /* the last read found the socket empty */
@@ -369,7 +368,6 @@ session_drop_too_slow (ServerSession *self)
 {
   g_message ("closing %s: %" G_GSIZE_FORMAT " bytes of output queued",
              self->peer_address, self->out_queued);
-  self->too_slow = TRUE;
   self->closing = TRUE;
   g_queue_clear_full (&self->out_queue, (GDestroyNotify) g_bytes_unref);
   self->out_queued = 0;

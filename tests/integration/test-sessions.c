@@ -226,6 +226,52 @@ test_slow_session_in_fan_out (void)
   test_client_expect_closed_maybe_event (slow, VOIP_CLOSE_TOO_SLOW);
 }
 
+/* The same with the user's only session: dropping it takes the user
+ * offline in the middle of the fan-out (the user's record was freed under
+ * the loop, which ASan saw). The friend's PluginSends are answered all
+ * along, Ok until the drop, then Offline. */
+static void
+test_slow_only_session (void)
+{
+  g_autoptr(TestServer) server = test_server_new ();
+  g_autoptr(TestClient) slow = NULL;
+  g_autoptr(TestClient) friend = NULL;
+  const gsize max_output_queue = 256 * 1024;
+  guint n_sends, sent = 0;
+  guint status = VOIP_STATUS_OK;
+  guint16 port;
+
+  g_key_file_set_integer (test_server_get_config (server), "server", "max-output-queue",
+                          max_output_queue);
+  test_server_start (server);
+  port = test_server_get_port (server);
+  slow = test_client_new_registered (port, "yvonne");
+  friend = test_client_new_registered (port, "friend");
+  test_befriend (friend, slow);
+
+  n_sends = (2 * (test_client_set_receive_buffer (slow, 64 * 1024) + send_buffer_max ())
+             + max_output_queue) / VOIP_PLUGIN_PAYLOAD_MAX + 16;
+  while (status == VOIP_STATUS_OK && sent < n_sends)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) reply = NULL;
+
+      reply = test_client_request (friend, VOIP_MSG_PLUGIN_SEND,
+                                   g_variant_new ("(ss@ay)", "yvonne", "flood",
+                                                  bytes_of (VOIP_PLUGIN_PAYLOAD_MAX, 0x33)),
+                                   &status, &error);
+      g_assert_no_error (error);
+      sent++;
+    }
+  g_test_message ("Offline after %u PluginSends of 64 KiB", sent);
+  g_assert_cmpuint (status, ==, VOIP_STATUS_OFFLINE);
+  /* The friend saw yvonne go offline, and the server goes on. */
+  g_variant_unref (test_client_expect_event (friend, VOIP_MSG_PRESENCE_CHANGED));
+  test_client_assert_ping (friend);
+  test_client_set_timeout (slow, 60000);
+  test_client_expect_closed_maybe_event (slow, VOIP_CLOSE_TOO_SLOW);
+}
+
 /* ---- a client that never reads its replies ---------------------------------------- */
 
 /* Pings have tiny replies, answered at once: nothing but the output queue
@@ -358,6 +404,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sessions/pipelined-login", test_pipelined_login);
   g_test_add_func ("/sessions/slow-session-in-fan-out", test_slow_session_in_fan_out);
+  g_test_add_func ("/sessions/slow-only-session", test_slow_only_session);
   g_test_add_func ("/sessions/unread-replies", test_unread_replies);
   g_test_add_func ("/sessions/shutdown-answers-everything", test_shutdown_answers_everything);
   return g_test_run ();
