@@ -428,9 +428,13 @@ attempt_fail (Attempt *attempt, GError *error)
     {
       /* Superseded (or logged out meanwhile): nothing here is ours to change. */
       if (attempt->invocation)
-        g_dbus_method_invocation_return_error_literal (
-            g_steal_pointer (&attempt->invocation), VOIPD_ERROR, VOIPD_ERROR_CANCELLED,
-            _("a newer login took the place of this one"));
+        {
+          /* As in sync_free(): the reply takes the handler's reference. */
+          g_dbus_method_invocation_return_error_literal (
+              attempt->invocation, VOIPD_ERROR, VOIPD_ERROR_CANCELLED,
+              _("a newer login took the place of this one"));
+          g_clear_object (&attempt->invocation);
+        }
       return;
     }
   if (attempt->kind != ATTEMPT_RESUME)
@@ -1054,7 +1058,11 @@ sync_free (Sync *sync)
   /* The login itself succeeded even if the resync was cut short: the
    * reconnection finishes it, and the state tells how far it got. */
   if (sync->login)
-    g_dbus_method_invocation_return_value (g_steal_pointer (&sync->login), NULL);
+    {
+      /* The reply takes the handler's reference; the attempt's goes with us. */
+      g_dbus_method_invocation_return_value (sync->login, NULL);
+      g_clear_object (&sync->login);
+    }
   g_object_unref (sync->account);
   g_hash_table_unref (sync->seen_contacts);
   g_free (sync);
