@@ -124,14 +124,34 @@ store_pg_changes (const PGresult *result)
 
 /* ---- the connection -------------------------------------------------------- */
 
+/* libpq's messages span lines ("FATAL: …\nserver closed the connection
+ * unexpectedly\n\tThis probably means…"): one line per log entry. */
+static char *
+one_line (const char *message)
+{
+  g_auto(GStrv) words = g_strsplit_set (message != NULL ? message : "", " \t\r\n", -1);
+  GString *line = g_string_new (NULL);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (*words[i] != '\0')
+      {
+        if (line->len > 0)
+          g_string_append_c (line, ' ');
+        g_string_append (line, words[i]);
+      }
+  return g_string_free (line, FALSE);
+}
+
 static void
 drop_connection (Store *store, const char *why)
 {
   StorePg *pg = store->pg;
+  g_autofree char *message = NULL;
 
   if (pg->conn == NULL)
     return;
-  g_warning ("lost the connection to PostgreSQL: %s", why);
+  message = one_line (why);
+  g_warning ("lost the connection to PostgreSQL: %s", message);
   g_clear_pointer (&pg->conn, PQfinish);
   g_hash_table_remove_all (pg->prepared);
   pg->was_lost = TRUE;
@@ -140,8 +160,10 @@ drop_connection (Store *store, const char *why)
 static void
 set_unavailable (GError **error, const char *what, const char *why)
 {
+  g_autofree char *message = one_line (why);
+
   g_set_error (error, STORE_ERROR, STORE_ERROR_UNAVAILABLE,
-               "%s: the database is unavailable: %s", what, why);
+               "%s: the database is unavailable: %s", what, message);
 }
 
 /* Waits until the socket is ready for `events` or the deadline passes. */
@@ -331,7 +353,7 @@ check_result (Store *store, const PGresult *result, const char *what, GError **e
     }
 
   state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
-  message = g_strchomp (g_strdup (PQresultErrorMessage (result)));
+  message = one_line (PQresultErrorMessage (result));
   if (state != NULL && strcmp (state, "23505") == 0)
     code = STORE_ERROR_EXISTS;
   else if (state != NULL && strcmp (state, "23503") == 0)
@@ -466,9 +488,34 @@ pg_open (Store *store, const char *location, GError **error)
     return FALSE;
 
   /* The URI may hold a password: log only where it went. */
-  g_debug ("connected to PostgreSQL %s, database %s (schema version %d)",
-           PQhost (pg->conn), PQdb (pg->conn), store->schema_version);
+  g_message ("storing in PostgreSQL %s, database %s (schema version %d)",
+             PQhost (pg->conn), PQdb (pg->conn), store->schema_version);
   return TRUE;
+}
+
+/* The one place a connection is made again: between transactions. A
+ * connection that died while idle (PostgreSQL restarted between two
+ * batches) is only found out by using it; BEGIN is the first thing of the
+ * transaction, so trying once more on a new connection loses nothing and
+ * spares the batch a needless Storage error. */
+static gboolean
+pg_begin (Store *store, GError **error)
+{
+  const char *what = "starting a transaction";
+  g_autoptr(GError) first = NULL;
+  gboolean was_connected = store->pg->conn != NULL;
+
+  if (!ensure_connection (store, what, error))
+    return FALSE;
+  if (store_pg_exec (store, "BEGIN", what, &first))
+    return TRUE;
+  if (!was_connected || !g_error_matches (first, STORE_ERROR, STORE_ERROR_UNAVAILABLE))
+    {
+      g_propagate_error (error, g_steal_pointer (&first));
+      return FALSE;
+    }
+  return ensure_connection (store, what, error) &&
+         store_pg_exec (store, "BEGIN", what, error);
 }
 
 static gboolean
@@ -477,9 +524,7 @@ pg_txn (Store *store, StoreTxn step, GError **error)
   switch (step)
     {
     case STORE_TXN_BEGIN:
-      /* The one place a connection is made again: between transactions. */
-      return ensure_connection (store, "starting a transaction", error) &&
-             store_pg_exec (store, "BEGIN", "starting a transaction", error);
+      return pg_begin (store, error);
     case STORE_TXN_SAVEPOINT:
       return store_pg_exec (store, "SAVEPOINT job", "starting a job", error);
     case STORE_TXN_RELEASE:

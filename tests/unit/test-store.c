@@ -1856,6 +1856,26 @@ test_pg_outage (Fixture *f, gconstpointer data)
   g_log_set_always_fatal (fatal);
 }
 
+/* PostgreSQL restarted while the store was idle: the first job after it
+ * must not fail for the connection that died meanwhile. */
+static void
+test_pg_restart_while_idle (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 alice = 0;
+  GLogLevelFlags fatal;
+
+  fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  run_sync (f->store, create_alice_work, &alice);
+  g_assert_true (test_postgres_stop (cluster, &error));
+  g_assert_true (test_postgres_start (cluster, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (run_probe (f->store));
+  run_sync (f->store, check_alice_work, &alice);
+  g_log_set_always_fatal (fatal);
+}
+
 /* No server at the address: a clear error at open, at once. */
 static void
 test_pg_no_server (Fixture *f, gconstpointer data)
@@ -1939,6 +1959,7 @@ main (int argc, char *argv[])
   add_test ("/file-modes/tightened", test_file_modes_tightened, ON_SQLITE);
   add_test ("/outage", test_pg_outage, ON_POSTGRESQL);
   add_test ("/no-server", test_pg_no_server, ON_POSTGRESQL);
+  add_test ("/restart-while-idle", test_pg_restart_while_idle, ON_POSTGRESQL);
 
   status = g_test_run ();
 
