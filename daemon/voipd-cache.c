@@ -988,9 +988,17 @@ voipd_cache_put_message (VoipdCache *self, const VoipdCachedMessage *message,
   g_autoptr(CacheStmt) update = NULL;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
-  g_return_val_if_fail (message != NULL && message->id > 0, FALSE);
+  g_return_val_if_fail (message != NULL, FALSE);
   g_return_val_if_fail (message->sender != NULL, FALSE);
   g_return_val_if_fail (message->group != 0 || message->recipient != NULL, FALSE);
+
+  /* The id comes from the server: one that is no message id is bad input. */
+  if (message->id <= 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "%s: %" G_GINT64_FORMAT " is not a message id", what, message->id);
+      return FALSE;
+    }
 
   /* Insert unless the id is known, then UPDATE if nothing was inserted:
    * tells new from known without a transaction, as each case writes with

@@ -947,6 +947,33 @@ test_reset (Fixture *f, gconstpointer data)
   g_assert_cmpuint (contact_unread (f->cache, "bob"), ==, 0);
 }
 
+/* A message id from the server that is no id (0, or above 2^63) is an
+ * error, not a critical, and stores nothing. */
+static void
+test_messages_bad_id (Fixture *f, gconstpointer data)
+{
+  static const gint64 bad_ids[] = { 0, G_MININT64, -1 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad_ids); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      VoipdCachedMessage message = {
+        .id = bad_ids[i], .seq = 1, .sender = (char *) "bob", .recipient = (char *) "alice",
+        .kind = VOIP_MESSAGE_KIND_TEXT, .text = (char *) "hi",
+      };
+      g_autoptr(VoipdCachedMessage) stored = NULL;
+      gboolean is_new = FALSE;
+
+      g_assert_false (voipd_cache_put_message (f->cache, &message, &is_new, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_assert_false (is_new);
+      g_clear_error (&error);
+      stored = voipd_cache_get_message (f->cache, bad_ids[i], &error);
+      g_assert_no_error (error);
+      g_assert_null (stored);
+    }
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -967,6 +994,7 @@ main (int argc, char *argv[])
   ADD ("/cache/unread", test_unread);
   ADD ("/cache/messages/put", test_messages_put);
   ADD ("/cache/messages/get-unknown", test_messages_get_unknown);
+  ADD ("/cache/messages/bad-id", test_messages_bad_id);
   ADD ("/cache/messages/history-direct", test_history_direct);
   ADD ("/cache/messages/history-group", test_history_group);
   ADD ("/cache/outbox", test_outbox);
