@@ -202,8 +202,9 @@ decode_frame (const Frame *frame)
   g_assert (error == NULL);
   g_assert (!g_variant_is_floating (value));
 
+  /* value is not floating: voip_frame_encode() takes a reference of its own. */
   encoded = voip_frame_encode (frame->header.kind, frame->header.code, frame->header.status,
-                               frame->header.request_id, g_variant_ref (value));
+                               frame->header.request_id, value);
   payload = g_bytes_new_from_bytes (encoded, VOIP_HEADER_SIZE,
                                     g_bytes_get_size (encoded) - VOIP_HEADER_SIZE);
   g_assert (g_bytes_equal (payload, frame->payload));
