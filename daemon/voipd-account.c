@@ -2,10 +2,16 @@
  *
  * States (the Account.State property):
  *   offline         no session (never logged in, logged out, or the token was refused)
- *   connecting      opening the connection
- *   authenticating  Login, Register or Resume in flight
+ *   connecting      the session's resume is opening its connection
+ *   authenticating  the server accepted a login and the resync runs, or a
+ *                   resume is in flight
  *   online          logged in; contacts, groups and messages in sync
  *   reconnecting    the connection was lost; retrying with backoff and jitter
+ *                   (voipd-backoff.h)
+ *
+ * A Login or Register is a candidate until the server accepts it: the
+ * state and everything else stay as they were while it runs, and only its
+ * success replaces the session (see "logging in" below).
  *
  * After every login the daemon resyncs: own profile and presence, friends,
  * pending requests, groups, every message after the last seq it has, then
@@ -913,10 +919,39 @@ after_get_profile (VoipdAccount *self, GVariant *reply, gpointer data)
   return g_variant_new ("(@a{sv})", g_variant_dict_end (&dict));
 }
 
+/* Another user's name, checked before it is sent: too long is TooLarge,
+ * not a username at all is Malformed (the server would only refuse it). */
+static gboolean
+check_peer_username (const char *username, GError **error)
+{
+  g_autoptr(GError) invalid = NULL;
+
+  if (strlen (username) > VOIP_USERNAME_MAX)
+    {
+      g_set_error (error, VOIP_ERROR, VOIP_STATUS_TOO_LARGE,
+                   _("a username has at most %d characters"), VOIP_USERNAME_MAX);
+      return FALSE;
+    }
+  if (!voip_validate_username (username, &invalid))
+    {
+      g_set_error (error, VOIP_ERROR, VOIP_STATUS_MALFORMED, _("'%s' is not a username: %s"),
+                   username, invalid->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 on_handle_get_profile (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
                        const char *username, VoipdAccount *self)
 {
+  g_autoptr(GError) error = NULL;
+
+  if (!check_peer_username (username, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
   voipd_account_call (self, invocation, VOIP_MSG_GET_PROFILE, g_variant_new ("(s)", username),
                       after_get_profile, NULL, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -941,6 +976,13 @@ static gboolean
 on_handle_add_contact (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
                        const char *username, VoipdAccount *self)
 {
+  g_autoptr(GError) error = NULL;
+
+  if (!check_peer_username (username, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
   voipd_account_call (self, invocation, VOIP_MSG_CONTACT_REQUEST, g_variant_new ("(s)", username),
                       after_add_contact, g_strdup (username), g_free);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -964,6 +1006,27 @@ static gboolean
 on_handle_create_group (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
                         const char *name, const char *const *members, VoipdAccount *self)
 {
+  g_autoptr(GError) error = NULL;
+
+  if (!voip_validate_group_name (name, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  /* The owner is a member too. */
+  if (g_strv_length ((char **) members) >= VOIP_GROUP_MEMBERS_MAX)
+    {
+      g_dbus_method_invocation_return_error (invocation, VOIP_ERROR, VOIP_STATUS_TOO_LARGE,
+                                             _("a group has at most %d members"),
+                                             VOIP_GROUP_MEMBERS_MAX);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  for (guint i = 0; members[i] != NULL; i++)
+    if (!check_peer_username (members[i], &error))
+      {
+        g_dbus_method_invocation_return_gerror (invocation, error);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+      }
   voipd_account_call (self, invocation, VOIP_MSG_GROUP_CREATE,
                       g_variant_new ("(s^as)", name, members), after_create_group, NULL, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;

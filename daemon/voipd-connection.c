@@ -370,6 +370,7 @@ voipd_connection_request_async (VoipdConnection *self, guint16 code, GVariant *p
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr(GVariant) owned = g_variant_ref_sink (payload);
   g_autoptr(GVariant) normal = NULL;
+  GBytes *frame;
   Request *request;
   guint32 id;
 
@@ -395,6 +396,15 @@ voipd_connection_request_async (VoipdConnection *self, guint16 code, GVariant *p
   id = ++self->next_request_id;
   if (id == 0)
     id = ++self->next_request_id;
+  frame = voip_frame_encode (VOIP_KIND_REQUEST, code, 0, id, normal);
+  if (frame == NULL)
+    {
+      /* Never queue a NULL: the writer would send nothing and the request
+       * would wait for ever. */
+      g_task_return_new_error (task, VOIP_ERROR, VOIP_STATUS_MALFORMED,
+                               _("the request cannot be encoded"));
+      return;
+    }
 
   request = g_new0 (Request, 1);
   request->connection = self;
@@ -409,8 +419,7 @@ voipd_connection_request_async (VoipdConnection *self, guint16 code, GVariant *p
                                                      request, NULL);
     }
   g_hash_table_insert (self->pending, GUINT_TO_POINTER (id), request);
-  g_queue_push_tail (&self->out_queue,
-                     voip_frame_encode (VOIP_KIND_REQUEST, code, 0, id, normal));
+  g_queue_push_tail (&self->out_queue, frame);
   connection_write_next (self);
 }
 
