@@ -377,8 +377,8 @@ stats_summary (TestUser *user, const char *path)
       double loss = -1, rtt = -1;
 
       g_variant_lookup (values, "path", "&s", &route);
-      g_variant_lookup (values, "loss-percent", "d", &loss);
-      g_variant_lookup (values, "rtt-ms", "d", &rtt);
+      g_variant_lookup (values, "loss_percent", "d", &loss);
+      g_variant_lookup (values, "rtt_ms", "d", &rtt);
       g_string_append_printf (out, "%s%s %s loss %.1f%% rtt %.1f ms", out->len ? "; " : "", peer,
                               route, loss, rtt);
     }

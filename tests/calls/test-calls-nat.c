@@ -324,15 +324,15 @@ get_string_property (TestUser *user, guint64 id, const char *property)
   return value != NULL ? g_variant_dup_string (value, NULL) : NULL;
 }
 
-/* What one side's call looks like now: State, StateReason and the peer's
- * Stats path and packets-received. */
+/* What one side's call looks like now: State, StateReasonCode and the peer's
+ * Stats path and packets_received. */
 typedef struct {
   guint64  id;
   char    *state;
   char    *reason;
   char    *path;          /* "" while connecting */
   guint64  packets;
-  double   loss;          /* loss-percent */
+  double   loss;          /* loss_percent */
   GString *history;       /* every distinct (state, path) seen, for messages */
 } CallView;
 
@@ -358,15 +358,15 @@ call_view_read (TestUser *user, const char *peer, CallView *view)
   g_free (view->reason);
   g_free (view->path);
   view->state = get_string_property (user, view->id, "State");
-  view->reason = get_string_property (user, view->id, "StateReason");
+  view->reason = get_string_property (user, view->id, "StateReasonCode");
   view->path = NULL;
   view->packets = 0;
   view->loss = 0;
   if (stats != NULL && g_variant_lookup (stats, peer, "@a{sv}", &peer_stats))
     {
       g_variant_lookup (peer_stats, "path", "s", &view->path);
-      g_variant_lookup (peer_stats, "packets-received", "t", &view->packets);
-      g_variant_lookup (peer_stats, "loss-percent", "d", &view->loss);
+      g_variant_lookup (peer_stats, "packets_received", "t", &view->packets);
+      g_variant_lookup (peer_stats, "loss_percent", "d", &view->loss);
     }
   if (view->path == NULL)
     view->path = g_strdup ("");
