@@ -133,6 +133,8 @@ test_status (DaemonFixture *f, gconstpointer data)
   assert_contains (human, "online");
   assert_contains (human, "alice");
   assert_contains (human, f->address);
+  /* Online, with no reason to give: no empty "Reason:" line. */
+  g_assert_null (strstr (human, "Reason"));
 }
 
 static void
@@ -307,6 +309,17 @@ test_messages (DaemonFixture *f, gconstpointer data)
   human = voipctl_ok (f->bob, "history", "alice");
   assert_contains (human, "hello bob");
   assert_contains (human, "alice");
+  g_clear_pointer (&human, g_free);
+
+  /* For people, send says what the number is. */
+  human = voipctl_ok (f->bob, "send", "alice", "labelled");
+  {
+    guint64 labelled_id = test_user_wait_message (f->alice, "bob", "labelled");
+    g_autofree char *label = g_strdup_printf ("Message %" G_GUINT64_FORMAT " sent to alice.\n",
+                                              labelled_id);
+
+    g_assert_cmpstr (human, ==, label);
+  }
 
   /* read: unread back to 0. */
   g_free (voipctl_ok (f->bob, "read", "alice"));
@@ -335,10 +348,16 @@ test_messages (DaemonFixture *f, gconstpointer data)
     g_clear_pointer (&history, json_array_unref);
   }
 
-  /* voice-message prints the id; the other side gets kind voice, 1 s. */
+  /* voice-message gives the id with --json; the other side gets kind voice,
+   * 1 s. */
   ogg = test_user_write_ogg_opus (f->alice, "hello.ogg");
-  voice_id_text = g_strstrip (voipctl_ok (f->alice, "voice-message", "bob", ogg));
-  voice_id = g_ascii_strtoull (voice_id_text, NULL, 10);
+  {
+    g_autoptr(JsonNode) sent = voipctl_json (f->alice, "voice-message", "bob", ogg, "--json");
+
+    voice_id = (guint64) test_json_get_int (test_json_object (sent), "id");
+    g_assert_false (test_json_get_bool (test_json_object (sent), "queued"));
+    voice_id_text = g_strdup_printf ("%" G_GUINT64_FORMAT, voice_id);
+  }
   g_assert_cmpuint (voice_id, >, id);
   g_assert_true (test_user_wait (f->bob, TEST_USER_WAIT_MS, check_has_id, &voice_id));
   history = test_user_history (f->bob, "alice", 50);
@@ -426,6 +445,11 @@ test_account (DaemonFixture *f, gconstpointer data)
   test_user_wait_state (f->alice, "offline");
   status = status_of (f->alice, &root);
   g_assert_cmpstr (test_json_get_string (status, "state_reason"), !=, "");
+  {
+    g_autofree char *human = voipctl_ok (f->alice, "status");
+
+    assert_contains (human, "Reason:");
+  }
   g_assert_false (test_json_get_bool (status, "remember_login"));
   g_clear_pointer (&root, json_node_unref);
 
@@ -619,6 +643,243 @@ test_introspect (DaemonFixture *f, gconstpointer data)
   assert_contains (contact->out, "GetHistory");
 }
 
+/* ---- the command line's shapes, any locale ------------------------------ */
+
+/* cron, services and `env -i` run voipctl in the C locale: its JSON must
+ * stay UTF-8 (the table for people may lose the characters the locale
+ * lacks), in listings, in history and in monitor's events. The display name
+ * also has what JSON escapes. */
+static void
+test_c_locale (DaemonFixture *f, gconstpointer data)
+{
+  static const char display_name[] = "Zo\u00eb \"Z\" \\ \u65e5\u672c \u2713";
+  static const char text[] = "h\u00e9llo w\u00f6rld \u2713 \u65e5\u672c";
+  static const char monitored[] = "\u00e7a va ? \u2713";
+  g_autoptr(JsonNode) contacts = NULL;
+  g_autoptr(JsonArray) history = NULL;
+  g_autoptr(TestMonitor) monitor = NULL;
+  g_autoptr(TestRun) table = NULL;
+  JsonObject *alice;
+
+  g_free (voipctl_ok (f->alice, "profile", "set", "display_name", display_name));
+  test_user_befriend (f->alice, f->bob);
+  test_user_wait_contact (f->bob, "alice", "display_name", display_name);
+
+  test_user_setenv (f->bob, "LC_ALL", "C");
+  contacts = voipctl_json (f->bob, "contacts", "--json");
+  alice = test_json_find (test_json_list (contacts), "username", "alice");
+  g_assert_nonnull (alice);
+  g_assert_cmpstr (test_json_get_string (alice, "display_name"), ==, display_name);
+
+  daemon_send (f->alice, "bob", text);
+  test_user_wait_message (f->bob, "alice", text);
+  history = test_user_history (f->bob, "alice", 50);
+  g_assert_nonnull (test_json_find (history, "text", text));
+
+  /* monitor --json started in the C locale too. */
+  monitor = test_user_monitor (f->bob);
+  daemon_send (f->alice, "bob", monitored);
+  g_free (test_monitor_wait (monitor, "\"message-received\"", monitored, NULL));
+
+  /* People's table still prints. */
+  table = test_user_voipctlv (f->bob, NULL, "contacts", NULL);
+  g_assert_cmpint (table->exit_status, ==, 0);
+  assert_contains (table->out, "alice");
+  test_user_setenv (f->bob, "LC_ALL", "C.UTF-8");
+}
+
+/* A listing answers to its plural and to NOUN list. */
+static void
+test_aliases (DaemonFixture *f, gconstpointer data)
+{
+  g_autoptr(JsonNode) group = NULL;
+  static const char *const pairs[][2][3] = {
+    { { "contacts", NULL, NULL }, { "contact", "list", NULL } },
+    { { "groups", NULL, NULL },   { "group", "list", NULL } },
+    { { "calls", NULL, NULL },    { "call", "list", NULL } },
+  };
+
+  test_user_befriend (f->alice, f->bob);
+  group = voipctl_json (f->alice, "--json", "group", "create", "Tea party", "bob");
+
+  for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+    {
+      g_autoptr(TestRun) one = test_user_voipctlv (f->alice, NULL, "--json", pairs[i][0][0],
+                                                   pairs[i][0][1], NULL);
+      g_autoptr(TestRun) other = test_user_voipctlv (f->alice, NULL, "--json", pairs[i][1][0],
+                                                     pairs[i][1][1], NULL);
+      g_autoptr(TestRun) people = test_user_voipctlv (f->alice, NULL, pairs[i][1][0],
+                                                      pairs[i][1][1], NULL);
+
+      g_assert_cmpint (one->exit_status, ==, 0);
+      g_assert_cmpint (other->exit_status, ==, 0);
+      g_assert_cmpint (people->exit_status, ==, 0);
+      g_assert_cmpstr (one->out, ==, other->out);
+      g_assert_cmpstr (one->err, ==, "");
+      g_assert_cmpstr (other->err, ==, "");
+    }
+}
+
+/* --json (or -j) before the command or after it, the same document. */
+static void
+test_json_anywhere (DaemonFixture *f, gconstpointer data)
+{
+  g_autofree char *after = voipctl_ok (f->alice, "status", "--json");
+  g_autofree char *before = voipctl_ok (f->alice, "--json", "status");
+  g_autofree char *short_before = voipctl_ok (f->alice, "-j", "status");
+  g_autofree char *short_after = voipctl_ok (f->alice, "status", "-j");
+  g_autoptr(JsonNode) root = voipctl_json (f->alice, "--json", "status");
+  g_autoptr(JsonNode) history = NULL;
+  g_autoptr(TestRun) unknown = NULL;
+
+  g_assert_cmpstr (test_json_get_string (test_json_object (root), "state"), ==, "online");
+  g_assert_cmpstr (before, ==, after);
+  g_assert_cmpstr (short_before, ==, after);
+  g_assert_cmpstr (short_after, ==, after);
+
+  test_user_befriend (f->alice, f->bob);
+  daemon_send (f->bob, "alice", "json first");
+  test_user_wait_message (f->alice, "bob", "json first");
+  history = voipctl_json (f->alice, "--json", "history", "bob", "--limit", "5");
+  g_assert_cmpuint (json_array_get_length (test_json_list (history)), ==, 1);
+
+  /* What is not a global option before the command is a usage error. */
+  unknown = test_user_voipctlv (f->alice, NULL, "--limit", "5", "history", "bob", NULL);
+  g_assert_cmpint (unknown->exit_status, ==, 2);
+  assert_contains (unknown->err, "--limit");
+}
+
+typedef struct {
+  GSubprocess *process;
+  gboolean     done;
+} Background;
+
+static void
+on_background_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Background *background = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  background->done = TRUE;
+}
+
+static gboolean
+check_background_done (TestUser *user, gpointer data)
+{
+  return ((Background *) data)->done;
+}
+
+/* `voipctl wait-online ARGS…` started in the background, in the user's
+ * environment. */
+static void
+background_start (Background *background, TestUser *user, const char *timeout)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_launcher_set_environ (launcher, (char **) test_user_get_environ (user));
+  background->done = FALSE;
+  background->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("VOIPCTL"),
+                                                     "wait-online", "--timeout", timeout, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_async (background->process, NULL, on_background_done, background);
+}
+
+/* Waits for the end; returns the exit status. */
+static int
+background_finish (Background *background, TestUser *user)
+{
+  int status;
+
+  g_assert_true (test_user_wait (user, TEST_USER_WAIT_MS, check_background_done, background));
+  g_assert_true (g_subprocess_get_if_exited (background->process));
+  status = g_subprocess_get_exit_status (background->process);
+  g_clear_object (&background->process);
+  return status;
+}
+
+/* wait-online: at once when online; until online when reconnecting (on
+ * PropertiesChanged) or when voipd is not running yet; a failure with the
+ * state after the timeout. */
+static void
+test_wait_online (DaemonFixture *f, gconstpointer data)
+{
+  g_autoptr(TestRun) run = NULL;
+  Background background = { 0 };
+
+  g_free (voipctl_ok (f->alice, "wait-online"));
+  g_free (voipctl_ok (f->alice, "wait-online", "--timeout", "0"));
+
+  /* Bad timeouts are usage errors. */
+  run = test_user_voipctlv (f->alice, NULL, "wait-online", "--timeout", "-1", NULL);
+  g_assert_cmpint (run->exit_status, ==, 2);
+  g_clear_pointer (&run, test_run_free);
+  run = test_user_voipctlv (f->alice, NULL, "wait-online", "--timeout", "soon", NULL);
+  g_assert_cmpint (run->exit_status, ==, 2);
+  g_clear_pointer (&run, test_run_free);
+
+  /* The server away: a timeout says why. */
+  daemon_fixture_stop_server (f);
+  test_user_wait_state (f->alice, "reconnecting");
+  run = test_user_voipctlv (f->alice, NULL, "wait-online", "--timeout", "1", NULL);
+  g_assert_cmpint (run->exit_status, ==, 1);
+  assert_contains (run->err, "not online after 1 second");
+  assert_contains (run->err, "reconnecting");
+  g_clear_pointer (&run, test_run_free);
+
+  /* Waiting while it reconnects: done once the server is back. A wait
+   * that ended before is a wrong answer. */
+  background_start (&background, f->alice, "120");
+  g_assert_false (background.done);
+  daemon_fixture_start_server (f);
+  g_assert_cmpint (background_finish (&background, f->alice), ==, 0);
+  test_user_wait_state (f->alice, "online");
+
+  /* voipd not running: it may still come. */
+  test_user_stop_daemon (f->alice);
+  run = test_user_voipctlv (f->alice, NULL, "wait-online", "--timeout", "1", NULL);
+  g_assert_cmpint (run->exit_status, ==, 1);
+  assert_contains (run->err, "voipd is not running");
+  background_start (&background, f->alice, "120");
+  g_assert_false (background.done);
+  test_user_start_daemon (f->alice);
+  g_assert_cmpint (background_finish (&background, f->alice), ==, 0);
+}
+
+/* --version: voipctl (before or after a command), voip-server and voipd,
+ * the same project version. */
+static void
+test_version (DaemonFixture *f, gconstpointer data)
+{
+  const char *programs[][3] = {
+    { "voipctl", g_getenv ("VOIPCTL"), "--version" },
+    { "voipctl", g_getenv ("VOIPCTL"), "status" },
+    { "voip-server", g_getenv ("VOIP_SERVER"), "--version" },
+    { "voipd", g_getenv ("VOIPD"), "--version" },
+  };
+  g_autofree char *first_version = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (programs); i++)
+    {
+      const char *argv[] = { programs[i][1], programs[i][2], "--version", NULL };
+      g_autoptr(TestRun) run = NULL;
+      g_auto(GStrv) words = NULL;
+
+      if (strcmp (programs[i][2], "--version") == 0)
+        argv[2] = NULL;
+      run = test_user_run (f->alice, NULL, argv);
+      g_assert_cmpint (run->exit_status, ==, 0);
+      g_assert_true (g_str_has_suffix (run->out, "\n"));
+      words = g_strsplit (g_strstrip (run->out), " ", -1);
+      g_assert_cmpuint (g_strv_length (words), ==, 2);
+      g_assert_cmpstr (words[0], ==, programs[i][0]);
+      g_assert_true (g_regex_match_simple ("^[0-9]+\\.[0-9]+\\.[0-9]+$", words[1], 0, 0));
+      if (first_version == NULL)
+        first_version = g_strdup (words[1]);
+      g_assert_cmpstr (words[1], ==, first_version);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -634,5 +895,10 @@ main (int argc, char **argv)
   daemon_test_add ("/daemon/cli/account", test_account);
   daemon_test_add ("/daemon/cli/errors", test_errors);
   daemon_test_add ("/daemon/cli/introspect", test_introspect);
+  daemon_test_add ("/daemon/cli/c-locale", test_c_locale);
+  daemon_test_add ("/daemon/cli/aliases", test_aliases);
+  daemon_test_add ("/daemon/cli/json-anywhere", test_json_anywhere);
+  daemon_test_add ("/daemon/cli/wait-online", test_wait_online);
+  daemon_test_add ("/daemon/cli/version", test_version);
   return g_test_run ();
 }
