@@ -244,6 +244,10 @@ voipctl_cmd_status (const VoipctlCommand *cmd,
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "state");
       json_builder_add_string_value (builder, or_empty (voip_account_get_state (account)));
+      /* The code is what scripts match; the reason is for people. */
+      json_builder_set_member_name (builder, "state_reason_code");
+      json_builder_add_string_value (builder,
+                                     or_empty (voip_account_get_state_reason_code (account)));
       json_builder_set_member_name (builder, "state_reason");
       json_builder_add_string_value (builder, or_empty (voip_account_get_state_reason (account)));
       json_builder_set_member_name (builder, "server");

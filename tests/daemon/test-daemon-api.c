@@ -224,6 +224,7 @@ test_presence_while_reconnecting (DaemonFixture *f, gconstpointer data)
 static void
 test_state_reason_code (DaemonFixture *f, gconstpointer data)
 {
+  g_autoptr(JsonNode) status = NULL;
   g_autofree char *text = NULL;
 
   wait_property (f->alice, TEST_VOIPD_PATH, "Account", "StateReasonCode", "none");
@@ -237,6 +238,11 @@ test_state_reason_code (DaemonFixture *f, gconstpointer data)
 
   g_free (voipctl_ok (f->alice, "logout"));
   wait_property (f->alice, TEST_VOIPD_PATH, "Account", "StateReasonCode", "logged-out");
+  /* What a script reads: the code, in any locale. */
+  test_user_setenv (f->alice, "LANGUAGE", "fr");
+  status = voipctl_json (f->alice, "status", "--json");
+  g_assert_cmpstr (test_json_get_string (test_json_object (status), "state_reason_code"), ==,
+                   "logged-out");
   text = get_string (f->alice, TEST_VOIPD_PATH, "Account", "StateReason");
   g_assert_cmpstr (text, !=, "");
   g_assert_cmpstr (text, !=, "logged-out");
