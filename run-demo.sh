@@ -1,5 +1,6 @@
 #!/bin/bash
-# run-demo.sh — installs what is missing (Debian 12, as root), builds voip,
+# run-demo.sh — installs what is missing of tests/demo/packages (Debian 12,
+# as root; only what the demo needs, not the test suites' tools), builds voip,
 # starts a local voip-server on a fresh SQLite database, then plays two
 # desktop users, alice and bob, each with a session bus, an unlocked keyring
 # and a voipd of their own, driven through voipctl: they register, befriend
@@ -15,12 +16,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 build=${BUILD:-build}
 
-[ -n "${VOIP_DEPS_INSTALLED:-}" ] || .ci/ensure-packages
+[ -n "${VOIP_DEPS_INSTALLED:-}" ] || .ci/ensure-packages tests/demo/packages
 
 echo "==> building (meson + ninja, in $build)"
 [ -f "$build/build.ninja" ] || meson setup "$build" -Dbuildtype=debugoptimized >/dev/null
+# voip-gmo: the French catalogue, so that the README's
+# `LANGUAGE=fr build/frontends/cli/voipctl --help` works after the demo.
 meson compile -C "$build" voip-server voip-demo voipd voipd-media voipctl tone-analyze \
-  gsettings-compile-data >/dev/null
+  gsettings-compile-data voip-gmo >/dev/null
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/voip-demo.XXXXXX")
 server_pid=
@@ -55,7 +58,14 @@ if [ "${DEMO:-desktop}" = protocol ]; then
 fi
 
 . tests/demo/desktop-user.sh
-say () { printf '\n\033[1m%s\033[0m\n' "$*"; }
+# Headings in bold on a terminal only: no escape codes in a pipe or a log,
+# nor with NO_COLOR (no-color.org) or TERM=dumb.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then
+  bold=$'\033[1m' plain=$'\033[0m'
+else
+  bold= plain=
+fi
+say () { printf '\n%s%s%s\n' "$bold" "$*" "$plain"; }
 run () {   # run USER voipctl ARGS...: shows the command and its output
   local who=$1; shift
   printf '%-6s$ %s\n' "$who" "$*"
