@@ -21,6 +21,8 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
         case 'busy': return _('Busy');
         case 'dnd': return _('Do not disturb');
         case 'invisible': return _('Invisible');
+        /* Translators: a friend's presence while we are not connected */
+        case 'unknown': return _('Unknown');
         default: return _('Offline');
         }
     }
@@ -144,7 +146,7 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
             setDot(this._dot, contact.presence);
             this._unreadLabel.text = String(contact.unread);
             this._unreadLabel.visible = contact.unread > 0;
-            this._callButton.reactive = contact.presence !== 'offline';
+            this._callButton.reactive = contact.presence in PRESENCE_ORDER;
             this._entry.hint_text = _('Message to %s…').format(this.label.text);
         }
 
