@@ -60,10 +60,11 @@ check_priority (const char *priority, GError **error)
       case GNUTLS_SSL3:
       case GNUTLS_TLS1_0:
       case GNUTLS_TLS1_1:
-        gnutls_priority_deinit (cache);
+        /* protocols points into the cache: name the version before freeing it. */
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                      "[tls] priority '%s' allows %s; only TLS 1.2 and later are allowed "
                      "(RFC 8996)", priority, gnutls_protocol_get_name (protocols[i]));
+        gnutls_priority_deinit (cache);
         return FALSE;
       case GNUTLS_TLS1_2:
       case GNUTLS_TLS1_3:
