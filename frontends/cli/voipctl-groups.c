@@ -63,7 +63,16 @@ voipctl_cmd_group_create (const VoipctlCommand *cmd,
   tail = strrchr (path, '/');
   if (tail == NULL || !voipctl_parse_id (tail + 1, &id))
     return voipctl_failf (_("the daemon answered with an unexpected object path: %s"), path);
-  g_print ("%" G_GUINT64_FORMAT "\n", id);
+  /* The bare id for people too, as scripts have long read it; with --json,
+   * {"id": N} like send and call. */
+  if (voipctl_json_wanted ())
+    {
+      g_autofree char *json = g_strdup_printf ("{\"id\":%" G_GUINT64_FORMAT "}", id);
+
+      voipctl_print_json_line (json);
+    }
+  else
+    g_print ("%" G_GUINT64_FORMAT "\n", id);
   return VOIPCTL_EXIT_OK;
 }
 

@@ -403,17 +403,19 @@ voipctl_json_append_string (GString    *out,
         continue;
       g_string_append_len (out, run, p - run);
       run = p + 1;
-      switch (c)
+      if (c == '"' || c == '\\')
         {
-        case '"':  g_string_append (out, "\\\""); break;
-        case '\\': g_string_append (out, "\\\\"); break;
-        case '\b': g_string_append (out, "\\b"); break;
-        case '\f': g_string_append (out, "\\f"); break;
-        case '\n': g_string_append (out, "\\n"); break;
-        case '\r': g_string_append (out, "\\r"); break;
-        case '\t': g_string_append (out, "\\t"); break;
-        default:   g_string_append_printf (out, "\\u%04x", c); break;
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (char) c);
         }
+      else if (c == '\n')
+        g_string_append (out, "\\n");
+      else if (c == '\t')
+        g_string_append (out, "\\t");
+      else if (c == '\r')
+        g_string_append (out, "\\r");
+      else
+        g_string_append_printf (out, "\\u%04x", c);
     }
   g_string_append (out, run);
   g_string_append_c (out, '"');

@@ -701,6 +701,7 @@ test_aliases (DaemonFixture *f, gconstpointer data)
 
   test_user_befriend (f->alice, f->bob);
   group = voipctl_json (f->alice, "--json", "group", "create", "Tea party", "bob");
+  g_assert_cmpint (test_json_get_int (test_json_object (group), "id"), >, 0);
 
   for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
     {
