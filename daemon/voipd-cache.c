@@ -640,6 +640,16 @@ voipd_cached_contact_free (VoipdCachedContact *contact)
   g_free (contact);
 }
 
+/* Names and ids come from the server: one that cannot be (an empty username,
+ * a group or message id that is not positive) is bad input to report, not
+ * a programmer error. */
+static gboolean
+bad_input (GError **error, const char *what, const char *why)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s", what, why);
+  return FALSE;
+}
+
 gboolean
 voipd_cache_put_contact (VoipdCache *self, const char *username, const char *display_name,
                          const char *motd, guint subscription, GError **error)
@@ -648,8 +658,10 @@ voipd_cache_put_contact (VoipdCache *self, const char *username, const char *dis
   g_autoptr(CacheStmt) stmt = NULL;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
-  g_return_val_if_fail (username != NULL && *username != '\0', FALSE);
+  g_return_val_if_fail (username != NULL, FALSE);
 
+  if (*username == '\0')
+    return bad_input (error, what, "no username");
   stmt = cache_stmt (self,
                      "INSERT INTO contacts (username, display_name, motd, subscription)"
                      " VALUES (?1, ?2, ?3, ?4)"
@@ -793,8 +805,9 @@ voipd_cache_put_group (VoipdCache *self, gint64 id, const char *name, const char
   const char *what = "storing a group";
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
-  g_return_val_if_fail (id > 0, FALSE);
 
+  if (id <= 0)
+    return bad_input (error, what, "not a group id");
   if (!begin (self, what, error))
     return FALSE;
   if (!put_group_rows (self, id, name, owner, members, what, error))
@@ -901,7 +914,9 @@ voipd_cache_add_unread (VoipdCache *self, const char *peer, gint64 group, guint 
   g_autoptr(CacheStmt) stmt = NULL;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
-  g_return_val_if_fail ((peer != NULL && *peer != '\0') != (group != 0), FALSE);
+
+  if ((peer != NULL && *peer != '\0') == (group != 0))
+    return bad_input (error, what, "neither a peer nor a group");
 
   stmt = cache_stmt (self,
                      "INSERT INTO unread (peer, group_id, count) VALUES (?1, ?2, ?3)"
@@ -922,7 +937,9 @@ voipd_cache_clear_unread (VoipdCache *self, const char *peer, gint64 group, GErr
   g_autoptr(CacheStmt) stmt = NULL;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
-  g_return_val_if_fail ((peer != NULL && *peer != '\0') != (group != 0), FALSE);
+
+  if ((peer != NULL && *peer != '\0') == (group != 0))
+    return bad_input (error, what, "neither a peer nor a group");
 
   stmt = cache_stmt (self, "DELETE FROM unread WHERE peer = ?1 AND group_id = ?2", what, error);
   if (stmt == NULL)
@@ -992,13 +1009,8 @@ voipd_cache_put_message (VoipdCache *self, const VoipdCachedMessage *message,
   g_return_val_if_fail (message->sender != NULL, FALSE);
   g_return_val_if_fail (message->group != 0 || message->recipient != NULL, FALSE);
 
-  /* The id comes from the server: one that is no message id is bad input. */
   if (message->id <= 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "%s: %" G_GINT64_FORMAT " is not a message id", what, message->id);
-      return FALSE;
-    }
+    return bad_input (error, what, "not a message id");
 
   /* Insert unless the id is known, then UPDATE if nothing was inserted:
    * tells new from known without a transaction, as each case writes with

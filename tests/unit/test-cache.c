@@ -947,21 +947,25 @@ test_reset (Fixture *f, gconstpointer data)
   g_assert_cmpuint (contact_unread (f->cache, "bob"), ==, 0);
 }
 
-/* A message id from the server that is no id (0, or above 2^63) is an
- * error, not a critical, and stores nothing. */
+/* What the server sends can be nonsense: a message or group id that is no
+ * id (0, or above 2^63), an empty username, a message to nobody. The cache
+ * answers an error, not a critical, and stores nothing. */
 static void
-test_messages_bad_id (Fixture *f, gconstpointer data)
+test_bad_input (Fixture *f, gconstpointer data)
 {
   static const gint64 bad_ids[] = { 0, G_MININT64, -1 };
+  static const char *const members[] = { "alice", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) contacts = NULL;
+  g_autoptr(GPtrArray) groups = NULL;
 
   for (guint i = 0; i < G_N_ELEMENTS (bad_ids); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr(VoipdCachedMessage) stored = NULL;
       VoipdCachedMessage message = {
         .id = bad_ids[i], .seq = 1, .sender = (char *) "bob", .recipient = (char *) "alice",
         .kind = VOIP_MESSAGE_KIND_TEXT, .text = (char *) "hi",
       };
-      g_autoptr(VoipdCachedMessage) stored = NULL;
       gboolean is_new = FALSE;
 
       g_assert_false (voipd_cache_put_message (f->cache, &message, &is_new, &error));
@@ -971,7 +975,35 @@ test_messages_bad_id (Fixture *f, gconstpointer data)
       stored = voipd_cache_get_message (f->cache, bad_ids[i], &error);
       g_assert_no_error (error);
       g_assert_null (stored);
+
+      g_assert_false (voipd_cache_put_group (f->cache, bad_ids[i], "Team", "alice", members,
+                                             &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+      g_clear_error (&error);
     }
+
+  g_assert_false (voipd_cache_put_contact (f->cache, "", "Nobody", "", VOIP_SUBSCRIPTION_FRIEND,
+                                           &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  /* A conversation is a peer or a group: neither, or both, is no conversation. */
+  g_assert_false (voipd_cache_add_unread (f->cache, "", 0, 1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_assert_false (voipd_cache_add_unread (f->cache, "bob", 7, 1, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_assert_false (voipd_cache_clear_unread (f->cache, NULL, 0, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  contacts = voipd_cache_list_contacts (f->cache, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (contacts->len, ==, 0);
+  groups = voipd_cache_list_groups (f->cache, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (groups->len, ==, 0);
 }
 
 int
@@ -994,7 +1026,7 @@ main (int argc, char *argv[])
   ADD ("/cache/unread", test_unread);
   ADD ("/cache/messages/put", test_messages_put);
   ADD ("/cache/messages/get-unknown", test_messages_get_unknown);
-  ADD ("/cache/messages/bad-id", test_messages_bad_id);
+  ADD ("/cache/bad-input", test_bad_input);
   ADD ("/cache/messages/history-direct", test_history_direct);
   ADD ("/cache/messages/history-group", test_history_group);
   ADD ("/cache/outbox", test_outbox);
