@@ -32,13 +32,13 @@ status_of (TestUser *user, JsonNode **root)
   return test_json_object (*root);
 }
 
-/* `voipctl send` prints "queued" and succeeds. */
+/* `voipctl send` succeeds and says the message is queued (id 0). */
 static void
 send_queued (TestUser *user, const char *conversation, const char *text)
 {
-  g_autofree char *out = voipctl_ok (user, "send", conversation, text);
+  g_autofree char *out = voipctl_ok (user, "--json", "send", conversation, text);
 
-  g_assert_cmpstr (g_strstrip (out), ==, "queued");
+  g_assert_cmpstr (g_strstrip (out), ==, "{\"id\":0,\"queued\":true}");
 }
 
 static gboolean
@@ -85,8 +85,9 @@ test_server_restart (DaemonFixture *f, gconstpointer data)
   /* Meanwhile: queued. */
   send_queued (f->alice, "bob", "while down");
   {
-    g_autofree char *out = voipctl_ok (f->alice, "send", "--group", group_id, "group while down");
-    g_assert_cmpstr (g_strstrip (out), ==, "queued");
+    g_autofree char *out = voipctl_ok (f->alice, "--json", "send", "--group", group_id,
+                                       "group while down");
+    g_assert_cmpstr (g_strstrip (out), ==, "{\"id\":0,\"queued\":true}");
   }
 
   daemon_fixture_start_server (f);
