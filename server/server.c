@@ -84,17 +84,35 @@ server_add_session (Server *self, GIOStream *stream, int fd, const char *peer)
   server_session_start (session);
 }
 
+/* A TLS connection is not a session until its handshake is over, so the
+ * sweep's login timeout cannot see it: the handshake has its own, as long,
+ * or a client that never sends its ClientHello would hold the socket open
+ * for ever. */
 typedef struct {
-  Server *server;
-  char   *peer;
-  int     fd;
+  Server       *server;
+  char         *peer;
+  int           fd;
+  GCancellable *cancellable;
+  guint         timeout_id;
 } Handshake;
+
+static gboolean
+on_tls_handshake_timeout (gpointer user_data)
+{
+  Handshake *handshake = user_data;
+
+  handshake->timeout_id = 0;
+  g_cancellable_cancel (handshake->cancellable);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 on_tls_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Handshake *handshake = user_data;
   g_autoptr(GError) error = NULL;
+
+  g_clear_handle_id (&handshake->timeout_id, g_source_remove);
 
   if (g_tls_connection_handshake_finish (G_TLS_CONNECTION (source), result, &error)
       && server_tls_check_handshake (G_TLS_CONNECTION (source), &error))
@@ -106,6 +124,7 @@ on_tls_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     g_debug ("TLS handshake with %s failed: %s", handshake->peer, error->message);
   g_object_unref (handshake->server);
+  g_object_unref (handshake->cancellable);
   g_free (handshake->peer);
   g_free (handshake);
 }
@@ -156,8 +175,11 @@ on_incoming (GSocketService *service, GSocketConnection *connection, GObject *so
   handshake->server = g_object_ref (self);
   handshake->peer = g_steal_pointer (&peer);
   handshake->fd = g_socket_get_fd (socket);
-  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, NULL,
-                                    on_tls_handshake, handshake);
+  handshake->cancellable = g_cancellable_new ();
+  handshake->timeout_id = g_timeout_add_seconds (self->config->login_timeout_s,
+                                                 on_tls_handshake_timeout, handshake);
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
+                                    handshake->cancellable, on_tls_handshake, handshake);
   return TRUE;
 }
 

@@ -3,7 +3,8 @@
  * it can read as a frame and is dropped; TLS 1.0 and 1.1 clients are refused
  * and TLS 1.2 and 1.3 ones served (RFC 8996), by the [tls] priority string,
  * which is honoured when set; the start-up log says whether TLS is on and
- * which certificate is served. */
+ * which certificate is served; a client that never starts its handshake is
+ * closed after the login timeout. */
 #include <string.h>
 
 #include "test-server.h"
@@ -156,6 +157,46 @@ test_plain_client_refused (void)
   n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (tcp)), buffer,
                            sizeof buffer, NULL, NULL);
   g_assert_true (n <= 0 || buffer[0] != 0x13);
+}
+
+/* A client that connects and never starts its handshake is closed after the
+ * login timeout, like a plain connection that never logs in: it does not
+ * hold its socket for ever. */
+static void
+test_handshake_timeout (void)
+{
+  g_autoptr(TestServer) server = test_server_new ();
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) tcp = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 buffer[64];
+  gssize n;
+
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ())
+      || !make_certificate (test_server_get_dir (server), &cert, &key))
+    {
+      g_test_skip ("no TLS backend or no openssl");
+      return;
+    }
+  g_key_file_set_string (test_server_get_config (server), "tls", "certificate", cert);
+  g_key_file_set_string (test_server_get_config (server), "tls", "key", key);
+  g_key_file_set_integer (test_server_get_config (server), "server", "login-timeout", 1);
+  test_server_start (server);
+
+  /* Far longer than the login timeout: only a server that never closes
+   * makes the read time out. */
+  g_socket_client_set_timeout (client, 60);
+  tcp = g_socket_client_connect_to_host (client, "127.0.0.1", test_server_get_port (server),
+                                         NULL, &error);
+  g_assert_no_error (error);
+  n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (tcp)), buffer,
+                           sizeof buffer, NULL, &error);
+  if (error != NULL)
+    g_assert_false (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+  else
+    g_assert_cmpint (n, ==, 0);
 }
 
 /* Starts the server with a fresh self-signed certificate (and `priority`
@@ -316,6 +357,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tls/session", test_tls_session);
   g_test_add_func ("/tls/plain-client-refused", test_plain_client_refused);
+  g_test_add_func ("/tls/handshake-timeout", test_handshake_timeout);
   g_test_add_func ("/tls/versions", test_tls_versions);
   g_test_add_func ("/tls/priority", test_tls_priority);
   g_test_add_func ("/tls/startup-log", test_tls_startup_log);
