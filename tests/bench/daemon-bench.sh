@@ -9,11 +9,16 @@
 #                    if installed, else a loop of CALLS runs (target ≤ 50 ms)
 #   idle RSS         VmRSS of voipd a few seconds after reaching online
 #                    (target ≤ 15 MB)
+#   resync           voipd started after RESYNC messages arrived for it while
+#                    it was stopped: start → online and the latency of a
+#                    D-Bus Get of Account.State meanwhile, RESYNC_RUNS times;
+#                    then one more run under strace for the fsync count
 #
 # Everything runs as a simulated desktop user: temporary HOME and XDG dirs, a
 # private session bus, an unlocked gnome-keyring, GSETTINGS_BACKEND=keyfile.
 # Builds in build-bench/ unless BUILD is set. Environment (defaults): RUNS=20
-# FRIENDS=1000 CALLS=30 KEEP=1 (keep the temporary directory).
+# FRIENDS=1000 CALLS=30 RESYNC=10000 RESYNC_RUNS=5 (RESYNC=0 skips it)
+# KEEP=1 (keep the temporary directory).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,6 +26,8 @@ build=${BUILD:-$root/build-bench}
 RUNS=${RUNS:-20}
 FRIENDS=${FRIENDS:-1000}
 CALLS=${CALLS:-30}
+RESYNC=${RESYNC:-10000}
+RESYNC_RUNS=${RESYNC_RUNS:-5}
 
 if [ ! -x "$build/daemon/voipd" ] || [ ! -x "$build/frontends/cli/voipctl" ] \
    || [ ! -x "$build/tests/bench/voipd-bench" ] || [ ! -x "$build/server/voip-server" ] \
@@ -161,6 +168,23 @@ stop_daemon "$daemon_pid"
 read -r many_p50 many_max < <(grep '^run' "$work/online-many.txt" | awk '{ print $3 }' | percentiles)
 rss_many=$(awk '/^rss/ { print $2 }' "$work/online-many.txt")
 
+# ---- 3. resync of RESYNC missed messages ---------------------------------------
+if [ "$RESYNC" -gt 0 ]; then
+  new_user sync
+  sign_in register sync
+  stop_daemon "$daemon_pid"
+  "$bench" resync "$port" sync "$RESYNC" "$RESYNC_RUNS" "$voipd" \
+    > "$work/resync.txt" 2>>"$work/voipd.log"
+  resync_online=$(awk '/^online p50/ { p = $3 } /^online max/ { m = $3 } END { print "p50 " p " ms, max " m " ms" }' "$work/resync.txt")
+  resync_get=$(awk '/^get p50/ { a = $3 } /^get p99/ { b = $3 } /^get max/ { c = $3 } END { print "p50 " a " ms, p99 " b " ms, max " c " ms" }' "$work/resync.txt")
+  fsyncs="— (no strace)"
+  if command -v strace >/dev/null; then
+    "$bench" resync "$port" sync "$RESYNC" 1 strace -f --seccomp-bpf -c -e trace=fsync,fdatasync \
+      -o "$work/fsync.txt" "$voipd" > "$work/resync-strace.txt" 2>>"$work/voipd.log"
+    fsyncs=$(awk '$NF == "fsync" || $NF == "fdatasync" { n += $4 } END { print n + 0 }' "$work/fsync.txt")
+  fi
+fi
+
 # ---- the table ------------------------------------------------------------------
 mb () { awk -v kb="$1" 'BEGIN { printf "%.1f MB", kb / 1024 }'; }
 echo
@@ -174,3 +198,8 @@ row "start → online, $count contacts ($RUNS runs)" "p50 $many_p50 ms, max $man
 row "voipctl contacts --json, $count contacts ($contacts_how)" "p50 $contacts_p50 ms, max $contacts_max ms" "≤ 50 ms"
 row "idle RSS, 0 contacts" "$(mb "$rss_solo")" "≤ 15 MB"
 row "idle RSS, $count contacts" "$(mb "$rss_many")" "—"
+if [ "$RESYNC" -gt 0 ]; then
+  row "resync of $RESYNC messages: start → online ($RESYNC_RUNS runs)" "$resync_online" "—"
+  row "Get Account.State during that resync" "$resync_get" "—"
+  row "fsync + fdatasync during one such resync (strace -f -c)" "$fsyncs" "—"
+fi

@@ -10,9 +10,21 @@
  *       have a stored login), then stops it. After the last run the daemon
  *       stays IDLE_SECONDS (default 3) and its VmRSS is read from /proc.
  *       Prints one line per run, then "p50 MS", "max MS", "rss KB".
+ *   voipd-bench resync PORT USER COUNT RUNS COMMAND...
+ *       RUNS times: while USER's daemon is stopped, a friend of USER sends
+ *       USER COUNT messages on the server at 127.0.0.1:PORT; then COMMAND
+ *       (voipd, or a wrapper such as strace that runs it) starts on the
+ *       session bus and must resync them. Measures the time from the start
+ *       to State "online" and, all the while, the latency of a D-Bus
+ *       Properties.Get of Account.State (one at a time, back to back).
+ *       The daemon is stopped by a SIGTERM to the bus name's owner, so that
+ *       a wrapper sees it exit. Prints one line per run, then "online p50
+ *       MS", "online max MS", "get p50 MS", "get p99 MS", "get max MS".
  */
 #include <signal.h>
 #include <stdio.h>
+#include <sys/types.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "test-client.h"
@@ -207,6 +219,212 @@ measure_online (const char *voipd, guint runs, guint idle_seconds)
   return 0;
 }
 
+/* ---- resync ------------------------------------------------------------- */
+
+/* Sends `count` texts from `sender` to `user`, a hundred requests in flight
+ * at a time so that 10,000 take seconds rather than minutes. */
+static void
+send_missed (TestClient *sender, const char *user, guint count)
+{
+  for (guint done = 0; done < count;)
+    {
+      guint32 ids[100];
+      guint batch = MIN (count - done, G_N_ELEMENTS (ids));
+
+      for (guint i = 0; i < batch; i++)
+        {
+          g_autofree char *client_id = test_new_client_id ();
+          g_autofree char *text = g_strdup_printf ("missed message %u", done + i);
+          g_autoptr(GError) error = NULL;
+
+          ids[i] = test_client_send_request (sender, VOIP_MSG_SEND_TEXT,
+                                             g_variant_new ("(stss)", user, (guint64) 0,
+                                                            client_id, text), &error);
+          g_assert_no_error (error);
+        }
+      for (guint i = 0; i < batch; i++)
+        {
+          g_autoptr(GError) error = NULL;
+          guint status = 0;
+          g_autoptr(GVariant) reply = test_client_wait_reply (sender, ids[i], &status, &error);
+
+          g_assert_no_error (error);
+          g_assert_cmpuint (status, ==, VOIP_STATUS_OK);
+        }
+      done += batch;
+    }
+}
+
+typedef struct {
+  GDBusConnection *bus;
+  gboolean         running;   /* probing */
+  gboolean         online;
+  gboolean         in_flight;
+  gint64           sent_at;
+  GArray          *latencies; /* double, ms */
+} Probe;
+
+static void send_probe (Probe *probe);
+
+static void
+on_probe_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Probe *probe = user_data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
+                                                             NULL);
+  g_autoptr(GVariant) value = NULL;
+
+  probe->in_flight = FALSE;
+  if (reply != NULL)
+    {
+      double ms = (g_get_monotonic_time () - probe->sent_at) / 1000.0;
+
+      g_array_append_val (probe->latencies, ms);
+      g_variant_get (reply, "(v)", &value);
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING)
+          && strcmp (g_variant_get_string (value, NULL), "online") == 0)
+        probe->online = TRUE;
+    }
+  if (probe->running)
+    send_probe (probe);
+}
+
+static void
+send_probe (Probe *probe)
+{
+  probe->in_flight = TRUE;
+  probe->sent_at = g_get_monotonic_time ();
+  g_dbus_connection_call (probe->bus, "org.voipd.Voip1", "/org/voipd/Voip1",
+                          "org.freedesktop.DBus.Properties", "Get",
+                          g_variant_new ("(ss)", "org.voipd.Voip1.Account", "State"),
+                          G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE, 30000, NULL,
+                          on_probe_reply, probe);
+}
+
+static gboolean
+name_has_owner (GDBusConnection *bus)
+{
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+    bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+    "NameHasOwner", g_variant_new ("(s)", "org.voipd.Voip1"), G_VARIANT_TYPE ("(b)"),
+    G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  gboolean owned = FALSE;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+static guint32
+name_owner_pid (GDBusConnection *bus)
+{
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+    bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+    "GetConnectionUnixProcessID", g_variant_new ("(s)", "org.voipd.Voip1"),
+    G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+  guint32 pid = 0;
+
+  if (reply != NULL)
+    g_variant_get (reply, "(u)", &pid);
+  return pid;
+}
+
+static double
+percentile (GArray *sorted, double p)
+{
+  guint i = MIN (sorted->len - 1, (guint) (p * sorted->len));
+
+  return g_array_index (sorted, double, i);
+}
+
+static int
+measure_resync (guint16 port, const char *user, guint count, guint runs,
+                const char *const *command)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) online_ms = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) all_gets = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char *password = test_password_for (user);
+  /* A new sender each time the tool runs on the same server. */
+  g_autofree char *sender_name = g_strdup_printf ("%s-s%d", user, (int) getpid ());
+  g_autofree char *sender_password = test_password_for (sender_name);
+  g_autoptr(TestClient) owner = test_client_new_logged_in (port, user, password);
+  g_autoptr(TestClient) sender = test_client_new_registered (port, sender_name);
+  Probe probe = { 0, };
+
+  test_befriend (sender, owner);
+  /* Only the daemon should read USER's messages; the sender logs in again
+   * for each run (a connection left idle through a long resync may be
+   * dropped by the server). */
+  g_clear_pointer (&owner, test_client_free);
+  g_clear_pointer (&sender, test_client_free);
+  probe.bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &error);
+  if (probe.bus == NULL)
+    g_error ("no session bus: %s", error->message);
+
+  for (guint run = 0; run < runs; run++)
+    {
+      g_autoptr(GSubprocess) daemon = NULL;
+      g_autoptr(GArray) gets = g_array_new (FALSE, FALSE, sizeof (double));
+      gint64 start, deadline;
+      double ms;
+      guint32 pid;
+
+      sender = test_client_new_logged_in (port, sender_name, sender_password);
+      send_missed (sender, user, count);
+      g_clear_pointer (&sender, test_client_free);
+      probe.latencies = gets;
+      probe.online = FALSE;
+      start = g_get_monotonic_time ();
+      daemon = g_subprocess_newv (command, G_SUBPROCESS_FLAGS_NONE, &error);
+      if (daemon == NULL)
+        g_error ("cannot start %s: %s", command[0], error->message);
+      deadline = start + 300 * G_USEC_PER_SEC;
+      while (!name_has_owner (probe.bus) && g_get_monotonic_time () < deadline)
+        g_usleep (1000);
+      probe.running = TRUE;
+      send_probe (&probe);
+      while (!probe.online && g_get_monotonic_time () < deadline
+             && g_subprocess_get_identifier (daemon) != NULL)
+        g_main_context_iteration (NULL, TRUE);
+      ms = (g_get_monotonic_time () - start) / 1000.0;
+      probe.running = FALSE;
+      /* Let the last probe come back. */
+      while (probe.in_flight)
+        g_main_context_iteration (NULL, TRUE);
+      if (!probe.online)
+        g_error ("run %u: voipd did not reach State online", run + 1);
+      g_array_append_val (online_ms, ms);
+      g_array_append_vals (all_gets, gets->data, gets->len);
+      g_array_sort (gets, compare_doubles);
+      printf ("run %2u: online %.1f ms, %u gets, p50 %.2f ms, max %.2f ms\n", run + 1, ms,
+              gets->len, percentile (gets, 0.5), percentile (gets, 1.0));
+      fflush (stdout);
+
+      pid = name_owner_pid (probe.bus);
+      if (pid != 0)
+        kill ((pid_t) pid, SIGTERM);
+      if (!test_process_wait_exit (daemon, 30000))
+        {
+          g_subprocess_force_exit (daemon);
+          g_error ("run %u: voipd did not exit on SIGTERM", run + 1);
+        }
+      if (!g_subprocess_get_successful (daemon))
+        g_error ("run %u: %s did not exit cleanly", run + 1, command[0]);
+      while (name_has_owner (probe.bus))
+        g_usleep (5000);
+    }
+
+  g_array_sort (online_ms, compare_doubles);
+  g_array_sort (all_gets, compare_doubles);
+  printf ("online p50 %.1f ms\nonline max %.1f ms\n", percentile (online_ms, 0.5),
+          percentile (online_ms, 1.0));
+  printf ("get p50 %.2f ms\nget p99 %.2f ms\nget max %.2f ms\n", percentile (all_gets, 0.5),
+          percentile (all_gets, 0.99), percentile (all_gets, 1.0));
+  g_object_unref (probe.bus);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -216,7 +434,13 @@ main (int argc, char **argv)
   if ((argc == 4 || argc == 5) && strcmp (argv[1], "online") == 0)
     return measure_online (argv[2], g_ascii_strtoull (argv[3], NULL, 10),
                            argc == 5 ? g_ascii_strtoull (argv[4], NULL, 10) : 3);
+  if (argc >= 7 && strcmp (argv[1], "resync") == 0)
+    return measure_resync (g_ascii_strtoull (argv[2], NULL, 10), argv[3],
+                           g_ascii_strtoull (argv[4], NULL, 10),
+                           g_ascii_strtoull (argv[5], NULL, 10), (const char *const *) argv + 6);
   fprintf (stderr, "usage: %s friends PORT USER COUNT\n"
-                   "       %s online VOIPD RUNS [IDLE_SECONDS]\n", argv[0], argv[0]);
+                   "       %s online VOIPD RUNS [IDLE_SECONDS]\n"
+                   "       %s resync PORT USER COUNT RUNS COMMAND...\n",
+           argv[0], argv[0], argv[0]);
   return 2;
 }
