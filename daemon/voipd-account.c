@@ -413,6 +413,12 @@ attempt_free (Attempt *attempt)
     voipd_connection_close (attempt->connection);
   g_clear_object (&attempt->connection);
   g_clear_object (&attempt->cancellable);
+  /* Every path answers the call; this is only a safety net. The reply
+   * takes the handler's reference, the clear drops ours. */
+  if (attempt->invocation != NULL)
+    g_dbus_method_invocation_return_error_literal (
+        attempt->invocation, VOIPD_ERROR, VOIPD_ERROR_CANCELLED,
+        _("a newer login took the place of this one"));
   g_clear_object (&attempt->invocation);
   if (attempt->password)
     memset (attempt->password, 0, strlen (attempt->password));
@@ -1074,28 +1080,54 @@ voipd_account_refresh_group (VoipdAccount *self, gint64 id)
                                     g_object_ref (self));
 }
 
-static gboolean
-on_handle_find_message (VoipAccount *skeleton, GDBusMethodInvocation *invocation, guint64 id,
-                        VoipdAccount *self)
+typedef struct {
+  VoipdAccount          *account;
+  GDBusMethodInvocation *invocation;
+  guint64                id;
+} FindMessage;
+
+static void
+on_message_found (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  FindMessage *find = user_data;
+  VoipdAccount *self = find->account;
   g_autoptr(GError) error = NULL;
-  g_autoptr(VoipdCachedMessage) m = voipd_cache_get_message (self->cache, id, &error);
+  g_autoptr(VoipdCachedMessage) m = voipd_cache_get_message_finish (VOIPD_CACHE (source),
+                                                                    result, &error);
   g_autofree char *path = NULL;
 
   if (m == NULL)
     {
       if (error == NULL)
         error = g_error_new (VOIP_ERROR, VOIP_STATUS_NO_SUCH_MESSAGE,
-                             _("no message %llu is known here"), (unsigned long long) id);
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
+                             _("no message %llu is known here"), (unsigned long long) find->id);
+      g_dbus_method_invocation_return_gerror (find->invocation, error);
     }
-  if (m->group != 0)
-    path = voipd_group_path (m->group);
   else
-    path = voipd_contact_path (g_strcmp0 (m->sender, self->username) == 0 ? m->recipient
-                                                                           : m->sender);
-  voip_account_complete_find_message (skeleton, invocation, path);
+    {
+      if (m->group != 0)
+        path = voipd_group_path (m->group);
+      else
+        path = voipd_contact_path (g_strcmp0 (m->sender, self->username) == 0 ? m->recipient
+                                                                               : m->sender);
+      voip_account_complete_find_message (self->skeleton, find->invocation, path);
+    }
+  g_object_unref (find->account);
+  g_object_unref (find->invocation);
+  g_free (find);
+}
+
+static gboolean
+on_handle_find_message (VoipAccount *skeleton, GDBusMethodInvocation *invocation, guint64 id,
+                        VoipdAccount *self)
+{
+  FindMessage *find = g_new0 (FindMessage, 1);
+
+  find->account = g_object_ref (self);
+  find->invocation = g_object_ref (invocation);
+  find->id = id;
+  voipd_cache_get_message_async (self->cache, (gint64) MIN (id, (guint64) G_MAXINT64), NULL,
+                                 on_message_found, find);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1251,6 +1283,8 @@ on_sync_reply (GObject *source, GAsyncResult *result, gpointer user_data)
     case SYNC_MESSAGES:
       list = g_variant_get_child_value (reply, 0);
       g_variant_get_child (reply, 1, "b", &more);
+      /* The page is one transaction in the cache, not one per message. */
+      voipd_cache_hold (self->cache);
       for (gsize i = 0; i < g_variant_n_children (list); i++)
         {
           g_autoptr(GVariant) message = g_variant_get_child_value (list, i);
@@ -1262,6 +1296,7 @@ on_sync_reply (GObject *source, GAsyncResult *result, gpointer user_data)
                                            : edited ? VOIP_MSG_MESSAGE_EDITED
                                                     : VOIP_MSG_MESSAGE_RECEIVED, message);
         }
+      voipd_cache_release (self->cache);
       if (more)
         {
           sync_step (sync);   /* the next page, after the new last_seq */

@@ -134,6 +134,7 @@ connect_to_silent (GSocketListener *listener, GSocketConnection **accepted)
   voipd_connection_connect_async (connection, address, &plain, NULL, on_connected, &result);
   wait_done (&result);
   g_assert_no_error (result.error);
+  result_clear (&result);
   while (*accepted == NULL)
     g_main_context_iteration (NULL, TRUE);
   return connection;

@@ -113,7 +113,8 @@ static void
 configure_user_ca (TestUser *user)
 {
   g_autofree char *ca = cert_path ("ca.pem");
-  g_autofree char *value = g_variant_print (g_variant_new_string (ca), FALSE);
+  g_autoptr(GVariant) path = g_variant_ref_sink (g_variant_new_string (ca));
+  g_autofree char *value = g_variant_print (path, FALSE);
 
   test_user_set_setting (user, "use-tls", "true");
   test_user_set_setting (user, "tls-ca-file", value);
@@ -265,7 +266,8 @@ test_other_ca_refused (DaemonFixture *f, gconstpointer data)
 {
   g_autoptr(TestUser) dave = test_user_new ("dave", TEST_USER_DEFAULT);
   g_autofree char *other = cert_path ("other-ca.pem");
-  g_autofree char *value = g_variant_print (g_variant_new_string (other), FALSE);
+  g_autoptr(GVariant) path = g_variant_ref_sink (g_variant_new_string (other));
+  g_autofree char *value = g_variant_print (path, FALSE);
   g_autofree char *fingerprint = openssl_fingerprint ("server");
   g_autofree char *message = NULL;
   g_autofree char *settings = NULL;
