@@ -518,17 +518,50 @@ pg_begin (Store *store, GError **error)
          store_pg_exec (store, "BEGIN", what, error);
 }
 
+/* A job's RELEASE is sent with the next job's SAVEPOINT, in one round
+ * trip: a RELEASE can only fail if a statement of the job failed, which
+ * libpq already knows (the transaction is in error), or if the connection
+ * breaks, which the next step finds and which fails the whole transaction
+ * anyway. COMMIT releases every savepoint by itself. That leaves one round
+ * trip of bookkeeping per job instead of two, and the job's own statements. */
+static gboolean
+pg_release (Store *store, GError **error)
+{
+  PGconn *conn = store->pg->conn;
+
+  if (conn == NULL)
+    {
+      set_unavailable (error, "finishing a job", "the connection was lost");
+      return FALSE;
+    }
+  if (PQtransactionStatus (conn) == PQTRANS_INERROR)
+    {
+      g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
+                   "finishing a job: a statement of the job failed");
+      return FALSE;
+    }
+  store->pg->release_due = TRUE;
+  return TRUE;
+}
+
 static gboolean
 pg_txn (Store *store, StoreTxn step, GError **error)
 {
+  StorePg *pg = store->pg;
+  gboolean release_due = pg->release_due;
+
+  pg->release_due = FALSE;
   switch (step)
     {
     case STORE_TXN_BEGIN:
       return pg_begin (store, error);
     case STORE_TXN_SAVEPOINT:
+      if (release_due)
+        return store_pg_exec (store, "RELEASE SAVEPOINT job; SAVEPOINT job", "starting a job",
+                              error);
       return store_pg_exec (store, "SAVEPOINT job", "starting a job", error);
     case STORE_TXN_RELEASE:
-      return store_pg_exec (store, "RELEASE SAVEPOINT job", "finishing a job", error);
+      return pg_release (store, error);
     case STORE_TXN_ROLLBACK_TO:
       return store_pg_exec (store, "ROLLBACK TO SAVEPOINT job", "rolling back a job", error);
     case STORE_TXN_COMMIT:
@@ -536,8 +569,7 @@ pg_txn (Store *store, StoreTxn step, GError **error)
        * is flushed, so a job hears committed only when it is durable. */
       return store_pg_exec (store, "COMMIT", "committing", error);
     case STORE_TXN_ROLLBACK:
-      if (store->pg->conn != NULL &&
-          PQtransactionStatus (store->pg->conn) != PQTRANS_IDLE)
+      if (pg->conn != NULL && PQtransactionStatus (pg->conn) != PQTRANS_IDLE)
         store_pg_exec (store, "ROLLBACK", "rolling back", NULL);
       return TRUE;
     }

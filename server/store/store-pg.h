@@ -28,6 +28,7 @@ struct _StorePg {
   guint       n_prepared;
   gint64      retry_at_us;   /* monotonic: no new attempt before this */
   gboolean    was_lost;      /* logged the outage; log the recovery */
+  gboolean    release_due;   /* the last job's RELEASE waits for the next step */
 };
 
 /* Parameters of one statement, in the text format but for bytea, which

@@ -1876,6 +1876,51 @@ test_pg_restart_while_idle (Fixture *f, gconstpointer data)
   g_log_set_always_fatal (fatal);
 }
 
+/* A job whose work goes on past a failed statement (a foreign key
+ * violation here) and returns TRUE: PostgreSQL has aborted the job's
+ * savepoint, so the job must hear it was not committed, while the jobs
+ * around it in the same transaction commit. */
+static gboolean
+ignore_error_work (Store *store, gpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (store_group_create (store, "orphan", 9999, 1, &error), ==, 0);
+  g_assert_error (error, STORE_ERROR, STORE_ERROR_NOT_FOUND);
+  return TRUE;
+}
+
+static void
+test_pg_job_ignores_error (Fixture *f, gconstpointer data)
+{
+  Runner runner = { g_thread_self (), 0, 0, 0, TRUE };
+  CountJob *jobs = count_jobs_new (&runner, 2, TRUE);
+  RawJob ignored = { NULL, NULL, TRUE, FALSE };
+  Expect expect = { { "job0", "job1", NULL }, { NULL } };
+  Gate gate = { 0, };
+
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  store_run (f->store, gate_work, NULL, &gate);
+  gate_wait_started (&gate);
+  store_run (f->store, count_work, count_done, &jobs[0]);
+  store_run (f->store, ignore_error_work, raw_done, &ignored);
+  store_run (f->store, count_work, count_done, &jobs[1]);
+  g_test_expect_message ("voip-store", G_LOG_LEVEL_WARNING, "finishing a job: *");
+  gate_open (&gate);
+  runner_wait (&runner, 2);
+  g_test_assert_expected_messages ();
+
+  g_assert_true (ignored.finished);
+  g_assert_false (ignored.committed);
+  g_assert_true (jobs[0].committed);
+  g_assert_true (jobs[1].committed);
+  run_sync (f->store, expect_users_work, &expect);
+  count_jobs_free (jobs, 2);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
+}
+
 /* No server at the address: a clear error at open, at once. */
 static void
 test_pg_no_server (Fixture *f, gconstpointer data)
@@ -1960,6 +2005,7 @@ main (int argc, char *argv[])
   add_test ("/outage", test_pg_outage, ON_POSTGRESQL);
   add_test ("/no-server", test_pg_no_server, ON_POSTGRESQL);
   add_test ("/restart-while-idle", test_pg_restart_while_idle, ON_POSTGRESQL);
+  add_test ("/jobs/error-ignored", test_pg_job_ignores_error, ON_POSTGRESQL);
 
   status = g_test_run ();
 
