@@ -13,7 +13,9 @@
 # DURATION=10 RATE=5000 WINDOW=16 HOLD=5 MEASURES="sessions throughput latency"
 # RATE may list several rates ("2000 5000"), one latency run each.
 # PROFILE=perf|callgrind (profile the server during throughput; see the report
-# under $work) KEEP=1 (keep the temporary directory).
+# under $work) KEEP=1 (keep the temporary directory). STORE=postgresql stores
+# in a private PostgreSQL cluster under $work (fsync on, on its unix socket)
+# instead of SQLite.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -39,8 +41,10 @@ bench_bin=$build/tests/bench/voip-bench
 # On disk, not tmpfs: fsync must cost what it costs.
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/voip-bench.XXXXXX")
 server_pid=
+pg_bin=
 cleanup () {
   if [ -n "$server_pid" ]; then kill -KILL "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$pg_bin" ]; then pg_as_owner "$pg_bin/pg_ctl" stop -D "$work/pg/data" -m fast -w >/dev/null || true; fi
   if [ -z "${KEEP:-}" ] && [ -z "$PROFILE" ]; then rm -rf "$work"; else echo "kept $work"; fi
 }
 trap cleanup EXIT
@@ -62,6 +66,21 @@ login-attempts-per-ip=1000000000
 login-refill-per-second=1000000000
 login-failures-per-account=1000000000
 EOF
+
+# STORE=postgresql: a cluster on $work's disk, durable as SQLite is (fsync and
+# synchronous_commit on), owned by nobody when run as root (initdb refuses root).
+pg_as_owner () { if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi; }
+if [ "${STORE:-sqlite}" = postgresql ]; then
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  mkdir "$work/pg"
+  if [ "$(id -u)" = 0 ]; then chmod 711 "$work"; chown nobody "$work/pg"; fi
+  pg_as_owner "$pg_bin/initdb" -D "$work/pg/data" -U voip --auth=trust -E UTF8 --locale=C.UTF-8 \
+    > "$work/pg/initdb.log"
+  pg_as_owner "$pg_bin/pg_ctl" start -D "$work/pg/data" -l "$work/pg/server.log" -w \
+    -o "-c listen_addresses='' -c unix_socket_directories='$work/pg'" > /dev/null
+  pg_as_owner "$pg_bin/psql" -h "$work/pg" -U voip -d postgres -qXc "CREATE DATABASE bench"
+  printf '\n[store]\nurl=postgresql:///bench?host=%s&user=voip\n' "$work/pg" >> "$work/bench.conf"
+fi
 
 # start_server [WRAPPER...]: starts a server on the benchmark database and sets
 # server_pid and address.
@@ -92,7 +111,7 @@ raise_limit () { ulimit -n "$(ulimit -Hn)"; }
 raise_limit
 
 echo "voip benchmark: $(nproc) cores, $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
-echo "server: $server_bin ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'))"
+echo "server: $server_bin ($(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')), store: ${STORE:-sqlite}"
 
 # Enough accounts for the sessions measure (one account per session) and for the pairs.
 prepare_pairs=$(( CLIENTS / 2 > PAIRS ? CLIENTS / 2 : PAIRS ))
