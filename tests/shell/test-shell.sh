@@ -118,6 +118,8 @@ finish () {
   exit "$status"
 }
 trap finish EXIT
+# A step that fails says which (its own output may have gone to /dev/null).
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 # ---- helpers --------------------------------------------------------------------
 
@@ -280,7 +282,10 @@ as_user alice gsettings set org.gnome.shell welcome-dialog-last-shown-version '9
 # when empty); skips the test when it cannot start here.
 start_shell () {
   local started=
-  as_user alice env LANG=C.UTF-8 LANGUAGE="${1:-}" XDG_DATA_DIRS="$datadir:/usr/local/share:/usr/share" \
+  # fatal-criticals is for our programs: GNOME Shell's own criticals (Clutter
+  # asserts on input-method focus when an entry's text changes) would kill it.
+  as_user alice env -u G_DEBUG LANG=C.UTF-8 LANGUAGE="${1:-}" \
+    XDG_DATA_DIRS="$datadir:/usr/local/share:/usr/share" \
     gnome-shell --headless --virtual-monitor 1280x800 --wayland --no-x11 --unsafe-mode \
     >>"$state/shell.log" 2>&1 &
   shell_pid=$!
