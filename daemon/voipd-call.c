@@ -147,10 +147,12 @@ call_set_reason (VoipdCall *self, VoipCallReason reason)
   voip_call_set_state_reason (self->skeleton, call_reason_describe (reason));
 }
 
-/* Call.Stats with the bus's spelling of keys (rtt_ms), whatever the engine's. */
+/* Call.Stats with the bus's spelling of keys (rtt_ms), whatever the
+ * engine's; takes the engine's value (floating or not). */
 static GVariant *
-stats_for_bus (GVariant *stats)
+stats_for_bus (GVariant *engine_stats)
 {
+  g_autoptr(GVariant) stats = g_variant_ref_sink (engine_stats);
   GVariantBuilder builder;
   GVariantIter peers;
   const char *peer;

@@ -92,7 +92,8 @@ typedef struct {
   /* A relayed packet from peer. */
   void     (*relay_in)    (VoipdMediaCall *call, const char *peer, GBytes *packet);
   void     (*set_muted)   (VoipdMediaCall *call, gboolean muted);
-  /* a{sa{sv}}: per peer the keys of org.voipd.Voip1.Call.Stats. Floating. */
+  /* a{sa{sv}}: per peer the figures of org.voipd.Voip1.Call.Stats, with '-'
+   * where the bus has '_' (voipd-call.c renames them). Floating. */
   GVariant *(*get_stats)  (VoipdMediaCall *call);
   /* Stops everything: the sink gets EOS first (so a file sink is complete),
    * waiting at most a second. No callback runs after this returns. */
