@@ -270,6 +270,7 @@ ensure_connection (Store *store, const char *what, GError **error)
   if (pg->was_lost)
     g_message ("connected to PostgreSQL again");
   pg->was_lost = FALSE;
+  pg->timed_out = FALSE;
   return TRUE;
 }
 
@@ -282,6 +283,7 @@ finish_exchange (Store *store, const char *what, GError **error)
   gint64 deadline = g_get_monotonic_time () + STORE_PG_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
   g_autoptr(PGresult) kept = NULL;
   const char *why = NULL;
+  gboolean silent = TRUE;   /* until libpq reports the connection lost */
   int flushed;
 
   /* PQflush() 1: more to send; wait for either direction, since the
@@ -325,12 +327,14 @@ finish_exchange (Store *store, const char *what, GError **error)
 
 lost:
   why = PQerrorMessage (conn);
+  silent = FALSE;
 broken:
   {
     g_autofree char *message = g_strchomp (g_strdup (why));
 
     set_unavailable (error, what, message);
     drop_connection (store, message);
+    store->pg->timed_out = silent;
   }
   return NULL;
 }
@@ -509,7 +513,10 @@ pg_begin (Store *store, GError **error)
     return FALSE;
   if (store_pg_exec (store, "BEGIN", what, &first))
     return TRUE;
-  if (!was_connected || !g_error_matches (first, STORE_ERROR, STORE_ERROR_UNAVAILABLE))
+  /* Not after a timeout: a server that does not answer would cost a second
+   * STORE_PG_TIMEOUT_MS connecting. */
+  if (!was_connected || store->pg->timed_out ||
+      !g_error_matches (first, STORE_ERROR, STORE_ERROR_UNAVAILABLE))
     {
       g_propagate_error (error, g_steal_pointer (&first));
       return FALSE;

@@ -29,6 +29,7 @@ struct _StorePg {
   gint64      retry_at_us;   /* monotonic: no new attempt before this */
   gboolean    was_lost;      /* logged the outage; log the recovery */
   gboolean    release_due;   /* the last job's RELEASE waits for the next step */
+  gboolean    timed_out;     /* the last connection was dropped for not answering */
 };
 
 /* Parameters of one statement, in the text format but for bytea, which

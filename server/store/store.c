@@ -68,13 +68,6 @@ store_schema_version (Store *store)
   return store->schema_version;
 }
 
-const char *
-store_backend_name (Store *store)
-{
-  g_return_val_if_fail (store != NULL, NULL);
-  return store->backend->name;
-}
-
 /* ---- what reads hand out ---------------------------------------------------- */
 
 void

@@ -51,8 +51,6 @@ void     store_close (Store *store);
 
 /* Schema version after migrations. */
 int      store_schema_version (Store *store);
-/* "sqlite" or "postgresql". */
-const char *store_backend_name (Store *store);
 /* TRUE for postgresql://… and postgres://… */
 gboolean store_location_is_postgresql (const char *location);
 

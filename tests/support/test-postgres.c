@@ -1,6 +1,10 @@
 /* test-postgres.c — a private PostgreSQL server for a test (test-postgres.h). */
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "test-postgres.h"
@@ -125,6 +129,59 @@ test_postgres_stop (TestPostgres *pg, GError **error)
   if (!run_program (pg, TRUE, args, error))
     return FALSE;
   pg->running = FALSE;
+  return TRUE;
+}
+
+/* The parent pid of a process, from /proc/PID/stat; 0 if unknown. */
+static pid_t
+parent_of (const char *pid)
+{
+  g_autofree char *path = g_build_filename ("/proc", pid, "stat", NULL);
+  g_autofree char *stat = NULL;
+  const char *end;
+  int ppid = 0;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return 0;
+  /* "PID (COMM) STATE PPID …": COMM may hold spaces and parentheses. */
+  end = strrchr (stat, ')');
+  if (end == NULL || sscanf (end + 1, " %*c %d", &ppid) != 1)
+    return 0;
+  return ppid;
+}
+
+gboolean
+test_postgres_freeze (TestPostgres *pg, gboolean frozen, GError **error)
+{
+  g_autofree char *pid_file = g_build_filename (pg->dir, "data", "postmaster.pid", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GDir) proc = NULL;
+  const char *name;
+  int signal_number = frozen ? SIGSTOP : SIGCONT;
+  pid_t postmaster;
+
+  if (!g_file_get_contents (pid_file, &text, NULL, error))
+    return FALSE;
+  postmaster = (pid_t) g_ascii_strtoll (text, NULL, 10);
+  if (postmaster <= 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no pid in %s", pid_file);
+      return FALSE;
+    }
+
+  /* The backends first when freezing, so none is left running alone. */
+  proc = g_dir_open ("/proc", 0, error);
+  if (proc == NULL)
+    return FALSE;
+  while ((name = g_dir_read_name (proc)) != NULL)
+    if (g_ascii_isdigit (name[0]) && parent_of (name) == postmaster)
+      kill ((pid_t) g_ascii_strtoll (name, NULL, 10), signal_number);
+  if (kill (postmaster, signal_number) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "signalling %d: %s",
+                   (int) postmaster, g_strerror (errno));
+      return FALSE;
+    }
   return TRUE;
 }
 

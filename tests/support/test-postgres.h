@@ -34,6 +34,10 @@ TestPostgres *test_postgres_new_or_skip (void);
 gboolean      test_postgres_stop  (TestPostgres *pg, GError **error);
 gboolean      test_postgres_start (TestPostgres *pg, GError **error);
 
+/* SIGSTOP (frozen) or SIGCONT the server and its backends, by their pids:
+ * a server that accepts and never answers. */
+gboolean      test_postgres_freeze (TestPostgres *pg, gboolean frozen, GError **error);
+
 /* Creates an empty database and returns its libpq URI
  * (postgresql:///NAME?host=DIR&user=voip). */
 char         *test_postgres_create_database (TestPostgres *pg, GError **error);

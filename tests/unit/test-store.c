@@ -1856,6 +1856,41 @@ test_pg_outage (Fixture *f, gconstpointer data)
   g_log_set_always_fatal (fatal);
 }
 
+/* A server that accepts and never answers (frozen with SIGSTOP): a job
+ * fails after STORE_PG_TIMEOUT_MS instead of hanging, and the store is back
+ * once the server is. */
+static void
+test_pg_server_hangs (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 alice = 0;
+  gint64 deadline;
+  gboolean back = FALSE;
+  GLogLevelFlags fatal;
+
+  fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  run_sync (f->store, create_alice_work, &alice);
+
+  g_assert_true (test_postgres_freeze (cluster, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_false (run_probe (f->store));
+  g_assert_true (test_postgres_freeze (cluster, FALSE, &error));
+  g_assert_no_error (error);
+
+  deadline = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
+  while (!(back = run_probe (f->store)) && g_get_monotonic_time () < deadline)
+    {
+      gboolean ticked = FALSE;
+
+      g_timeout_add (50, on_poll_tick, &ticked);
+      while (!ticked)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_true (back);
+  run_sync (f->store, check_alice_work, &alice);
+  g_log_set_always_fatal (fatal);
+}
+
 /* PostgreSQL restarted while the store was idle: the first job after it
  * must not fail for the connection that died meanwhile. */
 static void
@@ -2006,6 +2041,7 @@ main (int argc, char *argv[])
   add_test ("/no-server", test_pg_no_server, ON_POSTGRESQL);
   add_test ("/restart-while-idle", test_pg_restart_while_idle, ON_POSTGRESQL);
   add_test ("/jobs/error-ignored", test_pg_job_ignores_error, ON_POSTGRESQL);
+  add_test ("/server-hangs", test_pg_server_hangs, ON_POSTGRESQL);
 
   status = g_test_run ();
 
