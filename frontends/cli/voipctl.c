@@ -196,7 +196,7 @@ print_usage (FILE       *out,
            _("Options, before or after the command:"),
            "-j, --json", _("Print JSON"),
            "-h, --help", _("Show the commands, or a command's options"),
-           "--version", _("Show the version"));
+           "--version", _("Show the version and exit"));
   fprintf (out, "\n%s\n",
            _("Run 'voipctl COMMAND --help' for the options of a command; see voipctl(1)."));
 }
