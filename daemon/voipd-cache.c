@@ -1,8 +1,11 @@
 /* voipd-cache.c — the daemon's local SQLite cache (see voipd-cache.h).
  *
- * One connection, used from the main thread only. Statements are prepared
- * once and kept for the life of the connection, keyed by the address of
- * their (static) SQL text, as in server/store/.
+ * Two halves. The front (this object, main thread only) keeps in memory
+ * what the D-Bus API reads synchronously and turns every change into a job
+ * for the cache thread (voipd-cache-thread.c), which owns the connection
+ * and runs the SQL below (the db_* functions). Memory is updated when the
+ * call is made, so a read right after a write sees it; the disk follows in
+ * the order of the calls.
  *
  * Unread counts live in their own table keyed by conversation (a peer's
  * username, or a group id), not in the contacts and groups rows: a message
@@ -17,10 +20,16 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 
 #include "voip-catalogue.h"
+#include "voip-sqlite.h"
+#include "voipd-cache-thread.h"
 #include "voipd-cache.h"
+
+/* How long the cache thread waits for a lock another process holds on the
+ * file (a backup, sqlite3 by hand) before a batch fails. It is the cache
+ * thread that waits, never the main loop. */
+#define CACHE_BUSY_TIMEOUT_MS 10000
 
 /* Version 1: everything.
  *
@@ -101,203 +110,80 @@ static const char *const migrations[] = {
 #define MESSAGE_COLUMNS \
   "id, seq, timestamp_ms, sender, recipient, group_id, kind, text, duration_ms, edited, deleted"
 
-struct _VoipdCache {
-  GObject     parent_instance;
 
-  sqlite3    *db;
-  GHashTable *statements;   /* SQL text (static, keyed by address) -> sqlite3_stmt* */
-  char       *path;
+struct _VoipdCache {
+  GObject           parent_instance;
+
+  VoipdCacheThread *thread;
+  char             *path;
+
+  /* What the D-Bus API reads synchronously, loaded at open. */
+  GHashTable       *meta;       /* key -> value */
+  gint64            last_seq;
+  GHashTable       *contacts;   /* username -> VoipdCachedContact (unread unused) */
+  GHashTable       *groups;     /* gint64* id -> VoipdCachedGroup (unread unused) */
+  GHashTable       *unread;     /* conversation key -> GUINT_TO_POINTER (count) */
+  GPtrArray        *outbox;     /* VoipdOutboxEntry*, by local_id */
 };
 
 G_DEFINE_FINAL_TYPE (VoipdCache, voipd_cache, G_TYPE_OBJECT)
 
 /* ---- helpers -------------------------------------------------------------- */
 
-/* A cached prepared statement. Declared with g_autoptr(CacheStmt), it is
- * reset and its bindings cleared when it goes out of scope, ready for reuse
- * (and not holding a read transaction open). */
-typedef sqlite3_stmt CacheStmt;
-
-static void
-cache_stmt_release (CacheStmt *stmt)
-{
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CacheStmt, cache_stmt_release)
-
-static void
-finalize_statement (gpointer stmt)
-{
-  sqlite3_finalize (stmt);
-}
-
-static GIOErrorEnum
-io_error_from_sqlite (int code)
-{
-  switch (code)
-    {
-    case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY:
-      return G_IO_ERROR_EXISTS;
-    default:
-      break;
-    }
-
-  switch (code & 0xff)
-    {
-    case SQLITE_FULL:
-      return G_IO_ERROR_NO_SPACE;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return G_IO_ERROR_BUSY;
-    case SQLITE_READONLY:
-      return G_IO_ERROR_READ_ONLY;
-    case SQLITE_PERM:
-    case SQLITE_AUTH:
-      return G_IO_ERROR_PERMISSION_DENIED;
-    case SQLITE_NOTADB:
-    case SQLITE_CORRUPT:
-      return G_IO_ERROR_INVALID_DATA;
-    default:
-      return G_IO_ERROR_FAILED;
-    }
-}
-
-static void
-set_error_from_db (VoipdCache *self, GError **error, const char *what)
-{
-  g_set_error (error, G_IO_ERROR, io_error_from_sqlite (sqlite3_extended_errcode (self->db)),
-               "%s: %s", what, sqlite3_errmsg (self->db));
-}
-
-/* `sql` must be a string literal: the cache keeps the pointer as its key. */
-static CacheStmt *
-cache_stmt (VoipdCache *self, const char *sql, const char *what, GError **error)
-{
-  sqlite3_stmt *stmt = g_hash_table_lookup (self->statements, sql);
-
-  if (stmt != NULL)
-    return stmt;
-
-  /* PERSISTENT: these live as long as the connection. */
-  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
-    {
-      set_error_from_db (self, error, what);
-      return NULL;
-    }
-  g_hash_table_insert (self->statements, (gpointer) sql, stmt);
-  return stmt;
-}
-
-/* sqlite3_step() on a statement that writes. */
+/* Names and ids come from the server: one that cannot be (an empty username,
+ * a group or message id that is not positive) is bad input to report, not
+ * a programmer error. */
 static gboolean
-step_done (VoipdCache *self, CacheStmt *stmt, const char *what, GError **error)
+bad_input (GError **error, const char *what, const char *why)
 {
-  int rc = sqlite3_step (stmt);
-
-  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-    return TRUE;
-  set_error_from_db (self, error, what);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s", what, why);
   return FALSE;
 }
 
-/* sqlite3_step() on a query: 1 for a row, 0 when done, -1 with `error` set. */
-static int
-step_row (VoipdCache *self, CacheStmt *stmt, const char *what, GError **error)
-{
-  int rc = sqlite3_step (stmt);
-
-  if (rc == SQLITE_ROW)
-    return 1;
-  if (rc == SQLITE_DONE)
-    return 0;
-  set_error_from_db (self, error, what);
-  return -1;
-}
-
-/* Multi-statement SQL run once (migrations, pragmas). */
 static gboolean
-exec_sql (VoipdCache *self, const char *sql, const char *what, GError **error)
+check_conversation (const char *peer, gint64 group, const char *what, GError **error)
 {
-  char *message = NULL;
-
-  if (sqlite3_exec (self->db, sql, NULL, NULL, &message) == SQLITE_OK)
-    return TRUE;
-
-  /* sqlite3_exec's message names the failing statement's problem, which
-   * errmsg does not for multi-statement SQL. */
-  g_set_error (error, G_IO_ERROR, io_error_from_sqlite (sqlite3_extended_errcode (self->db)),
-               "%s: %s", what, message != NULL ? message : sqlite3_errmsg (self->db));
-  sqlite3_free (message);
-  return FALSE;
+  if ((peer != NULL && *peer != '\0') == (group != 0))
+    return bad_input (error, what, "neither a peer nor a group");
+  return TRUE;
 }
 
-/* One statement run often: prepared once. */
-static gboolean
-exec_prepared (VoipdCache *self, const char *sql, const char *what, GError **error)
-{
-  g_autoptr(CacheStmt) stmt = cache_stmt (self, sql, what, error);
-
-  return stmt != NULL && step_done (self, stmt, what, error);
-}
-
-/* IMMEDIATE: take the write lock up front, so a transaction never fails
- * half-way for want of it. */
-static gboolean
-begin (VoipdCache *self, const char *what, GError **error)
-{
-  return exec_prepared (self, "BEGIN IMMEDIATE", what, error);
-}
-
-static void
-rollback (VoipdCache *self)
-{
-  /* After some errors (a full disk) SQLite has already rolled back. */
-  if (!sqlite3_get_autocommit (self->db) &&
-      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
-    g_warning ("rolling back: %s", sqlite3_errmsg (self->db));
-}
-
-static gboolean
-commit (VoipdCache *self, const char *what, GError **error)
-{
-  if (exec_prepared (self, "COMMIT", what, error))
-    return TRUE;
-  rollback (self);
-  return FALSE;
-}
-
-/* Binds text without copying: the caller keeps it alive until the step.
- * NULL binds "", as every text column is NOT NULL. */
-static void
-bind_text (CacheStmt *stmt, int index, const char *text)
-{
-  sqlite3_bind_text (stmt, index, text != NULL ? text : "", -1, SQLITE_STATIC);
-}
-
-/* Runs a DELETE whose ?1 is text or, when text is NULL, an integer. */
-static gboolean
-delete_by (VoipdCache *self, const char *sql, const char *text, gint64 number,
-           const char *what, GError **error)
-{
-  g_autoptr(CacheStmt) stmt = cache_stmt (self, sql, what, error);
-
-  if (stmt == NULL)
-    return FALSE;
-  if (text != NULL)
-    bind_text (stmt, 1, text);
-  else
-    sqlite3_bind_int64 (stmt, 1, number);
-  return step_done (self, stmt, what, error);
-}
-
+/* The in-memory key of a conversation: a peer (group 0) or a group. */
 static char *
-column_dup (CacheStmt *stmt, int column)
+conversation_key (const char *peer, gint64 group)
 {
-  const char *text = (const char *) sqlite3_column_text (stmt, column);
+  return g_strdup_printf ("%s\n%" G_GINT64_FORMAT, peer != NULL ? peer : "", group);
+}
 
-  return g_strdup (text != NULL ? text : "");
+static guint
+unread_of (VoipdCache *self, const char *peer, gint64 group)
+{
+  g_autofree char *key = conversation_key (peer, group);
+
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->unread, key));
+}
+
+/* A job nobody waits for. */
+static void
+push (VoipdCache *self, VoipdCacheJobFunc func, gpointer data, GDestroyNotify data_free)
+{
+  voipd_cache_thread_push (self->thread, voipd_cache_job_new (func, data, data_free, NULL));
+}
+
+/* A job whose result comes back through a task on the caller's context. */
+static void
+push_task (VoipdCache *self, VoipdCacheJobFunc func, gpointer data, GDestroyNotify data_free,
+           GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data,
+           gpointer source_tag, gboolean durable)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  VoipdCacheJob *job;
+
+  g_task_set_source_tag (task, source_tag);
+  job = voipd_cache_job_new (func, data, data_free, task);
+  if (durable)
+    voipd_cache_job_set_durable (job);
+  voipd_cache_thread_push (self->thread, job);
 }
 
 /* The index key of a direct conversation: the pair in a fixed order, so
@@ -311,135 +197,195 @@ direct_pair (const char *a, const char *b, const char **low, const char **high)
   *high = a_first ? b : a;
 }
 
+/* Runs a DELETE whose ?1 is text or, when text is NULL, an integer. */
+static gboolean
+delete_by (VoipSqlite *db, const char *sql, const char *text, gint64 number,
+           const char *what, GError **error)
+{
+  g_autoptr(VoipSqliteStmt) stmt = voip_sqlite_stmt (db, sql, what, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  if (text != NULL)
+    voip_sqlite_bind_text (stmt, 1, text);
+  else
+    sqlite3_bind_int64 (stmt, 1, number);
+  return voip_sqlite_step_done (db, stmt, what, error);
+}
+
 static VoipdCachedMessage *
-message_from_row (CacheStmt *stmt)
+message_from_row (VoipSqliteStmt *stmt)
 {
   VoipdCachedMessage *message = g_new0 (VoipdCachedMessage, 1);
 
   message->id = sqlite3_column_int64 (stmt, 0);
   message->seq = sqlite3_column_int64 (stmt, 1);
   message->timestamp_ms = sqlite3_column_int64 (stmt, 2);
-  message->sender = column_dup (stmt, 3);
-  message->recipient = column_dup (stmt, 4);
+  message->sender = voip_sqlite_column_dup (stmt, 3);
+  message->recipient = voip_sqlite_column_dup (stmt, 4);
   message->group = sqlite3_column_int64 (stmt, 5);   /* NULL reads as 0 */
   message->kind = sqlite3_column_int (stmt, 6);
-  message->text = column_dup (stmt, 7);
+  message->text = voip_sqlite_column_dup (stmt, 7);
   message->duration_ms = sqlite3_column_int (stmt, 8);
   message->edited = sqlite3_column_int (stmt, 9) != 0;
   message->deleted = sqlite3_column_int (stmt, 10) != 0;
   return message;
 }
 
-/* ---- opening and migrating ------------------------------------------------ */
-
-/* A pragma that answers with one text row, such as journal_mode. */
-static char *
-query_pragma (VoipdCache *self, const char *sql, const char *what, GError **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  char *value = NULL;
-
-  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    {
-      set_error_from_db (self, error, what);
-      return NULL;
-    }
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    value = column_dup (stmt, 0);
-  else
-    set_error_from_db (self, error, what);
-  sqlite3_finalize (stmt);
-  return value;
-}
+/* ---- loading the memory at open -------------------------------------------- */
 
 static gboolean
-configure_connection (VoipdCache *self, GError **error)
+load_meta (VoipdCache *self, VoipSqlite *db, GError **error)
 {
-  g_autofree char *journal_mode = NULL;
+  const char *what = "reading the cached values";
+  g_autoptr(VoipSqliteStmt) stmt = voip_sqlite_stmt (db, "SELECT key, value FROM meta", what,
+                                                     error);
+  int row;
 
-  sqlite3_extended_result_codes (self->db, 1);
-
-  /* WAL: a commit is one append and one fsync. */
-  journal_mode = query_pragma (self, "PRAGMA journal_mode=WAL", "opening the cache", error);
-  if (journal_mode == NULL)
+  if (stmt == NULL)
     return FALSE;
-  if (g_ascii_strcasecmp (journal_mode, "wal") != 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "opening the cache: cannot switch to WAL (journal mode is %s)",
-                   journal_mode);
-      return FALSE;
-    }
-
-  /* FULL, not NORMAL: in WAL mode NORMAL may lose the last commits on power
-   * loss, and the outbox holds messages the user believes sent. */
-  return exec_sql (self, "PRAGMA synchronous=FULL", "opening the cache", error) &&
-         exec_sql (self, "PRAGMA foreign_keys=ON", "opening the cache", error);
-}
-
-static gboolean
-read_user_version (VoipdCache *self, int *version, GError **error)
-{
-  g_autofree char *text = query_pragma (self, "PRAGMA user_version",
-                                        "reading the cache's schema version", error);
-
-  if (text == NULL)
+  while ((row = voip_sqlite_step_row (db, stmt, what, error)) > 0)
+    g_hash_table_insert (self->meta, voip_sqlite_column_dup (stmt, 0),
+                         voip_sqlite_column_dup (stmt, 1));
+  if (row < 0)
     return FALSE;
-  *version = (int) g_ascii_strtoll (text, NULL, 10);
-  return TRUE;
-}
-
-/* Each step runs in one transaction together with its user_version bump, so
- * a crash leaves the file at one version or the next, never in between. */
-static gboolean
-apply_migration (VoipdCache *self, int version, GError **error)
-{
-  g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
-  g_autofree char *what = g_strdup_printf ("migrating the cache to schema version %d",
-                                           version + 1);
-
-  if (!exec_sql (self, "BEGIN IMMEDIATE", what, error))
-    return FALSE;
-  if (!exec_sql (self, migrations[version], what, error) ||
-      !exec_sql (self, bump, what, error) ||
-      !exec_sql (self, "COMMIT", what, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  g_debug ("cache migrated to schema version %d", version + 1);
+  if (g_hash_table_contains (self->meta, "last_seq"))
+    self->last_seq = g_ascii_strtoll (g_hash_table_lookup (self->meta, "last_seq"), NULL, 10);
   return TRUE;
 }
 
 static gboolean
-migrate (VoipdCache *self, GError **error)
+load_contacts (VoipdCache *self, VoipSqlite *db, GError **error)
 {
-  const int latest = G_N_ELEMENTS (migrations);
-  int version;
+  const char *what = "reading the contacts";
+  g_autoptr(VoipSqliteStmt) stmt =
+    voip_sqlite_stmt (db, "SELECT username, display_name, motd, subscription FROM contacts",
+                      what, error);
+  int row;
 
-  if (!read_user_version (self, &version, error))
+  if (stmt == NULL)
     return FALSE;
-
-  /* An older voipd after a newer one: guessing at a schema it does not know
-   * could lose the outbox. */
-  if (version > latest)
+  while ((row = voip_sqlite_step_row (db, stmt, what, error)) > 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "opening the cache: its schema version %d is newer than this "
-                   "program knows (%d)", version, latest);
-      return FALSE;
-    }
-  if (version < 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "opening the cache: invalid schema version %d", version);
-      return FALSE;
-    }
+      VoipdCachedContact *contact = g_new0 (VoipdCachedContact, 1);
 
-  for (; version < latest; version++)
-    if (!apply_migration (self, version, error))
+      contact->username = voip_sqlite_column_dup (stmt, 0);
+      contact->display_name = voip_sqlite_column_dup (stmt, 1);
+      contact->motd = voip_sqlite_column_dup (stmt, 2);
+      contact->subscription = sqlite3_column_int (stmt, 3);
+      g_hash_table_replace (self->contacts, contact->username, contact);
+    }
+  return row == 0;
+}
+
+static GStrv
+group_members (VoipSqlite *db, gint64 id, const char *what, GError **error)
+{
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
+  g_autoptr(GStrvBuilder) builder = NULL;
+  int row;
+
+  stmt = voip_sqlite_stmt (db,
+                           "SELECT username FROM group_members WHERE group_id = ?1"
+                           " ORDER BY position",
+                           what, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, id);
+
+  builder = g_strv_builder_new ();
+  while ((row = voip_sqlite_step_row (db, stmt, what, error)) > 0)
+    g_strv_builder_add (builder, (const char *) sqlite3_column_text (stmt, 0));
+  return row < 0 ? NULL : g_strv_builder_end (builder);
+}
+
+static gboolean
+load_groups (VoipdCache *self, VoipSqlite *db, GError **error)
+{
+  const char *what = "reading the groups";
+  g_autoptr(GPtrArray) groups = g_ptr_array_new ();
+  int row;
+
+  {
+    g_autoptr(VoipSqliteStmt) stmt =
+      voip_sqlite_stmt (db, "SELECT id, name, owner FROM chat_groups", what, error);
+
+    if (stmt == NULL)
       return FALSE;
+    while ((row = voip_sqlite_step_row (db, stmt, what, error)) > 0)
+      {
+        VoipdCachedGroup *group = g_new0 (VoipdCachedGroup, 1);
+
+        group->id = sqlite3_column_int64 (stmt, 0);
+        group->name = voip_sqlite_column_dup (stmt, 1);
+        group->owner = voip_sqlite_column_dup (stmt, 2);
+        g_hash_table_replace (self->groups, &group->id, group);
+        g_ptr_array_add (groups, group);
+      }
+    if (row < 0)
+      return FALSE;
+  }
+  /* Members after the outer query is done: no two statements stepping at
+   * once. */
+  for (guint i = 0; i < groups->len; i++)
+    {
+      VoipdCachedGroup *group = groups->pdata[i];
+
+      group->members = group_members (db, group->id, what, error);
+      if (group->members == NULL)
+        return FALSE;
+    }
   return TRUE;
+}
+
+static gboolean
+load_unread (VoipdCache *self, VoipSqlite *db, GError **error)
+{
+  const char *what = "reading the unread counts";
+  g_autoptr(VoipSqliteStmt) stmt =
+    voip_sqlite_stmt (db, "SELECT peer, group_id, count FROM unread", what, error);
+  int row;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((row = voip_sqlite_step_row (db, stmt, what, error)) > 0)
+    g_hash_table_insert (self->unread,
+                         conversation_key ((const char *) sqlite3_column_text (stmt, 0),
+                                           sqlite3_column_int64 (stmt, 1)),
+                         GUINT_TO_POINTER ((guint) sqlite3_column_int64 (stmt, 2)));
+  return row == 0;
+}
+
+static gboolean
+load_outbox (VoipdCache *self, VoipSqlite *db, GError **error)
+{
+  const char *what = "reading the outbox";
+  g_autoptr(VoipSqliteStmt) stmt =
+    voip_sqlite_stmt (db,
+                      "SELECT local_id, client_id, recipient, group_id, kind, text, voice,"
+                      "  duration_ms, queued_ms"
+                      " FROM outbox ORDER BY local_id",
+                      what, error);
+  int row;
+
+  if (stmt == NULL)
+    return FALSE;
+  while ((row = voip_sqlite_step_row (db, stmt, what, error)) > 0)
+    {
+      VoipdOutboxEntry *entry = g_new0 (VoipdOutboxEntry, 1);
+
+      entry->local_id = sqlite3_column_int64 (stmt, 0);
+      entry->client_id = voip_sqlite_column_dup (stmt, 1);
+      entry->recipient = voip_sqlite_column_dup (stmt, 2);
+      entry->group = sqlite3_column_int64 (stmt, 3);
+      entry->kind = sqlite3_column_int (stmt, 4);
+      entry->text = voip_sqlite_column_dup (stmt, 5);
+      entry->voice = voip_sqlite_column_bytes (stmt, 6);
+      entry->duration_ms = sqlite3_column_int64 (stmt, 7);
+      entry->queued_ms = sqlite3_column_int64 (stmt, 8);
+      g_ptr_array_add (self->outbox, entry);
+    }
+  return row == 0;
 }
 
 /* ---- GObject -------------------------------------------------------------- */
@@ -449,10 +395,13 @@ voipd_cache_finalize (GObject *object)
 {
   VoipdCache *self = VOIPD_CACHE (object);
 
-  /* Statements first: sqlite3_close() refuses a connection with live ones. */
-  g_clear_pointer (&self->statements, g_hash_table_unref);
-  if (self->db != NULL && sqlite3_close (self->db) != SQLITE_OK)
-    g_warning ("closing the cache %s: %s", self->path, sqlite3_errmsg (self->db));
+  /* Writes still queued go to disk first: the daemon is stopping. */
+  g_clear_pointer (&self->thread, voipd_cache_thread_free);
+  g_hash_table_unref (self->meta);
+  g_hash_table_unref (self->contacts);
+  g_hash_table_unref (self->groups);
+  g_hash_table_unref (self->unread);
+  g_ptr_array_unref (self->outbox);
   g_free (self->path);
 
   G_OBJECT_CLASS (voipd_cache_parent_class)->finalize (object);
@@ -469,16 +418,28 @@ voipd_cache_class_init (VoipdCacheClass *klass)
 static void
 voipd_cache_init (VoipdCache *self)
 {
-  self->statements = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                            finalize_statement);
+  self->meta = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->contacts = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                          (GDestroyNotify) voipd_cached_contact_free);
+  self->groups = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
+                                        (GDestroyNotify) voipd_cached_group_free);
+  self->unread = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->outbox = g_ptr_array_new_with_free_func ((GDestroyNotify) voipd_outbox_entry_free);
 }
 
 VoipdCache *
 voipd_cache_open (const char *path, GError **error)
 {
+  const VoipSqliteOptions options = {
+    .migrations = migrations,
+    .n_migrations = G_N_ELEMENTS (migrations),
+    .busy_timeout_ms = CACHE_BUSY_TIMEOUT_MS,
+    .synchronous_full = FALSE,
+    .what = "the cache",
+  };
   g_autoptr(VoipdCache) self = NULL;
+  g_autoptr(VoipSqlite) db = NULL;
   g_autofree char *folder = NULL;
-  int rc;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -495,136 +456,205 @@ voipd_cache_open (const char *path, GError **error)
       return NULL;
     }
 
+  db = voip_sqlite_open (path, &options, error);
+  if (db == NULL)
+    return NULL;
+
   self = g_object_new (VOIPD_TYPE_CACHE, NULL);
   self->path = g_strdup (path);
-
-  /* NOMUTEX: only the main thread uses the connection. */
-  rc = sqlite3_open_v2 (path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-  if (rc != SQLITE_OK)
-    {
-      g_set_error (error, G_IO_ERROR, io_error_from_sqlite (rc), "opening the cache %s: %s",
-                   path, self->db != NULL ? sqlite3_errmsg (self->db) : sqlite3_errstr (rc));
-      return NULL;
-    }
-
-  if (!configure_connection (self, error) || !migrate (self, error))
+  if (!load_meta (self, db, error) || !load_contacts (self, db, error)
+      || !load_groups (self, db, error) || !load_unread (self, db, error)
+      || !load_outbox (self, db, error))
     {
       g_prefix_error (error, "%s: ", path);
       return NULL;
     }
 
+  self->thread = voipd_cache_thread_new (g_steal_pointer (&db));
   g_debug ("opened the cache %s", path);
   return g_steal_pointer (&self);
 }
 
+/* ---- batches and syncs -------------------------------------------------------- */
+
+void
+voipd_cache_hold (VoipdCache *self)
+{
+  g_return_if_fail (VOIPD_IS_CACHE (self));
+  voipd_cache_thread_hold (self->thread);
+}
+
+void
+voipd_cache_release (VoipdCache *self)
+{
+  g_return_if_fail (VOIPD_IS_CACHE (self));
+  voipd_cache_thread_release (self->thread);
+}
+
+guint
+voipd_cache_get_commits (VoipdCache *self)
+{
+  g_return_val_if_fail (VOIPD_IS_CACHE (self), 0);
+  return voipd_cache_thread_get_commits (self->thread);
+}
+
+static gboolean
+db_nothing (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  voipd_cache_job_set_int (job, TRUE);
+  return TRUE;
+}
+
+void
+voipd_cache_sync_async (VoipdCache *self, gboolean durable, GCancellable *cancellable,
+                        GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (VOIPD_IS_CACHE (self));
+  push_task (self, db_nothing, NULL, NULL, cancellable, callback, user_data,
+             voipd_cache_sync_async, durable);
+}
+
+gboolean
+voipd_cache_sync_finish (VoipdCache *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_int (G_TASK (result), error) == TRUE;
+}
+
 /* ---- reset ---------------------------------------------------------------- */
+
+static gboolean
+db_reset (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  const char *what = "emptying the cache";
+
+  /* In the batch's transaction: a crash does not leave half of one
+   * account's data beside the next account's. Members before their groups,
+   * for the foreign key. outbox's sqlite_sequence is kept: local_id never
+   * goes back, which costs nothing. */
+  return voip_sqlite_exec_prepared (db, "DELETE FROM meta", what, error) &&
+         voip_sqlite_exec_prepared (db, "DELETE FROM contacts", what, error) &&
+         voip_sqlite_exec_prepared (db, "DELETE FROM group_members", what, error) &&
+         voip_sqlite_exec_prepared (db, "DELETE FROM chat_groups", what, error) &&
+         voip_sqlite_exec_prepared (db, "DELETE FROM unread", what, error) &&
+         voip_sqlite_exec_prepared (db, "DELETE FROM messages", what, error) &&
+         voip_sqlite_exec_prepared (db, "DELETE FROM outbox", what, error);
+}
 
 gboolean
 voipd_cache_reset (VoipdCache *self, GError **error)
 {
-  const char *what = "emptying the cache";
-
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
 
-  /* One transaction: a crash must not leave half of one account's data
-   * beside the next account's. Members before their groups, for the
-   * foreign key. outbox's sqlite_sequence is kept: local_id never goes
-   * back, which costs nothing. */
-  if (!begin (self, what, error))
-    return FALSE;
-  if (!exec_prepared (self, "DELETE FROM meta", what, error) ||
-      !exec_prepared (self, "DELETE FROM contacts", what, error) ||
-      !exec_prepared (self, "DELETE FROM group_members", what, error) ||
-      !exec_prepared (self, "DELETE FROM chat_groups", what, error) ||
-      !exec_prepared (self, "DELETE FROM unread", what, error) ||
-      !exec_prepared (self, "DELETE FROM messages", what, error) ||
-      !exec_prepared (self, "DELETE FROM outbox", what, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return commit (self, what, error);
+  g_hash_table_remove_all (self->meta);
+  self->last_seq = 0;
+  g_hash_table_remove_all (self->contacts);
+  g_hash_table_remove_all (self->groups);
+  g_hash_table_remove_all (self->unread);
+  g_ptr_array_set_size (self->outbox, 0);
+  push (self, db_reset, NULL, NULL);
+  return TRUE;
 }
 
 /* ---- meta ----------------------------------------------------------------- */
 
+typedef struct {
+  char *key;
+  char *value;
+} MetaJob;
+
+static void
+meta_job_free (MetaJob *job)
+{
+  g_free (job->key);
+  g_free (job->value);
+  g_free (job);
+}
+
+static gboolean
+db_set_meta (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  const char *what = "storing a cached value";
+  MetaJob *meta = data;
+  g_autoptr(VoipSqliteStmt) stmt =
+    voip_sqlite_stmt (db,
+                      "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+                      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                      what, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  voip_sqlite_bind_text (stmt, 1, meta->key);
+  voip_sqlite_bind_text (stmt, 2, meta->value);
+  return voip_sqlite_step_done (db, stmt, what, error);
+}
+
 char *
 voipd_cache_get_meta (VoipdCache *self, const char *key)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(CacheStmt) stmt = NULL;
-  int row;
-
   g_return_val_if_fail (VOIPD_IS_CACHE (self), NULL);
   g_return_val_if_fail (key != NULL, NULL);
 
-  stmt = cache_stmt (self, "SELECT value FROM meta WHERE key = ?1", "reading a cached value",
-                     &error);
-  if (stmt != NULL)
-    {
-      bind_text (stmt, 1, key);
-      row = step_row (self, stmt, "reading a cached value", &error);
-      if (row > 0)
-        return column_dup (stmt, 0);
-      if (row == 0)
-        return NULL;
-    }
-
-  /* No error parameter: the callers treat a value they cannot read as unset
-   * (the daemon then asks the server again), but the failure is logged. */
-  g_warning ("%s (key %s)", error->message, key);
-  return NULL;
+  return g_strdup (g_hash_table_lookup (self->meta, key));
 }
 
 gboolean
 voipd_cache_set_meta (VoipdCache *self, const char *key, const char *value, GError **error)
 {
-  const char *what = "storing a cached value";
-  g_autoptr(CacheStmt) stmt = NULL;
+  MetaJob *job;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
 
-  stmt = cache_stmt (self,
-                     "INSERT INTO meta (key, value) VALUES (?1, ?2)"
-                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                     what, error);
-  if (stmt == NULL)
-    return FALSE;
-  bind_text (stmt, 1, key);
-  bind_text (stmt, 2, value);
-  return step_done (self, stmt, what, error);
+  if (strcmp (key, "last_seq") == 0)
+    self->last_seq = value != NULL ? g_ascii_strtoll (value, NULL, 10) : 0;
+  g_hash_table_insert (self->meta, g_strdup (key), g_strdup (value != NULL ? value : ""));
+  job = g_new0 (MetaJob, 1);
+  job->key = g_strdup (key);
+  job->value = g_strdup (value);
+  push (self, db_set_meta, job, (GDestroyNotify) meta_job_free);
+  return TRUE;
 }
 
 gint64
 voipd_cache_get_last_seq (VoipdCache *self)
 {
-  g_autofree char *text = voipd_cache_get_meta (self, "last_seq");
+  g_return_val_if_fail (VOIPD_IS_CACHE (self), 0);
+  return self->last_seq;
+}
 
-  return text != NULL ? g_ascii_strtoll (text, NULL, 10) : 0;
+static gboolean
+db_raise_last_seq (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  const char *what = "storing the sync position";
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
+
+  /* The comparison in SQL as well: the position never goes back. */
+  stmt = voip_sqlite_stmt (db,
+                           "INSERT INTO meta (key, value) VALUES ('last_seq', ?1)"
+                           " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                           " WHERE CAST (value AS INTEGER) < CAST (excluded.value AS INTEGER)",
+                           what, error);
+  if (stmt == NULL)
+    return FALSE;
+  /* Bound as an integer, stored as its text by the column's affinity. */
+  sqlite3_bind_int64 (stmt, 1, *(gint64 *) data);
+  return voip_sqlite_step_done (db, stmt, what, error);
 }
 
 gboolean
 voipd_cache_raise_last_seq (VoipdCache *self, gint64 seq, GError **error)
 {
-  const char *what = "storing the sync position";
-  g_autoptr(CacheStmt) stmt = NULL;
-
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
 
-  /* The comparison in SQL: one statement, no read-then-write. Pushes and
-   * sync pages may arrive out of order; the position never goes back. */
-  stmt = cache_stmt (self,
-                     "INSERT INTO meta (key, value) VALUES ('last_seq', ?1)"
-                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-                     " WHERE CAST (value AS INTEGER) < CAST (excluded.value AS INTEGER)",
-                     what, error);
-  if (stmt == NULL)
-    return FALSE;
-  /* Bound as an integer, stored as its text by the column's affinity. */
-  sqlite3_bind_int64 (stmt, 1, seq);
-  return step_done (self, stmt, what, error);
+  /* Pushes and sync pages may arrive out of order. */
+  if (seq <= self->last_seq)
+    return TRUE;
+  self->last_seq = seq;
+  g_hash_table_insert (self->meta, g_strdup ("last_seq"),
+                       g_strdup_printf ("%" G_GINT64_FORMAT, seq));
+  push (self, db_raise_last_seq, g_memdup2 (&seq, sizeof seq), g_free);
+  return TRUE;
 }
 
 /* ---- contacts ------------------------------------------------------------- */
@@ -640,100 +670,123 @@ voipd_cached_contact_free (VoipdCachedContact *contact)
   g_free (contact);
 }
 
-/* Names and ids come from the server: one that cannot be (an empty username,
- * a group or message id that is not positive) is bad input to report, not
- * a programmer error. */
-static gboolean
-bad_input (GError **error, const char *what, const char *why)
+static VoipdCachedContact *
+contact_copy (const VoipdCachedContact *contact)
 {
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: %s", what, why);
-  return FALSE;
+  VoipdCachedContact *copy = g_new0 (VoipdCachedContact, 1);
+
+  copy->username = g_strdup (contact->username);
+  copy->display_name = g_strdup (contact->display_name);
+  copy->motd = g_strdup (contact->motd);
+  copy->subscription = contact->subscription;
+  copy->unread = contact->unread;
+  return copy;
+}
+
+static gboolean
+db_put_contact (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  const char *what = "storing a contact";
+  VoipdCachedContact *contact = data;
+  g_autoptr(VoipSqliteStmt) stmt =
+    voip_sqlite_stmt (db,
+                      "INSERT INTO contacts (username, display_name, motd, subscription)"
+                      " VALUES (?1, ?2, ?3, ?4)"
+                      " ON CONFLICT (username) DO UPDATE SET"
+                      "  display_name = excluded.display_name,"
+                      "  motd = excluded.motd, subscription = excluded.subscription",
+                      what, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  voip_sqlite_bind_text (stmt, 1, contact->username);
+  voip_sqlite_bind_text (stmt, 2, contact->display_name);
+  voip_sqlite_bind_text (stmt, 3, contact->motd);
+  sqlite3_bind_int (stmt, 4, contact->subscription);
+  return voip_sqlite_step_done (db, stmt, what, error);
 }
 
 gboolean
 voipd_cache_put_contact (VoipdCache *self, const char *username, const char *display_name,
                          const char *motd, guint subscription, GError **error)
 {
-  const char *what = "storing a contact";
-  g_autoptr(CacheStmt) stmt = NULL;
+  VoipdCachedContact *contact;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
   g_return_val_if_fail (username != NULL, FALSE);
 
   if (*username == '\0')
-    return bad_input (error, what, "no username");
-  stmt = cache_stmt (self,
-                     "INSERT INTO contacts (username, display_name, motd, subscription)"
-                     " VALUES (?1, ?2, ?3, ?4)"
-                     " ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,"
-                     "  motd = excluded.motd, subscription = excluded.subscription",
-                     what, error);
-  if (stmt == NULL)
-    return FALSE;
-  bind_text (stmt, 1, username);
-  bind_text (stmt, 2, display_name);
-  bind_text (stmt, 3, motd);
-  sqlite3_bind_int (stmt, 4, subscription);
-  return step_done (self, stmt, what, error);
+    return bad_input (error, "storing a contact", "no username");
+  contact = g_new0 (VoipdCachedContact, 1);
+  contact->username = g_strdup (username);
+  contact->display_name = g_strdup (display_name != NULL ? display_name : "");
+  contact->motd = g_strdup (motd != NULL ? motd : "");
+  contact->subscription = subscription;
+  g_hash_table_replace (self->contacts, contact->username, contact);
+  push (self, db_put_contact, contact_copy (contact), (GDestroyNotify) voipd_cached_contact_free);
+  return TRUE;
+}
+
+static gboolean
+db_remove_contact (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  const char *what = "removing a contact";
+
+  return delete_by (db, "DELETE FROM contacts WHERE username = ?1", data, 0, what, error) &&
+         delete_by (db, "DELETE FROM unread WHERE peer = ?1 AND group_id = 0", data, 0,
+                    what, error);
 }
 
 gboolean
 voipd_cache_remove_contact (VoipdCache *self, const char *username, GError **error)
 {
-  const char *what = "removing a contact";
+  g_autofree char *key = NULL;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
   g_return_val_if_fail (username != NULL, FALSE);
 
-  if (!begin (self, what, error))
-    return FALSE;
-  if (!delete_by (self, "DELETE FROM contacts WHERE username = ?1", username, 0, what, error) ||
-      !delete_by (self, "DELETE FROM unread WHERE peer = ?1 AND group_id = 0", username, 0,
-                  what, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return commit (self, what, error);
+  key = conversation_key (username, 0);
+  g_hash_table_remove (self->contacts, username);
+  g_hash_table_remove (self->unread, key);
+  push (self, db_remove_contact, g_strdup (username), g_free);
+  return TRUE;
+}
+
+static int
+compare_contacts (gconstpointer a, gconstpointer b)
+{
+  const VoipdCachedContact *x = *(VoipdCachedContact *const *) a;
+  const VoipdCachedContact *y = *(VoipdCachedContact *const *) b;
+
+  return strcmp (x->username, y->username);
 }
 
 GPtrArray *
 voipd_cache_list_contacts (VoipdCache *self, GError **error)
 {
-  const char *what = "listing the contacts";
-  g_autoptr(CacheStmt) stmt = NULL;
-  g_autoptr(GPtrArray) contacts = NULL;
-  int row;
+  GPtrArray *contacts;
+  GHashTableIter iter;
+  gpointer value;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), NULL);
 
-  /* subscription NONE is no contact at all; put_contact() may still have
-   * been told one (a request withdrawn), so it is filtered here. */
-  stmt = cache_stmt (self,
-                     "SELECT c.username, c.display_name, c.motd, c.subscription,"
-                     "  coalesce (u.count, 0)"
-                     " FROM contacts AS c"
-                     " LEFT JOIN unread AS u ON u.peer = c.username AND u.group_id = 0"
-                     " WHERE c.subscription != ?1"
-                     " ORDER BY c.username",
-                     what, error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_int (stmt, 1, VOIP_SUBSCRIPTION_NONE);
-
   contacts = g_ptr_array_new_with_free_func ((GDestroyNotify) voipd_cached_contact_free);
-  while ((row = step_row (self, stmt, what, error)) > 0)
+  g_hash_table_iter_init (&iter, self->contacts);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      VoipdCachedContact *contact = g_new0 (VoipdCachedContact, 1);
+      VoipdCachedContact *contact = value;
+      VoipdCachedContact *copy;
 
-      contact->username = column_dup (stmt, 0);
-      contact->display_name = column_dup (stmt, 1);
-      contact->motd = column_dup (stmt, 2);
-      contact->subscription = sqlite3_column_int (stmt, 3);
-      contact->unread = sqlite3_column_int (stmt, 4);
-      g_ptr_array_add (contacts, contact);
+      /* subscription NONE is no contact at all; put_contact() may still
+       * have been told one (a request withdrawn). */
+      if (contact->subscription == VOIP_SUBSCRIPTION_NONE)
+        continue;
+      copy = contact_copy (contact);
+      copy->unread = unread_of (self, contact->username, 0);
+      g_ptr_array_add (contacts, copy);
     }
-  return row < 0 ? NULL : g_steal_pointer (&contacts);
+  g_ptr_array_sort (contacts, compare_contacts);
+  return contacts;
 }
 
 /* ---- groups --------------------------------------------------------------- */
@@ -749,50 +802,64 @@ voipd_cached_group_free (VoipdCachedGroup *group)
   g_free (group);
 }
 
-static gboolean
-put_group_rows (VoipdCache *self, gint64 id, const char *name, const char *owner,
-                const char *const *members, const char *what, GError **error)
+static VoipdCachedGroup *
+group_copy (const VoipdCachedGroup *group)
 {
-  g_autoptr(CacheStmt) group = NULL;
-  g_autoptr(CacheStmt) clear = NULL;
+  VoipdCachedGroup *copy = g_new0 (VoipdCachedGroup, 1);
+
+  copy->id = group->id;
+  copy->name = g_strdup (group->name);
+  copy->owner = g_strdup (group->owner);
+  copy->members = g_strdupv (group->members);
+  copy->unread = group->unread;
+  return copy;
+}
+
+static gboolean
+db_put_group (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  const char *what = "storing a group";
+  VoipdCachedGroup *group = data;
+  g_autoptr(VoipSqliteStmt) row = NULL;
+  g_autoptr(VoipSqliteStmt) clear = NULL;
 
   /* An upsert, not INSERT OR REPLACE: a replace deletes the row first. */
-  group = cache_stmt (self,
-                      "INSERT INTO chat_groups (id, name, owner) VALUES (?1, ?2, ?3)"
-                      " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
-                      "  owner = excluded.owner",
-                      what, error);
-  if (group == NULL)
+  row = voip_sqlite_stmt (db,
+                          "INSERT INTO chat_groups (id, name, owner) VALUES (?1, ?2, ?3)"
+                          " ON CONFLICT (id) DO UPDATE SET name = excluded.name,"
+                          "  owner = excluded.owner",
+                          what, error);
+  if (row == NULL)
     return FALSE;
-  sqlite3_bind_int64 (group, 1, id);
-  bind_text (group, 2, name);
-  bind_text (group, 3, owner);
-  if (!step_done (self, group, what, error))
+  sqlite3_bind_int64 (row, 1, group->id);
+  voip_sqlite_bind_text (row, 2, group->name);
+  voip_sqlite_bind_text (row, 3, group->owner);
+  if (!voip_sqlite_step_done (db, row, what, error))
     return FALSE;
 
   /* The member list is replaced whole: it is small, and the server sends
    * it whole. */
-  clear = cache_stmt (self, "DELETE FROM group_members WHERE group_id = ?1", what, error);
+  clear = voip_sqlite_stmt (db, "DELETE FROM group_members WHERE group_id = ?1", what, error);
   if (clear == NULL)
     return FALSE;
-  sqlite3_bind_int64 (clear, 1, id);
-  if (!step_done (self, clear, what, error))
+  sqlite3_bind_int64 (clear, 1, group->id);
+  if (!voip_sqlite_step_done (db, clear, what, error))
     return FALSE;
 
-  for (guint i = 0; members != NULL && members[i] != NULL; i++)
+  for (guint i = 0; group->members != NULL && group->members[i] != NULL; i++)
     {
-      g_autoptr(CacheStmt) member =
-        cache_stmt (self,
-                    "INSERT INTO group_members (group_id, position, username)"
-                    " VALUES (?1, ?2, ?3)",
-                    what, error);
+      g_autoptr(VoipSqliteStmt) member =
+        voip_sqlite_stmt (db,
+                          "INSERT INTO group_members (group_id, position, username)"
+                          " VALUES (?1, ?2, ?3)",
+                          what, error);
 
       if (member == NULL)
         return FALSE;
-      sqlite3_bind_int64 (member, 1, id);
+      sqlite3_bind_int64 (member, 1, group->id);
       sqlite3_bind_int (member, 2, i);
-      bind_text (member, 3, members[i]);
-      if (!step_done (self, member, what, error))
+      voip_sqlite_bind_text (member, 3, group->members[i]);
+      if (!voip_sqlite_step_done (db, member, what, error))
         return FALSE;
     }
   return TRUE;
@@ -802,151 +869,168 @@ gboolean
 voipd_cache_put_group (VoipdCache *self, gint64 id, const char *name, const char *owner,
                        const char *const *members, GError **error)
 {
-  const char *what = "storing a group";
+  VoipdCachedGroup *group;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
 
   if (id <= 0)
-    return bad_input (error, what, "not a group id");
-  if (!begin (self, what, error))
-    return FALSE;
-  if (!put_group_rows (self, id, name, owner, members, what, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return commit (self, what, error);
+    return bad_input (error, "storing a group", "not a group id");
+  group = g_new0 (VoipdCachedGroup, 1);
+  group->id = id;
+  group->name = g_strdup (name != NULL ? name : "");
+  group->owner = g_strdup (owner != NULL ? owner : "");
+  group->members = members != NULL ? g_strdupv ((GStrv) members) : g_new0 (char *, 1);
+  g_hash_table_replace (self->groups, &group->id, group);
+  push (self, db_put_group, group_copy (group), (GDestroyNotify) voipd_cached_group_free);
+  return TRUE;
+}
+
+static gboolean
+db_remove_group (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  const char *what = "removing a group";
+  gint64 id = *(gint64 *) data;
+
+  /* The members go by ON DELETE CASCADE. */
+  return delete_by (db, "DELETE FROM chat_groups WHERE id = ?1", NULL, id, what, error) &&
+         delete_by (db, "DELETE FROM unread WHERE peer = '' AND group_id = ?1", NULL, id,
+                    what, error);
 }
 
 gboolean
 voipd_cache_remove_group (VoipdCache *self, gint64 id, GError **error)
 {
-  const char *what = "removing a group";
+  g_autofree char *key = conversation_key (NULL, id);
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
 
-  /* The members go by ON DELETE CASCADE. */
-  if (!begin (self, what, error))
-    return FALSE;
-  if (!delete_by (self, "DELETE FROM chat_groups WHERE id = ?1", NULL, id, what, error) ||
-      !delete_by (self, "DELETE FROM unread WHERE peer = '' AND group_id = ?1", NULL, id,
-                  what, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return commit (self, what, error);
+  g_hash_table_remove (self->groups, &id);
+  g_hash_table_remove (self->unread, key);
+  push (self, db_remove_group, g_memdup2 (&id, sizeof id), g_free);
+  return TRUE;
 }
 
-static GStrv
-group_members (VoipdCache *self, gint64 id, const char *what, GError **error)
+static int
+compare_groups (gconstpointer a, gconstpointer b)
 {
-  g_autoptr(CacheStmt) stmt = NULL;
-  g_autoptr(GStrvBuilder) builder = NULL;
-  int row;
+  const VoipdCachedGroup *x = *(VoipdCachedGroup *const *) a;
+  const VoipdCachedGroup *y = *(VoipdCachedGroup *const *) b;
 
-  stmt = cache_stmt (self,
-                     "SELECT username FROM group_members WHERE group_id = ?1 ORDER BY position",
-                     what, error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_int64 (stmt, 1, id);
-
-  builder = g_strv_builder_new ();
-  while ((row = step_row (self, stmt, what, error)) > 0)
-    g_strv_builder_add (builder, (const char *) sqlite3_column_text (stmt, 0));
-  return row < 0 ? NULL : g_strv_builder_end (builder);
+  return x->id < y->id ? -1 : x->id > y->id;
 }
 
 GPtrArray *
 voipd_cache_list_groups (VoipdCache *self, GError **error)
 {
-  const char *what = "listing the groups";
-  g_autoptr(CacheStmt) stmt = NULL;
-  g_autoptr(GPtrArray) groups = NULL;
-  int row;
+  GPtrArray *groups;
+  GHashTableIter iter;
+  gpointer value;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), NULL);
 
-  stmt = cache_stmt (self,
-                     "SELECT g.id, g.name, g.owner, coalesce (u.count, 0)"
-                     " FROM chat_groups AS g"
-                     " LEFT JOIN unread AS u ON u.peer = '' AND u.group_id = g.id"
-                     " ORDER BY g.id",
-                     what, error);
-  if (stmt == NULL)
-    return NULL;
-
   groups = g_ptr_array_new_with_free_func ((GDestroyNotify) voipd_cached_group_free);
-  while ((row = step_row (self, stmt, what, error)) > 0)
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      VoipdCachedGroup *group = g_new0 (VoipdCachedGroup, 1);
+      VoipdCachedGroup *copy = group_copy (value);
 
-      group->id = sqlite3_column_int64 (stmt, 0);
-      group->name = column_dup (stmt, 1);
-      group->owner = column_dup (stmt, 2);
-      group->unread = sqlite3_column_int (stmt, 3);
-      g_ptr_array_add (groups, group);
+      copy->unread = unread_of (self, NULL, copy->id);
+      g_ptr_array_add (groups, copy);
     }
-  if (row < 0)
-    return NULL;
-
-  /* Members after the outer query is done: a handful of groups, each one
-   * indexed lookup, and no two statements stepping at once. */
-  for (guint i = 0; i < groups->len; i++)
-    {
-      VoipdCachedGroup *group = g_ptr_array_index (groups, i);
-
-      group->members = group_members (self, group->id, what, error);
-      if (group->members == NULL)
-        return NULL;
-    }
-  return g_steal_pointer (&groups);
+  g_ptr_array_sort (groups, compare_groups);
+  return groups;
 }
 
 /* ---- unread counts -------------------------------------------------------- */
+
+typedef struct {
+  char   *peer;
+  gint64  group;
+  guint   count;
+} UnreadJob;
+
+static void
+unread_job_free (UnreadJob *job)
+{
+  g_free (job->peer);
+  g_free (job);
+}
+
+static UnreadJob *
+unread_job_new (const char *peer, gint64 group, guint count)
+{
+  UnreadJob *job = g_new0 (UnreadJob, 1);
+
+  job->peer = g_strdup (peer != NULL ? peer : "");
+  job->group = group;
+  job->count = count;
+  return job;
+}
+
+static gboolean
+db_add_unread (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  const char *what = "counting unread messages";
+  UnreadJob *unread = data;
+  g_autoptr(VoipSqliteStmt) stmt =
+    voip_sqlite_stmt (db,
+                      "INSERT INTO unread (peer, group_id, count) VALUES (?1, ?2, ?3)"
+                      " ON CONFLICT (peer, group_id) DO UPDATE"
+                      "  SET count = count + excluded.count",
+                      what, error);
+
+  if (stmt == NULL)
+    return FALSE;
+  voip_sqlite_bind_text (stmt, 1, unread->peer);
+  sqlite3_bind_int64 (stmt, 2, unread->group);
+  sqlite3_bind_int64 (stmt, 3, unread->count);
+  return voip_sqlite_step_done (db, stmt, what, error);
+}
 
 gboolean
 voipd_cache_add_unread (VoipdCache *self, const char *peer, gint64 group, guint count,
                         GError **error)
 {
-  const char *what = "counting unread messages";
-  g_autoptr(CacheStmt) stmt = NULL;
-
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
 
-  if ((peer != NULL && *peer != '\0') == (group != 0))
-    return bad_input (error, what, "neither a peer nor a group");
+  if (!check_conversation (peer, group, "counting unread messages", error))
+    return FALSE;
+  g_hash_table_insert (self->unread, conversation_key (peer, group),
+                       GUINT_TO_POINTER (unread_of (self, peer, group) + count));
+  push (self, db_add_unread, unread_job_new (peer, group, count),
+        (GDestroyNotify) unread_job_free);
+  return TRUE;
+}
 
-  stmt = cache_stmt (self,
-                     "INSERT INTO unread (peer, group_id, count) VALUES (?1, ?2, ?3)"
-                     " ON CONFLICT (peer, group_id) DO UPDATE SET count = count + excluded.count",
-                     what, error);
+static gboolean
+db_clear_unread (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  const char *what = "clearing unread messages";
+  UnreadJob *unread = data;
+  g_autoptr(VoipSqliteStmt) stmt =
+    voip_sqlite_stmt (db, "DELETE FROM unread WHERE peer = ?1 AND group_id = ?2", what, error);
+
   if (stmt == NULL)
     return FALSE;
-  bind_text (stmt, 1, peer);
-  sqlite3_bind_int64 (stmt, 2, group);
-  sqlite3_bind_int64 (stmt, 3, count);
-  return step_done (self, stmt, what, error);
+  voip_sqlite_bind_text (stmt, 1, unread->peer);
+  sqlite3_bind_int64 (stmt, 2, unread->group);
+  return voip_sqlite_step_done (db, stmt, what, error);
 }
 
 gboolean
 voipd_cache_clear_unread (VoipdCache *self, const char *peer, gint64 group, GError **error)
 {
-  const char *what = "clearing unread messages";
-  g_autoptr(CacheStmt) stmt = NULL;
+  g_autofree char *key = NULL;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
 
-  if ((peer != NULL && *peer != '\0') == (group != 0))
-    return bad_input (error, what, "neither a peer nor a group");
-
-  stmt = cache_stmt (self, "DELETE FROM unread WHERE peer = ?1 AND group_id = ?2", what, error);
-  if (stmt == NULL)
+  if (!check_conversation (peer, group, "clearing unread messages", error))
     return FALSE;
-  bind_text (stmt, 1, peer);
-  sqlite3_bind_int64 (stmt, 2, group);
-  return step_done (self, stmt, what, error);
+  key = conversation_key (peer, group);
+  g_hash_table_remove (self->unread, key);
+  push (self, db_clear_unread, unread_job_new (peer, group, 0),
+        (GDestroyNotify) unread_job_free);
+  return TRUE;
 }
 
 /* ---- messages ------------------------------------------------------------- */
@@ -962,19 +1046,30 @@ voipd_cached_message_free (VoipdCachedMessage *message)
   g_free (message);
 }
 
-/* Binds ?1..?13 of the insert and the update in put_message(): the same
+VoipdCachedMessage *
+voipd_cached_message_copy (const VoipdCachedMessage *message)
+{
+  VoipdCachedMessage *copy = g_memdup2 (message, sizeof *message);
+
+  copy->sender = g_strdup (message->sender);
+  copy->recipient = g_strdup (message->recipient != NULL ? message->recipient : "");
+  copy->text = g_strdup (message->text != NULL ? message->text : "");
+  return copy;
+}
+
+/* Binds ?1..?13 of the insert and the update in db_put_message(): the same
  * columns in the same places, so one function serves both. */
 static void
-bind_message (CacheStmt *stmt, const VoipdCachedMessage *message)
+bind_message (VoipSqliteStmt *stmt, const VoipdCachedMessage *message)
 {
   sqlite3_bind_int64 (stmt, 1, message->id);
   sqlite3_bind_int64 (stmt, 2, message->seq);
   sqlite3_bind_int64 (stmt, 3, message->timestamp_ms);
-  bind_text (stmt, 4, message->sender);
+  voip_sqlite_bind_text (stmt, 4, message->sender);
   if (message->group != 0)
     {
       /* recipient "", low, high and group as the schema wants them. */
-      bind_text (stmt, 5, "");
+      voip_sqlite_bind_text (stmt, 5, "");
       sqlite3_bind_null (stmt, 6);
       sqlite3_bind_null (stmt, 7);
       sqlite3_bind_int64 (stmt, 8, message->group);
@@ -984,119 +1079,173 @@ bind_message (CacheStmt *stmt, const VoipdCachedMessage *message)
       const char *low, *high;
 
       direct_pair (message->sender, message->recipient, &low, &high);
-      bind_text (stmt, 5, message->recipient);
-      bind_text (stmt, 6, low);
-      bind_text (stmt, 7, high);
+      voip_sqlite_bind_text (stmt, 5, message->recipient);
+      voip_sqlite_bind_text (stmt, 6, low);
+      voip_sqlite_bind_text (stmt, 7, high);
       sqlite3_bind_null (stmt, 8);
     }
   sqlite3_bind_int (stmt, 9, message->kind);
-  bind_text (stmt, 10, message->text);
+  voip_sqlite_bind_text (stmt, 10, message->text);
   sqlite3_bind_int64 (stmt, 11, message->duration_ms);
   sqlite3_bind_int (stmt, 12, message->edited ? 1 : 0);
   sqlite3_bind_int (stmt, 13, message->deleted ? 1 : 0);
 }
 
-gboolean
-voipd_cache_put_message (VoipdCache *self, const VoipdCachedMessage *message,
-                         gboolean *is_new, GError **error)
+/* Its integer result: whether the id was new. */
+static gboolean
+db_put_message (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
 {
   const char *what = "storing a message";
-  g_autoptr(CacheStmt) insert = NULL;
-  g_autoptr(CacheStmt) update = NULL;
+  const VoipdCachedMessage *message = data;
+  g_autoptr(VoipSqliteStmt) insert = NULL;
+  g_autoptr(VoipSqliteStmt) update = NULL;
 
-  g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
-  g_return_val_if_fail (message != NULL, FALSE);
-  g_return_val_if_fail (message->sender != NULL, FALSE);
-  g_return_val_if_fail (message->group != 0 || message->recipient != NULL, FALSE);
-
-  if (message->id <= 0)
-    return bad_input (error, what, "not a message id");
-
-  /* Insert unless the id is known, then UPDATE if nothing was inserted:
-   * tells new from known without a transaction, as each case writes with
-   * one statement. DO NOTHING rather than OR IGNORE, which would also hide
-   * other constraint failures. */
-  insert = cache_stmt (self,
-                       "INSERT INTO messages (id, seq, timestamp_ms, sender, recipient,"
-                       "  low, high, group_id, kind, text, duration_ms, edited, deleted)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
-                       " ON CONFLICT (id) DO NOTHING",
-                       what, error);
+  /* Insert unless the id is known, then UPDATE if nothing was inserted.
+   * DO NOTHING rather than OR IGNORE, which would also hide other
+   * constraint failures. */
+  insert = voip_sqlite_stmt (db,
+                             "INSERT INTO messages (id, seq, timestamp_ms, sender, recipient,"
+                             "  low, high, group_id, kind, text, duration_ms, edited, deleted)"
+                             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+                             " ON CONFLICT (id) DO NOTHING",
+                             what, error);
   if (insert == NULL)
     return FALSE;
   bind_message (insert, message);
-  if (!step_done (self, insert, what, error))
+  if (!voip_sqlite_step_done (db, insert, what, error))
     return FALSE;
-
-  if (sqlite3_changes (self->db) > 0)
+  if (sqlite3_changes (voip_sqlite_get_handle (db)) > 0)
     {
-      if (is_new != NULL)
-        *is_new = TRUE;
+      voipd_cache_job_set_int (job, TRUE);
       return TRUE;
     }
 
-  update = cache_stmt (self,
-                       "UPDATE messages SET seq = ?2, timestamp_ms = ?3, sender = ?4,"
-                       "  recipient = ?5, low = ?6, high = ?7, group_id = ?8, kind = ?9,"
-                       "  text = ?10, duration_ms = ?11, edited = ?12, deleted = ?13"
-                       " WHERE id = ?1",
-                       what, error);
+  update = voip_sqlite_stmt (db,
+                             "UPDATE messages SET seq = ?2, timestamp_ms = ?3, sender = ?4,"
+                             "  recipient = ?5, low = ?6, high = ?7, group_id = ?8, kind = ?9,"
+                             "  text = ?10, duration_ms = ?11, edited = ?12, deleted = ?13"
+                             " WHERE id = ?1",
+                             what, error);
   if (update == NULL)
     return FALSE;
   bind_message (update, message);
-  if (!step_done (self, update, what, error))
-    return FALSE;
+  voipd_cache_job_set_int (job, FALSE);
+  return voip_sqlite_step_done (db, update, what, error);
+}
 
-  if (is_new != NULL)
-    *is_new = FALSE;
+static gboolean
+check_message (const VoipdCachedMessage *message, GError **error)
+{
+  if (message->id <= 0)
+    return bad_input (error, "storing a message", "not a message id");
   return TRUE;
 }
 
-GPtrArray *
-voipd_cache_history (VoipdCache *self, const char *me, const char *peer, gint64 group,
-                     gint64 before_id, guint limit, GError **error)
+gboolean
+voipd_cache_put_message (VoipdCache *self, const VoipdCachedMessage *message, GError **error)
+{
+  g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
+  g_return_val_if_fail (message != NULL && message->sender != NULL, FALSE);
+  g_return_val_if_fail (message->group != 0 || message->recipient != NULL, FALSE);
+
+  if (!check_message (message, error))
+    return FALSE;
+  push (self, db_put_message, voipd_cached_message_copy (message),
+        (GDestroyNotify) voipd_cached_message_free);
+  return TRUE;
+}
+
+void
+voipd_cache_put_message_async (VoipdCache *self, const VoipdCachedMessage *message,
+                               GCancellable *cancellable, GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  GError *error = NULL;
+
+  g_return_if_fail (VOIPD_IS_CACHE (self));
+  g_return_if_fail (message != NULL && message->sender != NULL);
+  g_return_if_fail (message->group != 0 || message->recipient != NULL);
+
+  if (!check_message (message, &error))
+    {
+      g_task_report_error (self, callback, user_data, voipd_cache_put_message_async, error);
+      return;
+    }
+  push_task (self, db_put_message, voipd_cached_message_copy (message),
+             (GDestroyNotify) voipd_cached_message_free, cancellable, callback, user_data,
+             voipd_cache_put_message_async, FALSE);
+}
+
+gboolean
+voipd_cache_put_message_finish (VoipdCache *self, GAsyncResult *result, gboolean *is_new,
+                                GError **error)
+{
+  gssize value;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  value = g_task_propagate_int (G_TASK (result), error);
+  if (is_new != NULL)
+    *is_new = value == TRUE;
+  return value >= 0;
+}
+
+typedef struct {
+  char   *low;
+  char   *high;
+  gint64  group;
+  gint64  before_id;
+  guint   limit;
+} HistoryJob;
+
+static void
+history_job_free (HistoryJob *job)
+{
+  g_free (job->low);
+  g_free (job->high);
+  g_free (job);
+}
+
+static gboolean
+db_history (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
 {
   const char *what = "reading the history";
-  g_autoptr(CacheStmt) stmt = NULL;
+  HistoryJob *query = data;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
   g_autoptr(GPtrArray) messages = NULL;
   int row;
 
-  g_return_val_if_fail (VOIPD_IS_CACHE (self), NULL);
-  g_return_val_if_fail (group != 0 || (me != NULL && peer != NULL), NULL);
-
   /* Newest first so LIMIT takes the newest, then reversed below. */
-  if (group != 0)
+  if (query->group != 0)
     {
-      stmt = cache_stmt (self,
-                         "SELECT " MESSAGE_COLUMNS " FROM messages"
-                         " WHERE group_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
-                         what, error);
+      stmt = voip_sqlite_stmt (db,
+                               "SELECT " MESSAGE_COLUMNS " FROM messages"
+                               " WHERE group_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
+                               what, error);
       if (stmt == NULL)
-        return NULL;
-      sqlite3_bind_int64 (stmt, 1, group);
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, query->group);
     }
   else
     {
-      const char *low, *high;
-
-      stmt = cache_stmt (self,
-                         "SELECT " MESSAGE_COLUMNS " FROM messages"
-                         " WHERE low = ?1 AND high = ?4 AND id < ?2 ORDER BY id DESC LIMIT ?3",
-                         what, error);
+      stmt = voip_sqlite_stmt (db,
+                               "SELECT " MESSAGE_COLUMNS " FROM messages"
+                               " WHERE low = ?1 AND high = ?4 AND id < ?2"
+                               " ORDER BY id DESC LIMIT ?3",
+                               what, error);
       if (stmt == NULL)
-        return NULL;
-      direct_pair (me, peer, &low, &high);
-      bind_text (stmt, 1, low);
-      bind_text (stmt, 4, high);
+        return FALSE;
+      voip_sqlite_bind_text (stmt, 1, query->low);
+      voip_sqlite_bind_text (stmt, 4, query->high);
     }
-  sqlite3_bind_int64 (stmt, 2, before_id > 0 ? before_id : G_MAXINT64);
-  sqlite3_bind_int64 (stmt, 3, limit);
+  sqlite3_bind_int64 (stmt, 2, query->before_id > 0 ? query->before_id : G_MAXINT64);
+  sqlite3_bind_int64 (stmt, 3, query->limit);
 
   messages = g_ptr_array_new_with_free_func ((GDestroyNotify) voipd_cached_message_free);
-  while ((row = step_row (self, stmt, what, error)) > 0)
+  while ((row = voip_sqlite_step_row (db, stmt, what, error)) > 0)
     g_ptr_array_add (messages, message_from_row (stmt));
   if (row < 0)
-    return NULL;
+    return FALSE;
 
   /* Oldest first, as the header promises. */
   for (guint i = 0, j = messages->len; i + 1 < j; i++, j--)
@@ -1106,26 +1255,78 @@ voipd_cache_history (VoipdCache *self, const char *me, const char *peer, gint64 
       messages->pdata[i] = messages->pdata[j - 1];
       messages->pdata[j - 1] = tmp;
     }
-  return g_steal_pointer (&messages);
+  voipd_cache_job_set_pointer (job, g_steal_pointer (&messages),
+                               (GDestroyNotify) g_ptr_array_unref);
+  return TRUE;
+}
+
+void
+voipd_cache_history_async (VoipdCache *self, const char *me, const char *peer, gint64 group,
+                           gint64 before_id, guint limit, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data)
+{
+  HistoryJob *query;
+
+  g_return_if_fail (VOIPD_IS_CACHE (self));
+  g_return_if_fail (group != 0 || (me != NULL && peer != NULL));
+
+  query = g_new0 (HistoryJob, 1);
+  if (group == 0)
+    {
+      const char *low, *high;
+
+      direct_pair (me, peer, &low, &high);
+      query->low = g_strdup (low);
+      query->high = g_strdup (high);
+    }
+  query->group = group;
+  query->before_id = before_id;
+  query->limit = limit;
+  push_task (self, db_history, query, (GDestroyNotify) history_job_free, cancellable,
+             callback, user_data, voipd_cache_history_async, FALSE);
+}
+
+GPtrArray *
+voipd_cache_history_finish (VoipdCache *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+db_get_message (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  const char *what = "reading a message";
+  g_autoptr(VoipSqliteStmt) stmt =
+    voip_sqlite_stmt (db, "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = ?1", what, error);
+  int row;
+
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, *(gint64 *) data);
+  row = voip_sqlite_step_row (db, stmt, what, error);
+  if (row < 0)
+    return FALSE;
+  if (row > 0)
+    voipd_cache_job_set_pointer (job, message_from_row (stmt),
+                                 (GDestroyNotify) voipd_cached_message_free);
+  return TRUE;
+}
+
+void
+voipd_cache_get_message_async (VoipdCache *self, gint64 id, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (VOIPD_IS_CACHE (self));
+  push_task (self, db_get_message, g_memdup2 (&id, sizeof id), g_free, cancellable, callback,
+             user_data, voipd_cache_get_message_async, FALSE);
 }
 
 VoipdCachedMessage *
-voipd_cache_get_message (VoipdCache *self, gint64 id, GError **error)
+voipd_cache_get_message_finish (VoipdCache *self, GAsyncResult *result, GError **error)
 {
-  const char *what = "reading a message";
-  g_autoptr(CacheStmt) stmt = NULL;
-  int row;
-
-  g_return_val_if_fail (VOIPD_IS_CACHE (self), NULL);
-
-  stmt = cache_stmt (self, "SELECT " MESSAGE_COLUMNS " FROM messages WHERE id = ?1",
-                     what, error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_int64 (stmt, 1, id);
-
-  row = step_row (self, stmt, what, error);
-  return row > 0 ? message_from_row (stmt) : NULL;
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* ---- outbox --------------------------------------------------------------- */
@@ -1142,98 +1343,131 @@ voipd_outbox_entry_free (VoipdOutboxEntry *entry)
   g_free (entry);
 }
 
-gboolean
-voipd_cache_outbox_add (VoipdCache *self, VoipdOutboxEntry *entry, GError **error)
+VoipdOutboxEntry *
+voipd_outbox_entry_copy (const VoipdOutboxEntry *entry)
+{
+  VoipdOutboxEntry *copy = g_memdup2 (entry, sizeof *entry);
+
+  copy->client_id = g_strdup (entry->client_id);
+  copy->recipient = g_strdup (entry->recipient != NULL ? entry->recipient : "");
+  copy->text = g_strdup (entry->text != NULL ? entry->text : "");
+  copy->voice = entry->voice != NULL ? g_bytes_ref (entry->voice) : g_bytes_new (NULL, 0);
+  return copy;
+}
+
+/* Its integer result: the new local_id. */
+static gboolean
+db_outbox_add (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
 {
   const char *what = "queueing a message in the outbox";
-  g_autoptr(CacheStmt) stmt = NULL;
-  gsize size = 0;
-  gconstpointer data;
+  VoipdOutboxEntry *entry = data;
+  g_autoptr(VoipSqliteStmt) stmt =
+    voip_sqlite_stmt (db,
+                      "INSERT INTO outbox (client_id, recipient, group_id, kind, text, voice,"
+                      "  duration_ms, queued_ms)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                      what, error);
 
-  g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
-  g_return_val_if_fail (entry != NULL && entry->client_id != NULL, FALSE);
-
-  stmt = cache_stmt (self,
-                     "INSERT INTO outbox (client_id, recipient, group_id, kind, text, voice,"
-                     "  duration_ms, queued_ms)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                     what, error);
   if (stmt == NULL)
     return FALSE;
-  bind_text (stmt, 1, entry->client_id);
-  bind_text (stmt, 2, entry->group != 0 ? "" : entry->recipient);
+  voip_sqlite_bind_text (stmt, 1, entry->client_id);
+  voip_sqlite_bind_text (stmt, 2, entry->group != 0 ? "" : entry->recipient);
   sqlite3_bind_int64 (stmt, 3, entry->group);
   sqlite3_bind_int (stmt, 4, entry->kind);
-  bind_text (stmt, 5, entry->text);
-  data = entry->voice != NULL ? g_bytes_get_data (entry->voice, &size) : NULL;
-  /* A NULL pointer would bind SQL NULL; empty voice stays an empty blob. */
-  if (size == 0)
-    sqlite3_bind_zeroblob (stmt, 6, 0);
-  else
-    sqlite3_bind_blob64 (stmt, 6, data, size, SQLITE_STATIC);
+  voip_sqlite_bind_text (stmt, 5, entry->text);
+  voip_sqlite_bind_bytes (stmt, 6, entry->voice);
   sqlite3_bind_int64 (stmt, 7, entry->duration_ms);
   sqlite3_bind_int64 (stmt, 8, entry->queued_ms);
-
-  /* An autocommit statement with synchronous=FULL: on disk when it returns. */
-  if (!step_done (self, stmt, what, error))
+  if (!voip_sqlite_step_done (db, stmt, what, error))
     return FALSE;
-  entry->local_id = sqlite3_last_insert_rowid (self->db);
+  voipd_cache_job_set_int (job, sqlite3_last_insert_rowid (voip_sqlite_get_handle (db)));
   return TRUE;
+}
+
+/* The entry joins the in-memory outbox only once it is on disk, with the
+ * id the disk gave it; then the caller hears. */
+static void
+on_outbox_added (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  VoipdCache *self = VOIPD_CACHE (source);
+  g_autoptr(GTask) outer = user_data;
+  GError *error = NULL;
+  gssize local_id = g_task_propagate_int (G_TASK (result), &error);
+  VoipdOutboxEntry *entry;
+
+  if (error != NULL)
+    {
+      g_task_return_error (outer, error);
+      return;
+    }
+  entry = voipd_outbox_entry_copy (g_task_get_task_data (outer));
+  entry->local_id = local_id;
+  g_ptr_array_add (self->outbox, entry);
+  g_task_return_int (outer, local_id);
+}
+
+void
+voipd_cache_outbox_add_async (VoipdCache *self, const VoipdOutboxEntry *entry,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  GTask *outer;
+
+  g_return_if_fail (VOIPD_IS_CACHE (self));
+  g_return_if_fail (entry != NULL && entry->client_id != NULL);
+
+  outer = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (outer, voipd_cache_outbox_add_async);
+  g_task_set_task_data (outer, voipd_outbox_entry_copy (entry),
+                        (GDestroyNotify) voipd_outbox_entry_free);
+  /* Not cancellable once queued: the write happens either way. */
+  push_task (self, db_outbox_add, voipd_outbox_entry_copy (entry),
+             (GDestroyNotify) voipd_outbox_entry_free, NULL, on_outbox_added, outer,
+             voipd_cache_outbox_add_async, TRUE);
+}
+
+gint64
+voipd_cache_outbox_add_finish (VoipdCache *self, GAsyncResult *result, GError **error)
+{
+  gssize local_id;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), 0);
+
+  local_id = g_task_propagate_int (G_TASK (result), error);
+  return local_id > 0 ? local_id : 0;
 }
 
 GPtrArray *
 voipd_cache_outbox_list (VoipdCache *self, GError **error)
 {
-  const char *what = "listing the outbox";
-  g_autoptr(CacheStmt) stmt = NULL;
-  g_autoptr(GPtrArray) entries = NULL;
-  int row;
+  GPtrArray *entries;
 
   g_return_val_if_fail (VOIPD_IS_CACHE (self), NULL);
 
-  stmt = cache_stmt (self,
-                     "SELECT local_id, client_id, recipient, group_id, kind, text, voice,"
-                     "  duration_ms, queued_ms"
-                     " FROM outbox ORDER BY local_id",
-                     what, error);
-  if (stmt == NULL)
-    return NULL;
+  entries = g_ptr_array_new_full (self->outbox->len, (GDestroyNotify) voipd_outbox_entry_free);
+  for (guint i = 0; i < self->outbox->len; i++)
+    g_ptr_array_add (entries, voipd_outbox_entry_copy (self->outbox->pdata[i]));
+  return entries;
+}
 
-  entries = g_ptr_array_new_with_free_func ((GDestroyNotify) voipd_outbox_entry_free);
-  while ((row = step_row (self, stmt, what, error)) > 0)
-    {
-      VoipdOutboxEntry *entry = g_new0 (VoipdOutboxEntry, 1);
-      const void *voice;
-      int size;
-
-      entry->local_id = sqlite3_column_int64 (stmt, 0);
-      entry->client_id = column_dup (stmt, 1);
-      entry->recipient = column_dup (stmt, 2);
-      entry->group = sqlite3_column_int64 (stmt, 3);
-      entry->kind = sqlite3_column_int (stmt, 4);
-      entry->text = column_dup (stmt, 5);
-      /* blob before bytes, as the SQLite documentation asks. */
-      voice = sqlite3_column_blob (stmt, 6);
-      size = sqlite3_column_bytes (stmt, 6);
-      entry->voice = g_bytes_new (size > 0 ? voice : NULL, size > 0 ? size : 0);
-      entry->duration_ms = sqlite3_column_int64 (stmt, 7);
-      entry->queued_ms = sqlite3_column_int64 (stmt, 8);
-      g_ptr_array_add (entries, entry);
-    }
-  return row < 0 ? NULL : g_steal_pointer (&entries);
+static gboolean
+db_outbox_remove (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **error)
+{
+  return delete_by (db, "DELETE FROM outbox WHERE local_id = ?1", NULL, *(gint64 *) data,
+                    "removing a message from the outbox", error);
 }
 
 gboolean
 voipd_cache_outbox_remove (VoipdCache *self, gint64 local_id, GError **error)
 {
-  const char *what = "removing a message from the outbox";
-  g_autoptr(CacheStmt) stmt = NULL;
-
   g_return_val_if_fail (VOIPD_IS_CACHE (self), FALSE);
 
-  stmt = cache_stmt (self, "DELETE FROM outbox WHERE local_id = ?1", what, error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, local_id);
-  return step_done (self, stmt, what, error);
+  for (guint i = 0; i < self->outbox->len; i++)
+    if (((VoipdOutboxEntry *) self->outbox->pdata[i])->local_id == local_id)
+      {
+        g_ptr_array_remove_index (self->outbox, i);
+        break;
+      }
+  push (self, db_outbox_remove, g_memdup2 (&local_id, sizeof local_id), g_free);
+  return TRUE;
 }

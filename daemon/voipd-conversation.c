@@ -88,33 +88,70 @@ signal_message (VoipdAccount *account, guint code, const VoipdCachedMessage *m)
     voip_conversation_emit_message_deleted (conversation, message);
 }
 
-void
-voipd_conversation_handle_event (VoipdAccount *account, guint code, GVariant *payload)
+typedef struct {
+  VoipdAccount       *account;
+  guint               code;
+  VoipdCachedMessage *message;
+} StoredEvent;
+
+static void
+stored_event_free (StoredEvent *event)
 {
-  g_autoptr(VoipdCachedMessage) m = voipd_message_from_wire (payload);
+  g_object_unref (event->account);
+  voipd_cached_message_free (event->message);
+  g_free (event);
+}
+
+/* The cache says whether the message is new: only then is it signalled. */
+static void
+on_event_stored (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  StoredEvent *event = user_data;
+  VoipdAccount *account = event->account;
+  const VoipdCachedMessage *m = event->message;
   g_autoptr(GError) error = NULL;
-  VoipdCache *cache = voipd_account_get_cache (account);
   VoipConversation *conversation;
   gboolean is_new = FALSE;
 
-  if (!voipd_cache_put_message (cache, m, &is_new, &error)
-      || !voipd_cache_raise_last_seq (cache, m->seq, &error))
+  if (!voipd_cache_put_message_finish (VOIPD_CACHE (source), result, &is_new, &error))
     g_warning ("%s", error->message);
   /* Already seen: a resync overlapping a live event, or our own message,
    * signalled when the server stored it. */
-  if (code == VOIP_MSG_MESSAGE_RECEIVED && !is_new)
-    return;
+  if (event->code == VOIP_MSG_MESSAGE_RECEIVED && !is_new)
+    {
+      stored_event_free (event);
+      return;
+    }
 
   conversation = lookup_for_message (account, m);
-  if (conversation == NULL)
-    return;
-  if (code == VOIP_MSG_MESSAGE_RECEIVED
-      && g_strcmp0 (m->sender, voipd_account_get_username (account)) != 0)
+  if (conversation != NULL)
     {
-      voipd_cache_add_unread (cache, m->group != 0 ? NULL : m->sender, m->group, 1, NULL);
-      voip_conversation_set_unread (conversation, voip_conversation_get_unread (conversation) + 1);
+      if (event->code == VOIP_MSG_MESSAGE_RECEIVED
+          && g_strcmp0 (m->sender, voipd_account_get_username (account)) != 0)
+        {
+          voipd_cache_add_unread (VOIPD_CACHE (source), m->group != 0 ? NULL : m->sender,
+                                  m->group, 1, NULL);
+          voip_conversation_set_unread (conversation,
+                                        voip_conversation_get_unread (conversation) + 1);
+        }
+      signal_message (account, event->code, m);
     }
-  signal_message (account, code, m);
+  stored_event_free (event);
+}
+
+void
+voipd_conversation_handle_event (VoipdAccount *account, guint code, GVariant *payload)
+{
+  VoipdCache *cache = voipd_account_get_cache (account);
+  StoredEvent *event = g_new0 (StoredEvent, 1);
+
+  event->account = g_object_ref (account);
+  event->code = code;
+  event->message = voipd_message_from_wire (payload);
+  /* The message before the position, in the order the cache thread writes:
+   * a crash between them must not skip the message at the next resync. */
+  voipd_cache_put_message_async (cache, event->message, NULL, on_event_stored, event);
+  voipd_cache_raise_last_seq (cache, event->message->seq, NULL);
 }
 
 static gboolean
@@ -154,14 +191,36 @@ entry_to_request (const VoipdOutboxEntry *e)
   return g_variant_new ("(stss)", e->recipient, (guint64) e->group, e->client_id, e->text);
 }
 
+typedef struct {
+  VoipdAccount       *account;
+  VoipdCachedMessage *message;
+} SentMessage;
+
+/* The server tells our other sessions; this daemon's clients hear it here,
+ * once (a resync that brings it back finds it known). */
+static void
+on_sent_cached (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SentMessage *sent = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean is_new = FALSE;
+
+  if (!voipd_cache_put_message_finish (VOIPD_CACHE (source), result, &is_new, &error))
+    g_warning ("%s", error->message);
+  if (is_new || error != NULL)
+    signal_message (sent->account, VOIP_MSG_MESSAGE_RECEIVED, sent->message);
+  g_object_unref (sent->account);
+  voipd_cached_message_free (sent->message);
+  g_free (sent);
+}
+
 /* The server stored it: keep our own copy in the cache. */
 static void
 cache_sent (VoipdAccount *account, const VoipdOutboxEntry *e, GVariant *reply)
 {
   VoipdCachedMessage m = { 0 };
   guint64 id, seq;
-  gboolean is_new = FALSE;
-  g_autoptr(GError) error = NULL;
+  SentMessage *sent;
 
   g_variant_get (reply, "(ttx)", &id, &seq, &m.timestamp_ms);
   m.id = id;
@@ -172,26 +231,37 @@ cache_sent (VoipdAccount *account, const VoipdOutboxEntry *e, GVariant *reply)
   m.kind = e->kind;
   m.text = e->text;
   m.duration_ms = e->duration_ms;
-  if (!voipd_cache_put_message (voipd_account_get_cache (account), &m, &is_new, &error))
-    g_warning ("%s", error->message);
-  /* The server tells our other sessions; this daemon's clients hear it
-   * here, once (a resync that brings it back finds it known). */
-  if (is_new || error != NULL)
-    signal_message (account, VOIP_MSG_MESSAGE_RECEIVED, &m);
+  sent = g_new0 (SentMessage, 1);
+  sent->account = g_object_ref (account);
+  sent->message = voipd_cached_message_copy (&m);
+  voipd_cache_put_message_async (voipd_account_get_cache (account), &m, NULL, on_sent_cached,
+                                 sent);
 }
 
+/* The reply waits until the entry is on disk (synchronous=FULL). */
+static void
+on_queued (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SendCall *call = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (voipd_cache_outbox_add_finish (VOIPD_CACHE (source), result, &error) == 0)
+    g_dbus_method_invocation_return_gerror (call->invocation, error);
+  else
+    {
+      g_debug ("message %s queued in the outbox", call->entry->client_id);
+      g_dbus_method_invocation_return_value (call->invocation,
+                                             g_variant_new ("(t)", (guint64) 0));
+    }
+  send_call_free (call);
+}
+
+/* Takes `call`. */
 static void
 queue_in_outbox (SendCall *call)
 {
-  g_autoptr(GError) error = NULL;
-
-  if (!voipd_cache_outbox_add (voipd_account_get_cache (call->account), call->entry, &error))
-    {
-      g_dbus_method_invocation_return_gerror (call->invocation, error);
-      return;
-    }
-  g_debug ("message %s queued in the outbox", call->entry->client_id);
-  g_dbus_method_invocation_return_value (call->invocation, g_variant_new ("(t)", (guint64) 0));
+  voipd_cache_outbox_add_async (voipd_account_get_cache (call->account), call->entry, NULL,
+                                on_queued, call);
 }
 
 static void
@@ -210,9 +280,12 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
       g_dbus_method_invocation_return_value (call->invocation, g_variant_new ("(t)", id));
     }
   else if (error->domain == G_IO_ERROR)
-    /* Lost on the way: the outbox sends it again, and its client_id makes
-     * sure the server stores it once. */
-    queue_in_outbox (call);
+    {
+      /* Lost on the way: the outbox sends it again, and its client_id
+       * makes sure the server stores it once. */
+      queue_in_outbox (call);
+      return;
+    }
   else
     voipd_account_return_error (call->invocation, error);
   send_call_free (call);
@@ -232,7 +305,6 @@ send_entry (VoipdAccount *account, GDBusMethodInvocation *invocation, VoipdOutbo
   if (!voipd_account_check_online (account, NULL))
     {
       queue_in_outbox (call);
-      send_call_free (call);
       return;
     }
   voipd_connection_request_async (voipd_account_get_connection (account),
@@ -361,13 +433,11 @@ return_page (HistoryCall *call, GPtrArray *page)
 }
 
 static void
-history_from_cache (HistoryCall *call)
+on_history_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  HistoryCall *call = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) page = voipd_cache_history (voipd_account_get_cache (call->account),
-                                                   voipd_account_get_username (call->account),
-                                                   call->peer, call->group, call->before_id,
-                                                   call->limit, &error);
+  g_autoptr(GPtrArray) page = voipd_cache_history_finish (VOIPD_CACHE (source), result, &error);
 
   if (page == NULL)
     g_dbus_method_invocation_return_gerror (call->invocation, error);
@@ -376,6 +446,17 @@ history_from_cache (HistoryCall *call)
       append_outbox (call, page);
       return_page (call, page);
     }
+  history_call_free (call);
+}
+
+/* Takes `call`. */
+static void
+history_from_cache (HistoryCall *call)
+{
+  voipd_cache_history_async (voipd_account_get_cache (call->account),
+                             voipd_account_get_username (call->account), call->peer,
+                             call->group, call->before_id, call->limit, NULL,
+                             on_history_read, call);
 }
 
 static void
@@ -393,9 +474,11 @@ on_history (GObject *source, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     {
       if (error->domain == G_IO_ERROR)
-        history_from_cache (call);
-      else
-        voipd_account_return_error (call->invocation, error);
+        {
+          history_from_cache (call);
+          return;
+        }
+      voipd_account_return_error (call->invocation, error);
       history_call_free (call);
       return;
     }
@@ -405,7 +488,7 @@ on_history (GObject *source, GAsyncResult *result, gpointer user_data)
       g_autoptr(GVariant) wire = g_variant_get_child_value (messages, i);
       VoipdCachedMessage *m = voipd_message_from_wire (wire);
 
-      if (!voipd_cache_put_message (cache, m, NULL, &error))
+      if (!voipd_cache_put_message (cache, m, &error))
         {
           g_warning ("%s", error->message);
           g_clear_error (&error);
@@ -442,7 +525,6 @@ on_get_history (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
   if (!voipd_account_check_online (account, NULL))
     {
       history_from_cache (call);
-      history_call_free (call);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   voipd_connection_request_async (voipd_account_get_connection (account), VOIP_MSG_HISTORY,
@@ -462,37 +544,52 @@ typedef struct {
 } ChangeCall;
 
 static void
+change_call_free (ChangeCall *call)
+{
+  g_object_unref (call->account);
+  g_object_unref (call->invocation);
+  g_free (call->text);
+  g_free (call);
+}
+
+/* The server tells only the other sessions; update our copy here. */
+static void
+on_changed_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ChangeCall *call = user_data;
+  VoipdCache *cache = VOIPD_CACHE (source);
+  g_autoptr(VoipdCachedMessage) m = voipd_cache_get_message_finish (cache, result, NULL);
+
+  if (m != NULL)
+    {
+      g_free (m->text);
+      m->text = g_strdup (call->text ? call->text : "");
+      m->edited |= call->text != NULL;
+      m->deleted |= call->text == NULL;
+      voipd_cache_put_message (cache, m, NULL);
+      signal_message (call->account, call->text ? VOIP_MSG_MESSAGE_EDITED
+                                                : VOIP_MSG_MESSAGE_DELETED, m);
+    }
+  g_dbus_method_invocation_return_value (call->invocation, NULL);
+  change_call_free (call);
+}
+
+static void
 on_changed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   ChangeCall *call = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
                                                                result, &error);
-  VoipdCache *cache = voipd_account_get_cache (call->account);
 
   if (reply == NULL)
-    voipd_account_return_error (call->invocation, error);
-  else
     {
-      /* The server tells only the other sessions; update our copy here. */
-      g_autoptr(VoipdCachedMessage) m = voipd_cache_get_message (cache, call->id, NULL);
-
-      if (m != NULL)
-        {
-          g_free (m->text);
-          m->text = g_strdup (call->text ? call->text : "");
-          m->edited |= call->text != NULL;
-          m->deleted |= call->text == NULL;
-          voipd_cache_put_message (cache, m, NULL, NULL);
-          signal_message (call->account, call->text ? VOIP_MSG_MESSAGE_EDITED
-                                                    : VOIP_MSG_MESSAGE_DELETED, m);
-        }
-      g_dbus_method_invocation_return_value (call->invocation, NULL);
+      voipd_account_return_error (call->invocation, error);
+      change_call_free (call);
+      return;
     }
-  g_object_unref (call->account);
-  g_object_unref (call->invocation);
-  g_free (call->text);
-  g_free (call);
+  voipd_cache_get_message_async (voipd_account_get_cache (call->account), call->id, NULL,
+                                 on_changed_read, call);
 }
 
 static void

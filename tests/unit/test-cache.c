@@ -17,6 +17,241 @@ typedef struct {
   VoipdCache *cache;
 } Fixture;
 
+/* ---- the async API, waited for -------------------------------------------- */
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  g_assert_null (*slot);
+  *slot = g_object_ref (result);
+}
+
+/* Iterates the thread-default context until `slot` is filled; the cache
+ * thread answers there. */
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (*slot == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+  g_assert_nonnull (*slot);
+  return *slot;
+}
+
+static gboolean
+cache_put_message (VoipdCache *cache, const VoipdCachedMessage *message, gboolean *is_new,
+                   GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  voipd_cache_put_message_async (cache, message, NULL, on_done, &result);
+  return voipd_cache_put_message_finish (cache, wait_result (&result), is_new, error);
+}
+
+static GPtrArray *
+cache_history (VoipdCache *cache, const char *me, const char *peer, gint64 group,
+               gint64 before_id, guint limit, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  voipd_cache_history_async (cache, me, peer, group, before_id, limit, NULL, on_done, &result);
+  return voipd_cache_history_finish (cache, wait_result (&result), error);
+}
+
+static VoipdCachedMessage *
+cache_get_message (VoipdCache *cache, gint64 id, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  voipd_cache_get_message_async (cache, id, NULL, on_done, &result);
+  return voipd_cache_get_message_finish (cache, wait_result (&result), error);
+}
+
+static gboolean
+cache_outbox_add (VoipdCache *cache, VoipdOutboxEntry *entry, GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  voipd_cache_outbox_add_async (cache, entry, NULL, on_done, &result);
+  entry->local_id = voipd_cache_outbox_add_finish (cache, wait_result (&result), error);
+  return entry->local_id > 0;
+}
+
+/* Everything queued so far is committed. */
+static void
+cache_sync (VoipdCache *cache)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  voipd_cache_sync_async (cache, FALSE, NULL, on_done, &result);
+  g_assert_true (voipd_cache_sync_finish (cache, wait_result (&result), &error));
+  g_assert_no_error (error);
+}
+
+/* ---- a VFS that counts syncs -------------------------------------------------
+ *
+ * The default VFS with xSync counted: what reached the disk for sure (an
+ * fsync or fdatasync) is what this counts, on the cache thread. */
+
+typedef struct {
+  sqlite3_file  base;
+  sqlite3_file *real;   /* right after this struct, in the same allocation */
+} CountingFile;
+
+static sqlite3_vfs *real_vfs;
+static sqlite3_vfs counting_vfs;
+static gint syncs;
+
+#define REAL(file) (((CountingFile *) (file))->real)
+
+static int
+counting_close (sqlite3_file *file)
+{
+  return REAL (file)->pMethods->xClose (REAL (file));
+}
+
+static int
+counting_read (sqlite3_file *file, void *buffer, int amount, sqlite3_int64 offset)
+{
+  return REAL (file)->pMethods->xRead (REAL (file), buffer, amount, offset);
+}
+
+static int
+counting_write (sqlite3_file *file, const void *buffer, int amount, sqlite3_int64 offset)
+{
+  return REAL (file)->pMethods->xWrite (REAL (file), buffer, amount, offset);
+}
+
+static int
+counting_truncate (sqlite3_file *file, sqlite3_int64 size)
+{
+  return REAL (file)->pMethods->xTruncate (REAL (file), size);
+}
+
+static int
+counting_sync (sqlite3_file *file, int flags)
+{
+  g_atomic_int_inc (&syncs);
+  return REAL (file)->pMethods->xSync (REAL (file), flags);
+}
+
+static int
+counting_file_size (sqlite3_file *file, sqlite3_int64 *size)
+{
+  return REAL (file)->pMethods->xFileSize (REAL (file), size);
+}
+
+static int
+counting_lock (sqlite3_file *file, int lock)
+{
+  return REAL (file)->pMethods->xLock (REAL (file), lock);
+}
+
+static int
+counting_unlock (sqlite3_file *file, int lock)
+{
+  return REAL (file)->pMethods->xUnlock (REAL (file), lock);
+}
+
+static int
+counting_check_reserved (sqlite3_file *file, int *out)
+{
+  return REAL (file)->pMethods->xCheckReservedLock (REAL (file), out);
+}
+
+static int
+counting_file_control (sqlite3_file *file, int op, void *arg)
+{
+  return REAL (file)->pMethods->xFileControl (REAL (file), op, arg);
+}
+
+static int
+counting_sector_size (sqlite3_file *file)
+{
+  return REAL (file)->pMethods->xSectorSize (REAL (file));
+}
+
+static int
+counting_device_characteristics (sqlite3_file *file)
+{
+  return REAL (file)->pMethods->xDeviceCharacteristics (REAL (file));
+}
+
+static int
+counting_shm_map (sqlite3_file *file, int region, int size, int extend, void volatile **out)
+{
+  return REAL (file)->pMethods->xShmMap (REAL (file), region, size, extend, out);
+}
+
+static int
+counting_shm_lock (sqlite3_file *file, int offset, int n, int flags)
+{
+  return REAL (file)->pMethods->xShmLock (REAL (file), offset, n, flags);
+}
+
+static void
+counting_shm_barrier (sqlite3_file *file)
+{
+  REAL (file)->pMethods->xShmBarrier (REAL (file));
+}
+
+static int
+counting_shm_unmap (sqlite3_file *file, int delete_flag)
+{
+  return REAL (file)->pMethods->xShmUnmap (REAL (file), delete_flag);
+}
+
+/* Version 2: WAL needs the shared-memory methods; no memory mapping. */
+static const sqlite3_io_methods counting_io = {
+  .iVersion = 2,
+  .xClose = counting_close,
+  .xRead = counting_read,
+  .xWrite = counting_write,
+  .xTruncate = counting_truncate,
+  .xSync = counting_sync,
+  .xFileSize = counting_file_size,
+  .xLock = counting_lock,
+  .xUnlock = counting_unlock,
+  .xCheckReservedLock = counting_check_reserved,
+  .xFileControl = counting_file_control,
+  .xSectorSize = counting_sector_size,
+  .xDeviceCharacteristics = counting_device_characteristics,
+  .xShmMap = counting_shm_map,
+  .xShmLock = counting_shm_lock,
+  .xShmBarrier = counting_shm_barrier,
+  .xShmUnmap = counting_shm_unmap,
+};
+
+static int
+counting_open (sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *out_flags)
+{
+  CountingFile *counting = (CountingFile *) file;
+  int rc;
+
+  counting->real = (sqlite3_file *) &counting[1];
+  rc = real_vfs->xOpen (real_vfs, name, counting->real, flags, out_flags);
+  counting->base.pMethods = counting->real->pMethods != NULL ? &counting_io : NULL;
+  return rc;
+}
+
+/* Makes it the default for every connection the test program opens. */
+static void
+register_counting_vfs (void)
+{
+  real_vfs = sqlite3_vfs_find (NULL);
+  g_assert_nonnull (real_vfs);
+  counting_vfs = *real_vfs;
+  counting_vfs.zName = "counting";
+  counting_vfs.szOsFile = sizeof (CountingFile) + real_vfs->szOsFile;
+  counting_vfs.xOpen = counting_open;
+  counting_vfs.pNext = NULL;
+  g_assert_cmpint (sqlite3_vfs_register (&counting_vfs, 1), ==, SQLITE_OK);
+}
+
 /* ---- fixture ---------------------------------------------------------- */
 
 static VoipdCache *
@@ -183,7 +418,7 @@ put_message (VoipdCache *cache, gint64 id, const char *sender, const char *recip
   };
   gboolean is_new = -1;
 
-  g_assert_true (voipd_cache_put_message (cache, &message, &is_new, &error));
+  g_assert_true (cache_put_message (cache, &message, &is_new, &error));
   g_assert_no_error (error);
   g_assert_true (is_new == TRUE || is_new == FALSE);
   return is_new;
@@ -194,7 +429,7 @@ history (VoipdCache *cache, const char *me, const char *peer, gint64 group,
          gint64 before_id, guint limit)
 {
   g_autoptr(GError) error = NULL;
-  GPtrArray *messages = voipd_cache_history (cache, me, peer, group, before_id, limit, &error);
+  GPtrArray *messages = cache_history (cache, me, peer, group, before_id, limit, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (messages);
@@ -248,7 +483,7 @@ outbox_add (VoipdCache *cache, VoipdOutboxEntry *entry)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (voipd_cache_outbox_add (cache, entry, &error));
+  g_assert_true (cache_outbox_add (cache, entry, &error));
   g_assert_no_error (error);
   g_assert_cmpint (entry->local_id, >, 0);
   return entry->local_id;
@@ -666,11 +901,11 @@ test_messages_put (Fixture *f, gconstpointer data)
   gboolean is_new = FALSE;
 
   g_assert_true (put_message (f->cache, 1, "alice", "bob", 0, "hello"));
-  g_assert_true (voipd_cache_put_message (f->cache, &voice, &is_new, &error));
+  g_assert_true (cache_put_message (f->cache, &voice, &is_new, &error));
   g_assert_no_error (error);
   g_assert_true (is_new);
 
-  message = voipd_cache_get_message (f->cache, 1, &error);
+  message = cache_get_message (f->cache, 1, &error);
   g_assert_no_error (error);
   g_assert_nonnull (message);
   g_assert_cmpint (message->id, ==, 1);
@@ -685,7 +920,7 @@ test_messages_put (Fixture *f, gconstpointer data)
   g_assert_false (message->deleted);
   g_clear_pointer (&message, voipd_cached_message_free);
 
-  message = voipd_cache_get_message (f->cache, 2, &error);
+  message = cache_get_message (f->cache, 2, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (message->kind, ==, VOIP_MESSAGE_KIND_VOICE);
   g_assert_cmpuint (message->duration_ms, ==, 3500);
@@ -693,10 +928,10 @@ test_messages_put (Fixture *f, gconstpointer data)
 
   /* An edit replaces the row and is not new. */
   is_new = TRUE;
-  g_assert_true (voipd_cache_put_message (f->cache, &edit, &is_new, &error));
+  g_assert_true (cache_put_message (f->cache, &edit, &is_new, &error));
   g_assert_no_error (error);
   g_assert_false (is_new);
-  message = voipd_cache_get_message (f->cache, 1, &error);
+  message = cache_get_message (f->cache, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpint (message->seq, ==, 30);
   g_assert_cmpstr (message->text, ==, "hello, edited");
@@ -705,9 +940,9 @@ test_messages_put (Fixture *f, gconstpointer data)
   g_clear_pointer (&message, voipd_cached_message_free);
 
   /* So does a tombstone; is_new may be NULL. */
-  g_assert_true (voipd_cache_put_message (f->cache, &tombstone, NULL, &error));
+  g_assert_true (cache_put_message (f->cache, &tombstone, NULL, &error));
   g_assert_no_error (error);
-  message = voipd_cache_get_message (f->cache, 1, &error);
+  message = cache_get_message (f->cache, 1, &error);
   g_assert_no_error (error);
   g_assert_cmpint (message->seq, ==, 40);
   g_assert_cmpstr (message->text, ==, "");
@@ -719,7 +954,7 @@ test_messages_put (Fixture *f, gconstpointer data)
 
   /* A group message reads back with its group and an empty recipient. */
   g_assert_true (put_message (f->cache, 3, "carol", "ignored", 8, "to the group"));
-  message = voipd_cache_get_message (f->cache, 3, &error);
+  message = cache_get_message (f->cache, 3, &error);
   g_assert_no_error (error);
   g_assert_cmpint (message->group, ==, 8);
   g_assert_cmpstr (message->recipient, ==, "");
@@ -732,7 +967,7 @@ test_messages_get_unknown (Fixture *f, gconstpointer data)
   g_autoptr(VoipdCachedMessage) message = NULL;
 
   put_message (f->cache, 5, "alice", "bob", 0, "x");
-  message = voipd_cache_get_message (f->cache, 6, &error);
+  message = cache_get_message (f->cache, 6, &error);
   g_assert_no_error (error);
   g_assert_null (message);
 }
@@ -826,7 +1061,7 @@ test_outbox (Fixture *f, gconstpointer data)
   g_assert_cmpint (id2, <, id3);
 
   /* client_id is the idempotency key: queued once. */
-  g_assert_false (voipd_cache_outbox_add (f->cache, again, &error));
+  g_assert_false (cache_outbox_add (f->cache, again, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
   g_assert_nonnull (strstr (error->message, "outbox"));
   g_clear_error (&error);
@@ -926,7 +1161,7 @@ test_reset (Fixture *f, gconstpointer data)
   g_assert_cmpuint (groups->len, ==, 0);
   entries = outbox_list (f->cache);
   g_assert_cmpuint (entries->len, ==, 0);
-  message = voipd_cache_get_message (f->cache, 1, &error);
+  message = cache_get_message (f->cache, 1, &error);
   g_assert_no_error (error);
   g_assert_null (message);
   assert_history (f->cache, NULL, NULL, 3, 0, 10, "");
@@ -968,11 +1203,11 @@ test_bad_input (Fixture *f, gconstpointer data)
       };
       gboolean is_new = FALSE;
 
-      g_assert_false (voipd_cache_put_message (f->cache, &message, &is_new, &error));
+      g_assert_false (cache_put_message (f->cache, &message, &is_new, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
       g_assert_false (is_new);
       g_clear_error (&error);
-      stored = voipd_cache_get_message (f->cache, bad_ids[i], &error);
+      stored = cache_get_message (f->cache, bad_ids[i], &error);
       g_assert_no_error (error);
       g_assert_null (stored);
 
@@ -1006,10 +1241,187 @@ test_bad_input (Fixture *f, gconstpointer data)
   g_assert_cmpuint (groups->len, ==, 0);
 }
 
+/* ---- batches, durability, the cache thread ------------------------------------ */
+
+static VoipdCachedMessage *
+text_message (gint64 id, const char *sender, const char *recipient)
+{
+  VoipdCachedMessage *m = g_new0 (VoipdCachedMessage, 1);
+
+  m->id = id;
+  m->seq = id;
+  m->timestamp_ms = 1000 + id;
+  m->sender = g_strdup (sender);
+  m->recipient = g_strdup (recipient);
+  m->kind = VOIP_MESSAGE_KIND_TEXT;
+  m->text = g_strdup_printf ("message %" G_GINT64_FORMAT, id);
+  return m;
+}
+
+/* A sync page of 500 messages with their position and unread counts is one
+ * commit (the daemon did three per message before). */
+static void
+test_batch_one_transaction (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint commits = voipd_cache_get_commits (f->cache);
+
+  voipd_cache_hold (f->cache);
+  for (gint64 id = 1; id <= 500; id++)
+    {
+      g_autoptr(VoipdCachedMessage) m = text_message (id, "bob", "alice");
+
+      g_assert_true (voipd_cache_put_message (f->cache, m, &error));
+      g_assert_true (voipd_cache_raise_last_seq (f->cache, id, &error));
+      add_unread (f->cache, "bob", 0, 1);
+    }
+  voipd_cache_sync_async (f->cache, FALSE, NULL, on_done, &result);
+  voipd_cache_release (f->cache);
+  g_assert_true (voipd_cache_sync_finish (f->cache, wait_result (&result), &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (voipd_cache_get_commits (f->cache) - commits, ==, 1);
+
+  /* All of it is there, in memory and on disk. */
+  g_assert_cmpint (voipd_cache_get_last_seq (f->cache), ==, 500);
+  g_clear_object (&f->cache);
+  f->cache = open_cache (f->path);
+  g_assert_cmpint (voipd_cache_get_last_seq (f->cache), ==, 500);
+  {
+    g_autoptr(GPtrArray) page = history (f->cache, "alice", "bob", 0, 0, 500);
+    g_autoptr(GPtrArray) contacts = NULL;
+
+    g_assert_cmpuint (page->len, ==, 500);
+    put_contact (f->cache, "bob", "Bob", VOIP_SUBSCRIPTION_FRIEND);
+    contacts = voipd_cache_list_contacts (f->cache, &error);
+    g_assert_cmpuint (((VoipdCachedContact *) contacts->pdata[0])->unread, ==, 500);
+  }
+}
+
+/* Received messages go to disk without an fsync (synchronous=NORMAL: the
+ * server sends them again); an outbox entry is synced before it is
+ * reported queued (FULL: the user believes it sent). */
+static void
+test_outbox_durable (Fixture *f, gconstpointer data)
+{
+  g_autoptr(VoipdOutboxEntry) entry = new_entry ("c-1", "bob", 0, "typed offline", NULL);
+  g_autoptr(GError) error = NULL;
+  gint before;
+
+  cache_sync (f->cache);
+  before = g_atomic_int_get (&syncs);
+  voipd_cache_hold (f->cache);
+  for (gint64 id = 1; id <= 200; id++)
+    {
+      g_autoptr(VoipdCachedMessage) m = text_message (id, "bob", "alice");
+
+      g_assert_true (voipd_cache_put_message (f->cache, m, &error));
+    }
+  voipd_cache_release (f->cache);
+  cache_sync (f->cache);
+  g_assert_cmpint (g_atomic_int_get (&syncs) - before, ==, 0);
+
+  before = g_atomic_int_get (&syncs);
+  outbox_add (f->cache, entry);
+  g_assert_cmpint (g_atomic_int_get (&syncs) - before, >=, 1);
+
+  /* Back to NORMAL after it. */
+  before = g_atomic_int_get (&syncs);
+  put_message (f->cache, 1000, "bob", "alice", 0, "after");
+  cache_sync (f->cache);
+  g_assert_cmpint (g_atomic_int_get (&syncs) - before, ==, 0);
+}
+
+static void
+on_done_here (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GMainContext **context = user_data;
+
+  /* Dispatched by the caller's context, on the caller's thread. */
+  g_assert_true (g_main_context_is_owner (*context));
+  g_assert_true (g_main_context_get_thread_default () == *context);
+  *context = NULL;
+}
+
+/* Results come back on the thread-default context of the caller, not on
+ * the global default one, nor on the cache thread. */
+static void
+test_thread_main_context (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  GMainContext *slot = context;
+  g_autoptr(VoipdCachedMessage) m = text_message (7, "bob", "alice");
+  gint64 deadline;
+
+  g_main_context_push_thread_default (context);
+  voipd_cache_put_message_async (f->cache, m, NULL, on_done_here, &slot);
+  g_main_context_pop_thread_default (context);
+
+  /* The global default context never runs it... */
+  cache_sync (f->cache);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_true (slot == context);
+
+  /* ...the caller's does. */
+  g_main_context_push_thread_default (context);
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (slot != NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+  g_assert_null (slot);
+}
+
+static gboolean
+on_idle_count (gpointer user_data)
+{
+  guint *count = user_data;
+
+  (*count)++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Another process holds the write lock (a backup, sqlite3 by hand, a disk
+ * that stalls): the main loop goes on running while the cache thread
+ * waits, and the write lands once the lock is free. */
+static void
+test_thread_locked_file (Fixture *f, gconstpointer data)
+{
+  g_autoptr(VoipdCachedMessage) m = text_message (9, "bob", "alice");
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  sqlite3 *other = NULL;
+  gboolean is_new = FALSE;
+  guint idles = 0;
+  guint idle;
+
+  cache_sync (f->cache);
+  g_assert_cmpint (sqlite3_open (f->path, &other), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (other, "BEGIN IMMEDIATE", NULL, NULL, NULL), ==, SQLITE_OK);
+
+  voipd_cache_put_message_async (f->cache, m, NULL, on_done, &result);
+  idle = g_idle_add (on_idle_count, &idles);
+  while (idles < 200)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (idle);
+  /* The loop ran while the write waited for the lock. */
+  g_assert_null (result);
+
+  g_assert_cmpint (sqlite3_exec (other, "COMMIT", NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (other);
+  g_assert_true (voipd_cache_put_message_finish (f->cache, wait_result (&result), &is_new,
+                                                 &error));
+  g_assert_no_error (error);
+  g_assert_true (is_new);
+}
+
+/* ---- main ------------------------------------------------------------- */
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  register_counting_vfs ();
 
 #define ADD(path, fn) \
   g_test_add (path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
@@ -1031,6 +1443,10 @@ main (int argc, char *argv[])
   ADD ("/cache/messages/history-group", test_history_group);
   ADD ("/cache/outbox", test_outbox);
   ADD ("/cache/reset", test_reset);
+  ADD ("/cache/batch/one-transaction", test_batch_one_transaction);
+  ADD ("/cache/outbox/durable", test_outbox_durable);
+  ADD ("/cache/thread/main-context", test_thread_main_context);
+  ADD ("/cache/thread/locked-file", test_thread_locked_file);
 
 #undef ADD
 
