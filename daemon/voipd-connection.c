@@ -20,6 +20,7 @@
 #include <glib/gi18n.h>
 
 #include "voipd-connection.h"
+#include "voipd-errors.h"
 
 #define READ_CHUNK 16384
 
@@ -299,10 +300,11 @@ handle_reply (VoipdConnection *self, const VoipHeader *header, GVariant *value)
   if (header->status != VOIP_STATUS_OK)
     {
       const char *detail;
+      g_autofree char *message = NULL;
 
       g_variant_get (value, "(&s)", &detail);
-      g_task_return_new_error (task, VOIP_ERROR, header->status, "%s",
-                               *detail ? detail : voip_status_message (header->status));
+      message = voipd_error_server_message (header->status, detail);
+      g_task_return_new_error (task, VOIP_ERROR, header->status, "%s", message);
     }
   else
     g_task_return_pointer (task, g_variant_ref (value), (GDestroyNotify) g_variant_unref);

@@ -1,5 +1,8 @@
-/* voipd-errors.c — error names on the bus. */
+/* voipd-errors.c — error names and messages on the bus. */
+#include <string.h>
+
 #include <gio/gio.h>
+#include <glib/gi18n.h>
 
 #include "voipd-errors.h"
 #include "voip-proto.h"
@@ -35,4 +38,20 @@ voipd_errors_register (void)
         g_autofree char *name = g_strconcat (ERROR_PREFIX, row->name, NULL);
         g_dbus_error_register_error (VOIP_ERROR, row->status, name);
       }
+}
+
+char *
+voipd_error_server_message (guint status, const char *detail)
+{
+  const char *english = voip_status_message (status);
+
+  /* The wire carries the code and English (proto/PROTOCOL.md); the words
+   * people read are made here, in the daemon's language, from the code. A
+   * detail of the server's own beyond the status's generic text is kept, as
+   * the server wrote it. */
+  if (detail == NULL || *detail == '\0' || strcmp (detail, english) == 0)
+    return g_strdup (_(english));
+  /* TRANSLATORS: a server error: its meaning, then the server's own detail
+   * (in English). */
+  return g_strdup_printf (_("%s: %s"), _(english), detail);
 }

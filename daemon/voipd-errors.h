@@ -29,4 +29,9 @@ typedef enum {
 /* Registers both domains with GDBus; call once at start. */
 void voipd_errors_register (void);
 
+/* The message people read for a server's error reply: the status's meaning
+ * in the daemon's language, then the server's detail (English) when it says
+ * more than that. */
+char *voipd_error_server_message (guint status, const char *detail);
+
 G_END_DECLS

@@ -51,7 +51,7 @@ typedef enum {
 typedef struct {
   VoipStatus   status;
   const char  *name;     /* stable CamelCase name, e.g. "NotAFriend" */
-  const char  *message;  /* English meaning, translatable by clients */
+  const char  *message;  /* English meaning; marked N_() for clients to translate (domain voip) */
 } VoipStatusInfo;
 
 /* Every status, in numeric order; terminated by an entry with name == NULL. */

@@ -8,7 +8,8 @@
 #  3. the uninstalled voipctl speaks French: --help, usage errors, and
 #     "voipd is not running" on a private session bus;
 #  4. the uninstalled voipd too: its D-Bus errors and StateReason reach
-#     voipctl in French.
+#     voipctl in French, and so does an error of a real voip-server (the
+#     wire carries the status code and English; voipd translates).
 #
 # How French is chosen: gettext takes the language from LANGUAGE (a list,
 # fr:en), then LC_ALL, LC_MESSAGES and LANG. But in the "C" or "POSIX" locale
@@ -21,7 +22,7 @@
 # tree (see locale_dir() in voipctl.c and voipd-main.c), and in LOCALEDIR
 # once installed.
 #
-# Environment (tests/i18n/meson.build): SOURCE_ROOT, VOIPCTL, VOIPD,
+# Environment (tests/i18n/meson.build): SOURCE_ROOT, VOIPCTL, VOIPD, VOIP_SERVER,
 # GSETTINGS_SCHEMA_DIR, XGETTEXT, MSGFMT, MSGMERGE.
 set -u
 
@@ -83,7 +84,8 @@ if [ "${1:-}" = "--on-private-bus" ]; then
   XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config XDG_CACHE_HOME=$tmp/cache \
     XDG_RUNTIME_DIR=$tmp/runtime GSETTINGS_BACKEND=memory "$VOIPD" 2>"$tmp/voipd.log" &
   voipd_pid=$!
-  trap 'kill $voipd_pid 2>/dev/null; wait $voipd_pid 2>/dev/null' EXIT
+  server_pid=
+  trap 'kill $voipd_pid $server_pid 2>/dev/null; wait $voipd_pid $server_pid 2>/dev/null' EXIT
   i=0
   until "$VOIPCTL" status --json >"$out" 2>/dev/null && grep -q '"offline"' "$out"; do
     i=$((i + 1))
@@ -99,6 +101,35 @@ if [ "${1:-}" = "--on-private-bus" ]; then
   "$VOIPCTL" presence dormant >"$out" 2>"$err" && fail "voipctl presence dormant succeeded"
   expect_in "$err" "présence «${nbsp}dormant${nbsp}» non valide"
   check_clean "$err" "voipctl presence"
+
+  # A server error: a real voip-server (English, in its log and on the wire)
+  # refuses a friend request to a user who does not exist; voipctl shows it
+  # in French. Its STUN responder on a free port, as in run-demo.sh.
+  printf '[stun]\nport=0\n' >"$tmp/server.conf"
+  env -u LANGUAGE LANG=C.UTF-8 "$VOIP_SERVER" --config "$tmp/server.conf" --listen 127.0.0.1:0 \
+    --database "$tmp/server.db" >"$tmp/server.out" 2>"$tmp/server.log" &
+  server_pid=$!
+  address=
+  i=0
+  until address=$(sed -n 's/^listening on \(.*\)$/\1/p' "$tmp/server.out" | head -n1) &&
+        [ -n "$address" ]; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || { cat "$tmp/server.log" >&2; fail "voip-server did not come up"; }
+    sleep 0.1
+  done
+  echo "alice-password" | "$VOIPCTL" register --server "$address" alice --password-stdin \
+    >"$out" 2>"$err" || { cat "$err" >&2; fail "voipctl register"; }
+  "$VOIPCTL" contact add nobody >"$out" 2>"$err" && fail "voipctl contact add nobody succeeded"
+  expect_in "$err" "Utilisateur inconnu, ou qui n’est pas votre ami"
+  check_clean "$err" "voipctl contact add nobody"
+  # The server's own log stays English.
+  if grep -qi 'utilisateur\|ami' "$tmp/server.log"; then
+    cat "$tmp/server.log" >&2
+    fail "voip-server logged French"
+  fi
+  kill -TERM "$server_pid"
+  wait "$server_pid" 2>/dev/null
+  server_pid=
 
   # SIGTERM, as the session ends it: a clean exit, and nothing in its log
   # (under ASan, LeakSanitizer runs now).
@@ -190,6 +221,10 @@ if ! command -v dbus-run-session >/dev/null; then
   echo "SKIP: no dbus-run-session; the daemon's French is not checked" >&2
   exit 77   # meson's SKIP, which fails CI
 fi
-french dbus-run-session -- sh "$0" --on-private-bus "$tmp" 2>"$tmp/bus.log" ||
+# A HOME of its own: registering activates the keyring of the private bus,
+# which then keeps its files there, not in the real user's.
+mkdir -p "$tmp/home"
+french env HOME="$tmp/home" dbus-run-session -- sh "$0" --on-private-bus "$tmp" \
+    >"$tmp/bus.out" 2>"$tmp/bus.log" ||
   { grep -v 'fd limit' "$tmp/bus.log" >&2; fail "on the private bus"; }
 echo "ok: French in po/fr.po, voipctl and voipd"
