@@ -9,18 +9,21 @@
  *   [calls]     ring-timeout, relay
  *   [stun]      enabled, port, servers
  *   [turn]      servers, secret, ttl
+ *   [cluster]   nats, node (both or neither; PostgreSQL store required)
  *
  * data/voip-server.conf.example documents every key. A typo in a key is an
  * error, not a silently ignored setting. */
 #define G_LOG_DOMAIN "voip-server"
 
 #include "server-config.h"
+#include "cluster/server-cluster.h"
 #include "store.h"
 #include "voip-limits.h"
 
 typedef enum {
   KEY_STRING, KEY_UINT, KEY_SIZE, KEY_DOUBLE, KEY_HASH, KEY_BOOL,
   KEY_SERVERS,   /* a list of host:port, at most VOIP_CALL_SERVERS_MAX */
+  KEY_LIST,      /* words separated by ',' (or ';'), checked by server_config_validate() */
 } KeyType;
 
 typedef struct {
@@ -57,6 +60,8 @@ static const ConfigKey config_keys[] = {
   { "turn",     "servers",                      KEY_SERVERS, FIELD (turn_servers),              0, 0 },
   { "turn",     "secret",                       KEY_STRING, FIELD (turn_secret),                0, 0 },
   { "turn",     "ttl",                          KEY_UINT,   FIELD (turn_ttl_s),                 60, 30 * 86400 },
+  { "cluster",  "nats",                         KEY_LIST,   FIELD (cluster_nats),               0, 0 },
+  { "cluster",  "node",                         KEY_STRING, FIELD (cluster_node),               0, 0 },
 };
 
 ServerConfig *
@@ -98,6 +103,8 @@ server_config_free (ServerConfig *config)
   g_strfreev (config->stun_servers);
   g_strfreev (config->turn_servers);
   g_free (config->turn_secret);
+  g_strfreev (config->cluster_nats);
+  g_free (config->cluster_node);
   g_free (config);
 }
 
@@ -163,6 +170,24 @@ load_value (ServerConfig *config, GKeyFile *file, const ConfigKey *spec, const c
 
   if (spec->type == KEY_SERVERS)
     return load_servers (file, spec, path, (char ***) field, error);
+  if (spec->type == KEY_LIST)
+    {
+      g_autofree char *value = g_key_file_get_string (file, spec->group, spec->key, error);
+      g_auto(GStrv) parts = NULL;
+      GPtrArray *list;
+
+      if (value == NULL)
+        return FALSE;
+      parts = g_strsplit_set (value, ",;", -1);
+      list = g_ptr_array_new ();
+      for (guint i = 0; parts[i] != NULL; i++)
+        if (*g_strstrip (parts[i]) != '\0')
+          g_ptr_array_add (list, g_strdup (parts[i]));
+      g_ptr_array_add (list, NULL);
+      g_strfreev (*(char ***) field);
+      *(char ***) field = (char **) g_ptr_array_free (list, FALSE);
+      return TRUE;
+    }
   raw = g_key_file_get_string (file, spec->group, spec->key, error);
   if (raw == NULL)
     return FALSE;
@@ -193,6 +218,7 @@ load_value (ServerConfig *config, GKeyFile *file, const ConfigKey *spec, const c
         goto bad;
       return TRUE;
     case KEY_SERVERS:
+    case KEY_LIST:
       g_assert_not_reached ();
     case KEY_UINT:
     case KEY_SIZE:
@@ -267,6 +293,25 @@ server_config_validate (ServerConfig *config, GError **error)
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    "[store] url must be a PostgreSQL URI (postgresql://…)");
       return FALSE;
+    }
+  if ((config->cluster_nats == NULL) != (config->cluster_node == NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "[cluster] needs both nats and node");
+      return FALSE;
+    }
+  if (config->cluster_nats != NULL)
+    {
+      if (!server_cluster_validate_urls ((const char *const *) config->cluster_nats, error)
+          || !server_cluster_validate_node (config->cluster_node, error))
+        return FALSE;
+      /* Nodes share their truth: one SQLite file per node would not. */
+      if (config->store_url == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "[cluster] needs a shared store: set [store] url=postgresql://…");
+          return FALSE;
+        }
     }
   return TRUE;
 }

@@ -39,6 +39,8 @@ typedef struct {
   char  **turn_servers;               /* coturn servers, host:port */
   char   *turn_secret;                /* coturn's static-auth-secret; NULL: no TURN */
   guint   turn_ttl_s;                 /* lifetime of TURN credentials */
+  char  **cluster_nats;               /* [cluster] nats: nats://HOST:PORT list; NULL: one node */
+  char   *cluster_node;               /* [cluster] node: this node's name */
 } ServerConfig;
 
 ServerConfig *server_config_new_default (void);

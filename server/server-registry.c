@@ -7,6 +7,7 @@
 struct _ServerRegistry {
   GHashTable *users;     /* gint64* id → ServerUser* */
   guint       walking;   /* server_registry_send() calls under way */
+  ServerCluster *cluster;   /* NULL: a single node */
 };
 
 /* Sessions close from their own I/O or an idle, never inside a send
@@ -69,6 +70,8 @@ server_registry_attach (ServerRegistry *self, ServerSession *session, gboolean *
       user->presence = VOIP_PRESENCE_ONLINE;
       /* The key points into the value, which lives as long as the entry. */
       g_hash_table_insert (self->users, &user->id, user);
+      if (self->cluster != NULL)
+        server_cluster_watch_user (self->cluster, user_id);
     }
   g_ptr_array_add (user->sessions, session);
   return user;
@@ -86,6 +89,8 @@ server_registry_detach (ServerRegistry *self, ServerSession *session)
   if (user->sessions->len > 0)
     return FALSE;
   g_hash_table_remove (self->users, &user_id);
+  if (self->cluster != NULL)
+    server_cluster_unwatch_user (self->cluster, user_id);
   return TRUE;
 }
 
@@ -99,8 +104,8 @@ server_registry_visible_presence (ServerRegistry *self, gint64 user_id)
   return user->presence;
 }
 
-void
-server_registry_send (ServerRegistry *self, gint64 user_id, GBytes *frame, ServerSession *except)
+static void
+send_here (ServerRegistry *self, gint64 user_id, GBytes *frame, ServerSession *except)
 {
   ServerUser *user = server_registry_lookup (self, user_id);
 
@@ -111,6 +116,27 @@ server_registry_send (ServerRegistry *self, gint64 user_id, GBytes *frame, Serve
     if (user->sessions->pdata[i] != except)
       server_session_send_frame (user->sessions->pdata[i], frame);
   self->walking--;
+}
+
+void
+server_registry_send (ServerRegistry *self, gint64 user_id, GBytes *frame, ServerSession *except)
+{
+  send_here (self, user_id, frame, except);
+  /* Whether or not the user is here: they may be on another node. */
+  if (self->cluster != NULL)
+    server_cluster_publish_user (self->cluster, user_id, frame);
+}
+
+void
+server_registry_send_local (ServerRegistry *self, gint64 user_id, GBytes *frame)
+{
+  send_here (self, user_id, frame, NULL);
+}
+
+void
+server_registry_set_cluster (ServerRegistry *self, ServerCluster *cluster)
+{
+  self->cluster = cluster;
 }
 
 guint

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "server-session.h"
+#include "cluster/server-cluster.h"
 
 G_BEGIN_DECLS
 
@@ -27,9 +28,16 @@ gboolean    server_registry_detach (ServerRegistry *self, ServerSession *session
 /* Presence as others may see it: OFFLINE when not online or invisible. */
 VoipPresence server_registry_visible_presence (ServerRegistry *self, gint64 user_id);
 
-/* Queues a frame on every session of the user but `except`. */
+/* Queues a frame on every session of the user but `except`, and, in a
+ * cluster, on the user's sessions on the other nodes. */
 void        server_registry_send (ServerRegistry *self, gint64 user_id, GBytes *frame,
                                   ServerSession *except);
+/* Queues a frame on the user's sessions on this node only (a frame that
+ * came from another node). */
+void        server_registry_send_local (ServerRegistry *self, gint64 user_id, GBytes *frame);
+/* In a cluster (not owned; NULL: one node): users with a session here are
+ * watched on it, and events go out through it. */
+void        server_registry_set_cluster (ServerRegistry *self, ServerCluster *cluster);
 guint       server_registry_count (ServerRegistry *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerRegistry, server_registry_free)

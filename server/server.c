@@ -32,6 +32,7 @@ struct _Server {
   ServerRateLimit *account_limit;
   ServerTls       *tls;           /* NULL: plain TCP */
   ServerPoller    *poller;
+  ServerCluster   *cluster;       /* NULL: a single node */
 
   GSocketService  *service;
   char            *listen_address;
@@ -307,6 +308,48 @@ server_close_user_sessions (Server *self, gint64 user_id, ServerSession *except,
     }
 }
 
+/* ---- the cluster ---------------------------------------------------------------- */
+
+static void
+on_cluster_user_frame (gint64 user_id, GBytes *frame, gpointer user_data)
+{
+  Server *self = user_data;
+
+  server_registry_send_local (self->registry, user_id, frame);
+}
+
+/* NATS lost events for a while: the store has them, so every logged-in
+ * session is closed and its client resumes and syncs by seq (as after a
+ * restart), rather than living on with a hole it cannot see. */
+static void
+on_cluster_gap (gpointer user_data)
+{
+  Server *self = user_data;
+  g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func (g_object_unref);
+  GHashTableIter iter;
+  gpointer session;
+
+  if (self->shutting_down)
+    return;
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, &session, NULL))
+    if (server_session_get_user_id (session) != 0)
+      g_ptr_array_add (doomed, g_object_ref (session));
+  g_message ("cluster: %u sessions resync after the NATS gap", doomed->len);
+  for (guint i = 0; i < doomed->len; i++)
+    {
+      server_session_ended (self, doomed->pdata[i]);
+      server_session_clear_login (doomed->pdata[i]);
+      server_session_close (doomed->pdata[i], VOIP_CLOSE_SHUTDOWN,
+                            "events between servers were interrupted; reconnect and sync");
+    }
+}
+
+static const ServerClusterCallbacks cluster_callbacks = {
+  .user_frame = on_cluster_user_frame,
+  .gap        = on_cluster_gap,
+};
+
 /* ---- lifecycle ----------------------------------------------------------------- */
 
 gboolean
@@ -452,6 +495,8 @@ server_finalize (GObject *object)
   Server *self = SERVER_SERVER (object);
 
   server_password_free (self->password);
+  server_registry_set_cluster (self->registry, NULL);
+  server_cluster_free (self->cluster);
   server_registry_free (self->registry);
   server_rate_limit_free (self->ip_limit);
   server_rate_limit_free (self->account_limit);
@@ -519,5 +564,15 @@ server_new (ServerConfig *config, GError **error)
                                           config->login_refill_per_second);
   self->account_limit = server_rate_limit_new (config->login_failures_per_account,
                                                1.0 / config->login_failure_refill_s);
+  if (config->cluster_nats != NULL)
+    {
+      self->cluster = server_cluster_new (config->cluster_node,
+                                          (const char *const *) config->cluster_nats,
+                                          g_main_context_get_thread_default (),
+                                          &cluster_callbacks, self, error);
+      if (self->cluster == NULL)
+        return NULL;
+      server_registry_set_cluster (self->registry, self->cluster);
+    }
   return g_steal_pointer (&self);
 }

@@ -1,0 +1,54 @@
+/* server-cluster.h — the link between voip-server nodes over NATS.
+ *
+ * Each user has a subject, voip.user.<id>. A node subscribes to the users
+ * that have a session on it, and publishes there every event for a user
+ * (the frame as the sessions receive it), so that the user's sessions on
+ * the other nodes get it too. The connection does not echo what this node
+ * publishes: its own sessions already had it.
+ *
+ * NATS is the live path, not the truth: when the link to NATS was lost and
+ * comes back, events published meanwhile are gone, so the owner is told
+ * (gap) and makes its sessions resync from the store.
+ *
+ * libnats calls back on its own threads; everything here is handed to the
+ * GMainContext given at creation, and the callbacks run there only.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct _ServerCluster ServerCluster;
+
+typedef struct {
+  /* A frame for the local sessions of user_id, from another node. */
+  void (*user_frame) (gint64 user_id, GBytes *frame, gpointer user_data);
+  /* The link to NATS was lost for a while and is back: events may be missing. */
+  void (*gap)        (gpointer user_data);
+} ServerClusterCallbacks;
+
+/* Checks a node name: 1 to SERVER_CLUSTER_NODE_MAX of [A-Za-z0-9_-]. */
+#define SERVER_CLUSTER_NODE_MAX 64
+gboolean       server_cluster_validate_node (const char *node, GError **error);
+/* Checks a [cluster] nats list: nats://HOST:PORT, at least one. */
+gboolean       server_cluster_validate_urls (const char *const *urls, GError **error);
+
+/* Connects to one of urls (blocking: at start-up only). */
+ServerCluster *server_cluster_new  (const char *node, const char *const *urls,
+                                    GMainContext *context,
+                                    const ServerClusterCallbacks *callbacks, gpointer user_data,
+                                    GError **error);
+/* Closes the link; no callback runs after this returns. */
+void           server_cluster_free (ServerCluster *self);
+
+const char    *server_cluster_get_node (ServerCluster *self);
+
+/* The user has a first session here / no more session here. */
+void           server_cluster_watch_user   (ServerCluster *self, gint64 user_id);
+void           server_cluster_unwatch_user (ServerCluster *self, gint64 user_id);
+/* Sends a frame to the user's sessions on the other nodes. Never blocks:
+ * libnats buffers it (and, while reconnecting, up to its reconnect buffer). */
+void           server_cluster_publish_user (ServerCluster *self, gint64 user_id, GBytes *frame);
+
+G_END_DECLS

@@ -1,0 +1,295 @@
+/* test-cluster.c — voip-server nodes on one PostgreSQL database, with their
+ * events between them over NATS: users on different nodes see each other's
+ * friend requests, presence changes and messages as on one server, and a
+ * node whose NATS server dies moves to another and makes its sessions
+ * resync, losing nothing acknowledged.
+ *
+ * Everything is real and private to the test: a PostgreSQL cluster
+ * (tests/support/test-postgres.h), nats-server processes on loopback
+ * (cluster-nats.h) and the voip-server binary (test-server.h).
+ */
+#include "cluster-nats.h"
+#include "test-client.h"
+#include "test-postgres.h"
+#include "test-server.h"
+
+typedef struct {
+  TestPostgres *pg;
+  char         *url;
+  ClusterNats  *nats;
+  TestServer   *nodes[3];
+  guint         n_nodes;
+} Cluster;
+
+/* Starts node `index` on the shared database with the given NATS list. */
+static TestServer *
+node_start (Cluster *cluster, guint index, const char *nats_urls)
+{
+  TestServer *server = test_server_new ();
+  GKeyFile *config = test_server_get_config (server);
+  g_autofree char *name = g_strdup_printf ("node%u", index);
+
+  g_key_file_set_string (config, "store", "url", cluster->url);
+  g_key_file_set_string (config, "cluster", "nats", nats_urls);
+  g_key_file_set_string (config, "cluster", "node", name);
+  test_server_start (server);
+  return server;
+}
+
+/* PostgreSQL, `nats_count` NATS servers, `nodes` voip-server nodes on all of
+ * them; FALSE when PostgreSQL cannot be had (the test is skipped, failed
+ * under CI=true). */
+static gboolean
+cluster_start (Cluster *cluster, guint nats_count, guint nodes)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *urls = NULL;
+
+  cluster->pg = test_postgres_new_or_skip ();
+  if (cluster->pg == NULL)
+    return FALSE;
+  cluster->url = test_postgres_create_database (cluster->pg, &error);
+  g_assert_no_error (error);
+  cluster->nats = cluster_nats_new (nats_count);
+  urls = cluster_nats_get_urls (cluster->nats);
+  for (guint i = 0; i < nodes; i++)
+    cluster->nodes[i] = node_start (cluster, i, urls);
+  cluster->n_nodes = nodes;
+  return TRUE;
+}
+
+static void
+cluster_stop (Cluster *cluster)
+{
+  for (guint i = 0; i < cluster->n_nodes; i++)
+    g_clear_pointer (&cluster->nodes[i], test_server_free);
+  g_clear_pointer (&cluster->nats, cluster_nats_free);
+  g_clear_pointer (&cluster->url, g_free);
+  g_clear_pointer (&cluster->pg, test_postgres_free);
+}
+
+static guint16
+port_of (Cluster *cluster, guint node)
+{
+  return test_server_get_port (cluster->nodes[node]);
+}
+
+/* The next MessageReceived on the client; its text. */
+static char *
+expect_text (TestClient *client)
+{
+  g_autoptr(GVariant) event = test_client_expect_event (client, VOIP_MSG_MESSAGE_RECEIVED);
+  const char *text;
+
+  g_variant_get (event, "(ttx&s&stu&su@aybb&s)", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                 &text, NULL, NULL, NULL, NULL, NULL);
+  return g_strdup (text);
+}
+
+/* The texts of every message in the user's conversations, by Sync. */
+static GPtrArray *
+sync_texts (TestClient *client)
+{
+  g_autoptr(GVariant) reply = test_client_call (client, VOIP_MSG_SYNC,
+                                                g_variant_new ("(tu)", (guint64) 0, 500));
+  g_autoptr(GVariantIter) iter = NULL;
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+  const char *text;
+  gboolean more;
+
+  g_variant_get (reply, "(a(ttxsstusuaybbs)b)", &iter, &more);
+  while (g_variant_iter_next (iter, "(ttx&s&stu&su@aybb&s)", NULL, NULL, NULL, NULL, NULL,
+                              NULL, NULL, &text, NULL, NULL, NULL, NULL, NULL))
+    g_ptr_array_add (texts, g_strdup (text));
+  g_assert_false (more);
+  return texts;
+}
+
+/* Waits for a PresenceChanged of `username` saying `presence`; others of
+ * the same user before it (a second session seen as "online") are skipped. */
+static void
+expect_presence (TestClient *client, const char *username, guint32 presence)
+{
+  for (;;)
+    {
+      g_autoptr(GVariant) event = test_client_expect_event (client, VOIP_MSG_PRESENCE_CHANGED);
+      const char *who;
+      guint32 what;
+
+      g_variant_get (event, "(&su)", &who, &what);
+      if (g_str_equal (who, username) && what == presence)
+        return;
+    }
+}
+
+/* A friend request, its answer and the presence that follows, across nodes. */
+static void
+test_contacts (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) bob = NULL;
+  g_autoptr(TestClient) bob2 = NULL;
+  g_autoptr(GVariant) event = NULL;
+  const char *username;
+  guint32 subscription, change, presence;
+
+  if (!cluster_start (&cluster, 1, 2))
+    return;
+  alice = test_client_new_registered (port_of (&cluster, 0), "alice");
+  bob = test_client_new_registered (port_of (&cluster, 1), "bob");
+
+  test_client_call_ok (alice, VOIP_MSG_CONTACT_REQUEST, g_variant_new ("(s)", "bob"));
+  event = test_client_expect_event (bob, VOIP_MSG_CONTACT_CHANGED);
+  g_variant_get (event, "(&ssuu)", &username, NULL, &subscription, &change);
+  g_assert_cmpstr (username, ==, "alice");
+  g_assert_cmpuint (subscription, ==, VOIP_SUBSCRIPTION_INCOMING);
+  g_clear_pointer (&event, g_variant_unref);
+
+  test_client_call_ok (bob, VOIP_MSG_CONTACT_ACCEPT, g_variant_new ("(s)", "alice"));
+  event = test_client_expect_event (alice, VOIP_MSG_CONTACT_CHANGED);
+  g_variant_get (event, "(&ssuu)", &username, NULL, &subscription, &change);
+  g_assert_cmpstr (username, ==, "bob");
+  g_assert_cmpuint (subscription, ==, VOIP_SUBSCRIPTION_FRIEND);
+  g_clear_pointer (&event, g_variant_unref);
+  test_client_flush_events (alice);
+  test_client_flush_events (bob);
+
+  /* Bob's choice reaches alice on the other node; his own second session,
+   * on alice's node, learns it too. */
+  bob2 = test_client_new_session (bob);
+  test_client_flush_events (bob2);
+  test_client_call_ok (bob, VOIP_MSG_SET_PRESENCE, g_variant_new ("(u)", VOIP_PRESENCE_AWAY));
+  expect_presence (alice, "bob", VOIP_PRESENCE_AWAY);
+  event = test_client_expect_event (bob2, VOIP_MSG_PRESENCE_CHANGED);
+  g_variant_get (event, "(&su)", &username, &presence);
+  g_assert_cmpuint (presence, ==, VOIP_PRESENCE_AWAY);
+  g_clear_pointer (&event, g_variant_unref);
+
+  g_clear_pointer (&alice, test_client_free);
+  g_clear_pointer (&bob, test_client_free);
+  g_clear_pointer (&bob2, test_client_free);
+  cluster_stop (&cluster);
+}
+
+/* 1:1 messages live across nodes, the sender's other sessions included,
+ * and offline delivery through the shared store. */
+static void
+test_messages (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) alice2 = NULL;
+  g_autoptr(TestClient) bob = NULL;
+  g_autoptr(GPtrArray) texts = NULL;
+  g_autofree char *text = NULL;
+
+  if (!cluster_start (&cluster, 1, 2))
+    return;
+  alice = test_client_new_registered (port_of (&cluster, 0), "alice");
+  bob = test_client_new_registered (port_of (&cluster, 1), "bob");
+  test_befriend (alice, bob);
+  alice2 = test_client_new_logged_in (port_of (&cluster, 1), "alice",
+                                      test_client_get_password (alice));
+  test_client_flush_events (alice2);
+
+  test_send_text (alice, "bob", 0, NULL, "hello from node0");
+  text = expect_text (bob);
+  g_assert_cmpstr (text, ==, "hello from node0");
+  g_clear_pointer (&text, g_free);
+  text = expect_text (alice2);
+  g_assert_cmpstr (text, ==, "hello from node0");
+  g_clear_pointer (&text, g_free);
+
+  test_send_text (bob, "alice", 0, NULL, "hello from node1");
+  text = expect_text (alice);
+  g_assert_cmpstr (text, ==, "hello from node1");
+  g_clear_pointer (&text, g_free);
+
+  /* Bob offline: the message waits in the store, and he finds it on the
+   * other node. */
+  test_client_call_ok (bob, VOIP_MSG_LOGOUT, g_variant_new ("()"));
+  g_clear_pointer (&bob, test_client_free);
+  test_send_text (alice, "bob", 0, NULL, "while you were away");
+  bob = test_client_new_logged_in (port_of (&cluster, 0), "bob", "password-bob");
+  texts = sync_texts (bob);
+  g_assert_cmpuint (texts->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (texts, 2), ==, "while you were away");
+
+  g_clear_pointer (&alice, test_client_free);
+  g_clear_pointer (&alice2, test_client_free);
+  g_clear_pointer (&bob, test_client_free);
+  cluster_stop (&cluster);
+}
+
+/* One NATS server of three dies: the node that used it reconnects to
+ * another, closes its sessions so that they resync (events may have been
+ * lost meanwhile), and events flow again; nothing acknowledged is lost. */
+static void
+test_nats_fault (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) bob = NULL;
+  g_autoptr(GPtrArray) texts = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *on_first = NULL;
+
+  cluster.pg = test_postgres_new_or_skip ();
+  if (cluster.pg == NULL)
+    return;
+  cluster.url = test_postgres_create_database (cluster.pg, &error);
+  g_assert_no_error (error);
+  cluster.nats = cluster_nats_new (3);
+  /* node0 starts on NATS 0 (libnats tries its list in a random order, so
+   * it gets only 0 and 2); node1 on 1 and 2. */
+  first = g_strdup_printf ("%s,%s", cluster_nats_get_url (cluster.nats, 0),
+                           cluster_nats_get_url (cluster.nats, 2));
+  second = g_strdup_printf ("%s,%s", cluster_nats_get_url (cluster.nats, 1),
+                            cluster_nats_get_url (cluster.nats, 2));
+  cluster.nodes[0] = node_start (&cluster, 0, first);
+  cluster.nodes[1] = node_start (&cluster, 1, second);
+  cluster.n_nodes = 2;
+
+  alice = test_client_new_registered (port_of (&cluster, 0), "alice");
+  bob = test_client_new_registered (port_of (&cluster, 1), "bob");
+  test_befriend (alice, bob);
+  test_send_text (bob, "alice", 0, NULL, "before");
+  text = expect_text (alice);
+  g_assert_cmpstr (text, ==, "before");
+  g_clear_pointer (&text, g_free);
+
+  /* The NATS server node0 is on ("cluster: node node0 on NATS URL"). */
+  on_first = test_server_find_output (cluster.nodes[0], cluster_nats_get_url (cluster.nats, 0));
+  cluster_nats_kill (cluster.nats, on_first != NULL ? 0 : 2);
+  test_client_expect_closed (alice, VOIP_CLOSE_SHUTDOWN);
+  g_clear_pointer (&alice, test_client_free);
+
+  /* The client comes back, as voipd does, and finds what it missed. */
+  test_send_text (bob, "alice", 0, NULL, "during");
+  alice = test_client_new_logged_in (port_of (&cluster, 0), "alice", "password-alice");
+  texts = sync_texts (alice);
+  g_assert_cmpuint (texts->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (texts, 1), ==, "during");
+
+  test_send_text (bob, "alice", 0, NULL, "after");
+  text = expect_text (alice);
+  g_assert_cmpstr (text, ==, "after");
+
+  g_clear_pointer (&alice, test_client_free);
+  g_clear_pointer (&bob, test_client_free);
+  cluster_stop (&cluster);
+}
+
+int
+main (int argc, char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cluster/contacts", test_contacts);
+  g_test_add_func ("/cluster/messages", test_messages);
+  g_test_add_func ("/cluster/nats-fault", test_nats_fault);
+  return g_test_run ();
+}
