@@ -25,6 +25,7 @@ struct _VoipdCacheJob {
   GDestroyNotify    data_free;
   GTask            *task;
   gboolean          durable;
+  gboolean          has_pointer;   /* the result is `result`, maybe NULL */
   gpointer          result;
   GDestroyNotify    result_free;
   gssize            result_int;
@@ -69,8 +70,9 @@ voipd_cache_job_set_durable (VoipdCacheJob *job)
 void
 voipd_cache_job_set_pointer (VoipdCacheJob *job, gpointer result, GDestroyNotify result_free)
 {
-  if (job->result_free != NULL)
+  if (job->result_free != NULL && job->result != NULL)
     job->result_free (job->result);
+  job->has_pointer = TRUE;
   job->result = result;
   job->result_free = result_free;
 }
@@ -87,7 +89,7 @@ job_free (VoipdCacheJob *job)
 {
   if (job->data_free != NULL)
     job->data_free (job->data);
-  if (job->result_free != NULL)
+  if (job->result_free != NULL && job->result != NULL)
     job->result_free (job->result);
   g_clear_error (&job->error);
   g_free (job);
@@ -102,7 +104,7 @@ complete_job (gpointer user_data)
 
   if (job->error != NULL)
     g_task_return_error (task, g_steal_pointer (&job->error));
-  else if (job->result_free != NULL || job->result != NULL)
+  else if (job->has_pointer)
     {
       g_task_return_pointer (task, job->result, job->result_free);
       job->result = NULL;

@@ -30,6 +30,7 @@ VoipdCacheJob *voipd_cache_job_new (VoipdCacheJobFunc func, gpointer data,
                                     GDestroyNotify data_free, GTask *task);
 /* The batch that holds this job commits with synchronous=FULL. */
 void           voipd_cache_job_set_durable (VoipdCacheJob *job);
+/* A pointer result (NULL is one: "not found"). */
 void           voipd_cache_job_set_pointer (VoipdCacheJob *job, gpointer result,
                                             GDestroyNotify result_free);
 void           voipd_cache_job_set_int     (VoipdCacheJob *job, gssize result);

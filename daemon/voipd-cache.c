@@ -521,6 +521,31 @@ voipd_cache_sync_finish (VoipdCache *self, GAsyncResult *result, GError **error)
   return g_task_propagate_int (G_TASK (result), error) == TRUE;
 }
 
+static void
+on_flushed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!voipd_cache_sync_finish (VOIPD_CACHE (source), result, &error))
+    g_warning ("%s", error->message);
+  *done = TRUE;
+}
+
+void
+voipd_cache_flush (VoipdCache *self)
+{
+  gboolean done = FALSE;
+
+  g_return_if_fail (VOIPD_IS_CACHE (self));
+
+  /* Results come back in the order queued, so the earlier ones have been
+   * delivered when this one is. */
+  voipd_cache_sync_async (self, FALSE, NULL, on_flushed, &done);
+  while (!done)
+    g_main_context_iteration (g_main_context_get_thread_default (), TRUE);
+}
+
 /* ---- reset ---------------------------------------------------------------- */
 
 static gboolean
@@ -1307,9 +1332,8 @@ db_get_message (VoipSqlite *db, VoipdCacheJob *job, gpointer data, GError **erro
   row = voip_sqlite_step_row (db, stmt, what, error);
   if (row < 0)
     return FALSE;
-  if (row > 0)
-    voipd_cache_job_set_pointer (job, message_from_row (stmt),
-                                 (GDestroyNotify) voipd_cached_message_free);
+  voipd_cache_job_set_pointer (job, row > 0 ? message_from_row (stmt) : NULL,
+                               (GDestroyNotify) voipd_cached_message_free);
   return TRUE;
 }
 

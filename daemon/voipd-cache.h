@@ -47,6 +47,11 @@ void        voipd_cache_sync_async  (VoipdCache *self, gboolean durable,
                                      GAsyncReadyCallback callback, gpointer user_data);
 gboolean    voipd_cache_sync_finish (VoipdCache *self, GAsyncResult *result, GError **error);
 
+/* For shutdown: iterates the thread-default main context until everything
+ * queued is committed and every result delivered (their callbacks hold
+ * references that would otherwise outlive the daemon). */
+void        voipd_cache_flush   (VoipdCache *self);
+
 /* Between them, what is queued goes to disk as one transaction: a sync
  * page of 500 messages is one commit, not 1,500. They nest. */
 void        voipd_cache_hold    (VoipdCache *self);

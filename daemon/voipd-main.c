@@ -144,6 +144,8 @@ main (int argc, char **argv)
   g_main_loop_run (daemon.loop);
 
   g_bus_unown_name (owner_id);
+  /* The cache's pending results hold the account: deliver them first. */
+  voipd_cache_flush (daemon.cache);
   g_clear_object (&daemon.account);
   g_clear_object (&daemon.settings);
   g_clear_object (&daemon.cache);

@@ -1372,6 +1372,32 @@ test_thread_main_context (Fixture *f, gconstpointer data)
   g_assert_null (slot);
 }
 
+static void
+on_counted (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  guint *count = user_data;
+
+  g_assert_true (voipd_cache_put_message_finish (VOIPD_CACHE (source), result, NULL, NULL));
+  (*count)++;
+}
+
+/* At shutdown every pending result is delivered (each holds references
+ * the daemon must drop before it exits). */
+static void
+test_thread_flush (Fixture *f, gconstpointer data)
+{
+  guint count = 0;
+
+  for (gint64 id = 1; id <= 3; id++)
+    {
+      g_autoptr(VoipdCachedMessage) m = text_message (id, "bob", "alice");
+
+      voipd_cache_put_message_async (f->cache, m, NULL, on_counted, &count);
+    }
+  voipd_cache_flush (f->cache);
+  g_assert_cmpuint (count, ==, 3);
+}
+
 static gboolean
 on_idle_count (gpointer user_data)
 {
@@ -1447,6 +1473,7 @@ main (int argc, char *argv[])
   ADD ("/cache/outbox/durable", test_outbox_durable);
   ADD ("/cache/thread/main-context", test_thread_main_context);
   ADD ("/cache/thread/locked-file", test_thread_locked_file);
+  ADD ("/cache/thread/flush", test_thread_flush);
 
 #undef ADD
 
