@@ -12,6 +12,7 @@ typedef struct {
   ServerJob   base;
   char       *username;
   VoipPresence presence;
+  gboolean    here_only;   /* this node's sessions only: every node does the same */
   GPtrArray  *friends;
 } NotifyJob;
 
@@ -35,7 +36,10 @@ notify_after (NotifyJob *job)
   for (guint i = 0; i < job->friends->len; i++)
     {
       StoreContact *friend = job->friends->pdata[i];
-      server_registry_send (registry, friend->id, frame, NULL);
+      if (job->here_only)
+        server_registry_send_local (registry, friend->id, frame);
+      else
+        server_registry_send (registry, friend->id, frame, NULL);
     }
 }
 
@@ -46,9 +50,9 @@ notify_clear (NotifyJob *job)
   g_clear_pointer (&job->friends, g_ptr_array_unref);
 }
 
-void
-server_presence_notify_friends (Server *server, gint64 user_id, const char *username,
-                                VoipPresence presence)
+static void
+notify (Server *server, gint64 user_id, const char *username, VoipPresence presence,
+        gboolean here_only)
 {
   NotifyJob *job = server_job_new (NotifyJob, server, NULL, NULL,
                                    notify_work, notify_after, notify_clear);
@@ -56,7 +60,32 @@ server_presence_notify_friends (Server *server, gint64 user_id, const char *user
   job->base.user_id = user_id;
   job->username = g_strdup (username);
   job->presence = presence;
+  job->here_only = here_only;
   server_job_submit (&job->base);
+}
+
+void
+server_presence_notify_friends (Server *server, gint64 user_id, const char *username,
+                                VoipPresence presence)
+{
+  notify (server, user_id, username, presence, FALSE);
+}
+
+void
+server_presence_users_gone (Server *server, GPtrArray *gone)
+{
+  ServerRegistry *registry = server_get_registry (server);
+
+  for (guint i = 0; i < gone->len; i++)
+    {
+      ServerClusterGone *user = gone->pdata[i];
+
+      /* Still online here, or was invisible: nothing changes for friends. */
+      if (server_registry_lookup (registry, user->user_id) != NULL
+          || user->presence == VOIP_PRESENCE_INVISIBLE)
+        continue;
+      notify (server, user->user_id, user->username, VOIP_PRESENCE_OFFLINE, TRUE);
+    }
 }
 
 void
@@ -66,8 +95,10 @@ server_presence_session_started (Server *server, ServerSession *session)
   gboolean first;
   ServerUser *user = server_registry_attach (registry, session, &first);
 
-  if (first)
-    server_presence_notify_friends (server, user->id, user->username, user->presence);
+  /* Online on another node already: the friends know. */
+  if (first && !server_registry_online_elsewhere (registry, user->id))
+    server_presence_notify_friends (server, user->id, user->username,
+                                    server_registry_visible_presence (registry, user->id));
 }
 
 void
@@ -77,7 +108,8 @@ server_presence_session_ended (Server *server, ServerSession *session)
   gint64 user_id = server_session_get_user_id (session);
   VoipPresence visible = server_registry_visible_presence (registry, user_id);
 
-  if (server_registry_detach (registry, session) && visible != VOIP_PRESENCE_OFFLINE)
+  if (server_registry_detach (registry, session) && visible != VOIP_PRESENCE_OFFLINE
+      && !server_registry_online_elsewhere (registry, user_id))
     server_presence_notify_friends (server, user_id, server_session_get_username (session),
                                     VOIP_PRESENCE_OFFLINE);
 }
@@ -101,7 +133,7 @@ server_handle_set_presence (Server *server, ServerSession *session, const Server
     }
 
   before = server_registry_visible_presence (registry, user_id);
-  user->presence = presence;
+  server_registry_set_presence (registry, user, presence);
   server_session_reply (session, request->code, request->request_id, g_variant_new ("()"));
 
   /* The user's other sessions learn the true value, friends what they may see. */

@@ -14,4 +14,8 @@ void server_presence_session_ended   (Server *server, ServerSession *session);
 void server_presence_notify_friends  (Server *server, gint64 user_id, const char *username,
                                       VoipPresence presence);
 
+/* In a cluster, users (ServerClusterGone*) who were online only on a node
+ * that died: their friends with a session here see them go offline. */
+void server_presence_users_gone      (Server *server, GPtrArray *gone);
+
 G_END_DECLS

@@ -71,7 +71,15 @@ server_registry_attach (ServerRegistry *self, ServerSession *session, gboolean *
       /* The key points into the value, which lives as long as the entry. */
       g_hash_table_insert (self->users, &user->id, user);
       if (self->cluster != NULL)
-        server_cluster_watch_user (self->cluster, user_id);
+        {
+          /* A user already online elsewhere keeps the choice made there. */
+          VoipPresence elsewhere = server_cluster_remote_presence (self->cluster, user_id);
+
+          if (elsewhere != VOIP_PRESENCE_OFFLINE)
+            user->presence = elsewhere;
+          server_cluster_watch_user (self->cluster, user_id);
+          server_cluster_announce (self->cluster, user_id, user->username, user->presence);
+        }
     }
   g_ptr_array_add (user->sessions, session);
   return user;
@@ -88,20 +96,48 @@ server_registry_detach (ServerRegistry *self, ServerSession *session)
     return FALSE;
   if (user->sessions->len > 0)
     return FALSE;
-  g_hash_table_remove (self->users, &user_id);
   if (self->cluster != NULL)
-    server_cluster_unwatch_user (self->cluster, user_id);
+    {
+      server_cluster_unwatch_user (self->cluster, user_id);
+      server_cluster_announce (self->cluster, user_id, user->username, VOIP_PRESENCE_OFFLINE);
+    }
+  g_hash_table_remove (self->users, &user_id);
   return TRUE;
+}
+
+VoipPresence
+server_registry_presence (ServerRegistry *self, gint64 user_id)
+{
+  ServerUser *user = server_registry_lookup (self, user_id);
+
+  if (user != NULL)
+    return user->presence;
+  if (self->cluster != NULL)
+    return server_cluster_remote_presence (self->cluster, user_id);
+  return VOIP_PRESENCE_OFFLINE;
 }
 
 VoipPresence
 server_registry_visible_presence (ServerRegistry *self, gint64 user_id)
 {
-  ServerUser *user = server_registry_lookup (self, user_id);
+  VoipPresence presence = server_registry_presence (self, user_id);
 
-  if (user == NULL || user->presence == VOIP_PRESENCE_INVISIBLE)
-    return VOIP_PRESENCE_OFFLINE;
-  return user->presence;
+  return presence == VOIP_PRESENCE_INVISIBLE ? VOIP_PRESENCE_OFFLINE : presence;
+}
+
+gboolean
+server_registry_online_elsewhere (ServerRegistry *self, gint64 user_id)
+{
+  return self->cluster != NULL
+         && server_cluster_remote_presence (self->cluster, user_id) != VOIP_PRESENCE_OFFLINE;
+}
+
+void
+server_registry_set_presence (ServerRegistry *self, ServerUser *user, VoipPresence presence)
+{
+  user->presence = presence;
+  if (self->cluster != NULL)
+    server_cluster_announce (self->cluster, user->id, user->username, presence);
 }
 
 static void

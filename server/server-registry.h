@@ -25,8 +25,16 @@ ServerUser *server_registry_attach (ServerRegistry *self, ServerSession *session
 /* Detaches; returns TRUE when that was the user's last session. */
 gboolean    server_registry_detach (ServerRegistry *self, ServerSession *session);
 
+/* The user's choice, here or (in a cluster) on another node; OFFLINE when
+ * online nowhere. */
+VoipPresence server_registry_presence (ServerRegistry *self, gint64 user_id);
 /* Presence as others may see it: OFFLINE when not online or invisible. */
 VoipPresence server_registry_visible_presence (ServerRegistry *self, gint64 user_id);
+/* TRUE when, in a cluster, the user has a session on another node. */
+gboolean     server_registry_online_elsewhere (ServerRegistry *self, gint64 user_id);
+/* The user's choice of presence, told to the other nodes. */
+void         server_registry_set_presence (ServerRegistry *self, ServerUser *user,
+                                           VoipPresence presence);
 
 /* Queues a frame on every session of the user but `except`, and, in a
  * cluster, on the user's sessions on the other nodes. */

@@ -345,9 +345,28 @@ on_cluster_gap (gpointer user_data)
     }
 }
 
+static void
+on_cluster_users_gone (GPtrArray *gone, gpointer user_data)
+{
+  server_presence_users_gone (user_data, gone);
+}
+
+static void
+on_cluster_user_presence (gint64 user_id, VoipPresence presence, gpointer user_data)
+{
+  Server *self = user_data;
+  ServerUser *user = server_registry_lookup (self->registry, user_id);
+
+  /* The user chose on another node; the sessions here had the event. */
+  if (user != NULL)
+    user->presence = presence;
+}
+
 static const ServerClusterCallbacks cluster_callbacks = {
-  .user_frame = on_cluster_user_frame,
-  .gap        = on_cluster_gap,
+  .user_frame    = on_cluster_user_frame,
+  .gap           = on_cluster_gap,
+  .users_gone    = on_cluster_users_gone,
+  .user_presence = on_cluster_user_presence,
 };
 
 /* ---- lifecycle ----------------------------------------------------------------- */

@@ -13,6 +13,12 @@
 #include <string.h>
 
 #define SUBJECT_USER_PREFIX   "voip.user."
+/* "NODE\nUSER_ID\nPRESENCE\nUSERNAME": a user's presence on NODE. */
+#define SUBJECT_PRESENCE      "voip.presence"
+/* "NODE": alive (every SERVER_CLUSTER_HEARTBEAT_S). */
+#define SUBJECT_HEARTBEAT     "voip.heartbeat"
+/* "NODE": a node (re)joined; the others announce their users again. */
+#define SUBJECT_HELLO         "voip.hello"
 /* How long to wait between reconnection attempts, and how long a silent
  * NATS server is trusted: two missed pings of PING_INTERVAL_MS. */
 #define RECONNECT_WAIT_MS     250
@@ -38,12 +44,28 @@ struct _ServerCluster {
   ServerClusterCallbacks  callbacks;
   gpointer                user_data;
   gboolean                publish_failed;  /* said once until the next gap */
+  GHashTable             *announced;       /* gint64* user id → char* "ID\nPRESENCE\nUSERNAME" */
+  ServerClusterPresence  *remote;
+  guint                   heartbeat_id;
+  natsSubscription       *control[3];      /* presence, heartbeat, hello */
 };
 
+typedef enum {
+  DELIVERY_FRAME,
+  DELIVERY_GAP,
+  DELIVERY_PRESENCE,
+  DELIVERY_HEARTBEAT,
+  DELIVERY_HELLO,
+} DeliveryKind;
+
 typedef struct {
-  Inbox  *inbox;
-  gint64  user_id;   /* 0: a gap */
-  GBytes *frame;
+  Inbox       *inbox;
+  DeliveryKind kind;
+  gint64       user_id;
+  GBytes      *frame;      /* DELIVERY_FRAME */
+  char        *node;       /* the control subjects */
+  char        *username;
+  VoipPresence presence;
 } Delivery;
 
 static Inbox *
@@ -70,8 +92,13 @@ delivery_free (gpointer data)
 
   inbox_unref (delivery->inbox);
   g_clear_pointer (&delivery->frame, g_bytes_unref);
+  g_free (delivery->node);
+  g_free (delivery->username);
   g_free (delivery);
 }
+
+static void publish_text (ServerCluster *self, const char *subject, const char *text);
+static void announce_all (ServerCluster *self);
 
 /* On the main context. */
 static gboolean
@@ -79,30 +106,69 @@ delivery_run (gpointer data)
 {
   Delivery *delivery = data;
   ServerCluster *self = delivery->inbox->owner;
+  gint64 now = g_get_monotonic_time ();
 
   if (self == NULL)
     return G_SOURCE_REMOVE;
-  if (delivery->frame == NULL)
+  switch (delivery->kind)
     {
+    case DELIVERY_FRAME:
+      if (g_hash_table_contains (self->subscriptions, &delivery->user_id))
+        self->callbacks.user_frame (delivery->user_id, delivery->frame, self->user_data);
+      break;
+    case DELIVERY_GAP:
       self->publish_failed = FALSE;
+      /* The others may have forgotten us meanwhile. */
+      publish_text (self, SUBJECT_HELLO, self->node);
+      announce_all (self);
       self->callbacks.gap (self->user_data);
+      break;
+    case DELIVERY_PRESENCE:
+      server_cluster_presence_set (self->remote, delivery->node, delivery->user_id,
+                                   delivery->username, delivery->presence, now);
+      /* A choice made there holds here too (and in what this node tells
+       * a node that joins later). */
+      if (delivery->presence != VOIP_PRESENCE_OFFLINE
+          && g_hash_table_contains (self->announced, &delivery->user_id))
+        {
+          g_hash_table_replace (self->announced,
+                                g_memdup2 (&delivery->user_id, sizeof delivery->user_id),
+                                g_strdup_printf ("%" G_GINT64_FORMAT "\n%u\n%s",
+                                                 delivery->user_id, (guint) delivery->presence,
+                                                 delivery->username));
+          self->callbacks.user_presence (delivery->user_id, delivery->presence,
+                                         self->user_data);
+        }
+      break;
+    case DELIVERY_HEARTBEAT:
+      server_cluster_presence_seen (self->remote, delivery->node, now);
+      break;
+    case DELIVERY_HELLO:
+      server_cluster_presence_seen (self->remote, delivery->node, now);
+      announce_all (self);
+      break;
     }
-  else if (g_hash_table_contains (self->subscriptions, &delivery->user_id))
-    self->callbacks.user_frame (delivery->user_id, delivery->frame, self->user_data);
   return G_SOURCE_REMOVE;
 }
 
-/* On any thread. */
+/* On any thread; takes the delivery. */
+static void
+inbox_post_delivery (Inbox *inbox, Delivery *delivery)
+{
+  delivery->inbox = inbox_ref (inbox);
+  g_main_context_invoke_full (inbox->context, G_PRIORITY_DEFAULT, delivery_run, delivery,
+                              delivery_free);
+}
+
 static void
 inbox_post (Inbox *inbox, gint64 user_id, GBytes *frame)
 {
   Delivery *delivery = g_new0 (Delivery, 1);
 
-  delivery->inbox = inbox_ref (inbox);
+  delivery->kind = frame != NULL ? DELIVERY_FRAME : DELIVERY_GAP;
   delivery->user_id = user_id;
   delivery->frame = frame;
-  g_main_context_invoke_full (inbox->context, G_PRIORITY_DEFAULT, delivery_run, delivery,
-                              delivery_free);
+  inbox_post_delivery (inbox, delivery);
 }
 
 static gboolean
@@ -136,6 +202,50 @@ on_message (natsConnection *connection, natsSubscription *subscription, natsMsg 
   else
     g_warning ("cluster: ignored a message on '%s'", natsMsg_GetSubject (message));
   natsMsg_Destroy (message);
+}
+
+/* The control subjects: checked here, so that only well-formed deliveries
+ * reach the main context. */
+static void
+on_control (natsConnection *connection, natsSubscription *subscription, natsMsg *message,
+            void *closure)
+{
+  Inbox *inbox = closure;
+  const char *subject = natsMsg_GetSubject (message);
+  g_autofree char *text = g_strndup (natsMsg_GetData (message), natsMsg_GetDataLength (message));
+  g_auto(GStrv) fields = g_strsplit (text, "\n", 4);
+  Delivery *delivery = g_new0 (Delivery, 1);
+  guint64 id, presence;
+
+  (void) connection;
+  (void) subscription;
+  natsMsg_Destroy (message);
+  if (!server_cluster_validate_node (fields[0], NULL))
+    goto bad;
+  delivery->node = g_strdup (fields[0]);
+  if (g_str_equal (subject, SUBJECT_HEARTBEAT))
+    delivery->kind = DELIVERY_HEARTBEAT;
+  else if (g_str_equal (subject, SUBJECT_HELLO))
+    delivery->kind = DELIVERY_HELLO;
+  else if (g_str_equal (subject, SUBJECT_PRESENCE) && g_strv_length (fields) == 4
+           && g_ascii_string_to_unsigned (fields[1], 10, 1, G_MAXINT64, &id, NULL)
+           && g_ascii_string_to_unsigned (fields[2], 10, 0, G_MAXUINT32, &presence, NULL)
+           && (presence == VOIP_PRESENCE_OFFLINE || voip_validate_presence (presence, NULL))
+           && g_utf8_validate (fields[3], -1, NULL))
+    {
+      delivery->kind = DELIVERY_PRESENCE;
+      delivery->user_id = (gint64) id;
+      delivery->presence = presence;
+      delivery->username = g_strdup (fields[3]);
+    }
+  else
+    goto bad;
+  inbox_post_delivery (inbox, delivery);
+  return;
+bad:
+  g_warning ("cluster: ignored a malformed message on '%s'", subject);
+  g_free (delivery->node);
+  g_free (delivery);
 }
 
 static void
@@ -229,6 +339,51 @@ subscription_free (gpointer data)
   natsSubscription_Destroy (subscription);
 }
 
+static void
+publish_text (ServerCluster *self, const char *subject, const char *text)
+{
+  natsStatus status = natsConnection_PublishString (self->connection, subject, text);
+
+  if (status != NATS_OK && !self->publish_failed)
+    {
+      self->publish_failed = TRUE;
+      g_warning ("cluster: cannot publish to NATS: %s", natsStatus_GetText (status));
+    }
+}
+
+static void
+announce_one (ServerCluster *self, const char *body)
+{
+  g_autofree char *text = g_strconcat (self->node, "\n", body, NULL);
+
+  publish_text (self, SUBJECT_PRESENCE, text);
+}
+
+static void
+announce_all (ServerCluster *self)
+{
+  GHashTableIter iter;
+  gpointer body;
+
+  g_hash_table_iter_init (&iter, self->announced);
+  while (g_hash_table_iter_next (&iter, NULL, &body))
+    announce_one (self, body);
+}
+
+/* Beats, and forgets the nodes that stopped beating. */
+static gboolean
+on_heartbeat (gpointer user_data)
+{
+  ServerCluster *self = user_data;
+  g_autoptr(GPtrArray) gone = NULL;
+
+  publish_text (self, SUBJECT_HEARTBEAT, self->node);
+  gone = server_cluster_presence_sweep (self->remote, g_get_monotonic_time ());
+  if (gone->len > 0)
+    self->callbacks.users_gone (gone, self->user_data);
+  return G_SOURCE_CONTINUE;
+}
+
 ServerCluster *
 server_cluster_new (const char *node, const char *const *urls, GMainContext *context,
                     const ServerClusterCallbacks *callbacks, gpointer user_data, GError **error)
@@ -257,6 +412,9 @@ server_cluster_new (const char *node, const char *const *urls, GMainContext *con
     status = natsOptions_UseGlobalMessageDelivery (options, true);
   if (status == NATS_OK)
     status = natsOptions_SetNoEcho (options, true);
+  /* The operator's order: each node's nearest NATS server first. */
+  if (status == NATS_OK)
+    status = natsOptions_SetNoRandomize (options, true);
   if (status == NATS_OK)
     status = natsOptions_SetAllowReconnect (options, true);
   if (status == NATS_OK)
@@ -292,7 +450,26 @@ server_cluster_new (const char *node, const char *const *urls, GMainContext *con
                                                subscription_free);
   self->callbacks = *callbacks;
   self->user_data = user_data;
+  self->announced = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+  self->remote = server_cluster_presence_new ();
   inbox->owner = self;
+  {
+    const char *subjects[] = { SUBJECT_PRESENCE, SUBJECT_HEARTBEAT, SUBJECT_HELLO };
+
+    for (guint i = 0; i < G_N_ELEMENTS (subjects); i++)
+      if (!nats_ok (natsConnection_Subscribe (&self->control[i], connection, subjects[i],
+                                              on_control, inbox),
+                    "cannot subscribe", error))
+        {
+          server_cluster_free (self);
+          return NULL;
+        }
+  }
+  publish_text (self, SUBJECT_HELLO, node);
+  self->heartbeat_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
+                                                   SERVER_CLUSTER_HEARTBEAT_S, on_heartbeat,
+                                                   self, NULL);
+  g_source_set_name_by_id (self->heartbeat_id, "[voip-server] cluster heartbeat");
   {
     char url[256] = "";
 
@@ -309,7 +486,13 @@ server_cluster_free (ServerCluster *self)
     return;
   self->inbox->owner = NULL;   /* deliveries still queued do nothing */
   g_atomic_int_set (&self->inbox->closing, TRUE);
+  g_clear_handle_id (&self->heartbeat_id, g_source_remove);
   g_hash_table_unref (self->subscriptions);
+  for (guint i = 0; i < G_N_ELEMENTS (self->control); i++)
+    if (self->control[i] != NULL)
+      subscription_free (self->control[i]);
+  g_hash_table_unref (self->announced);
+  server_cluster_presence_free (self->remote);
   natsConnection_Close (self->connection);
   natsConnection_Destroy (self->connection);
   /* Waits for libnats' threads, so that none still holds the Inbox. */
@@ -367,4 +550,25 @@ server_cluster_publish_user (ServerCluster *self, gint64 user_id, GBytes *frame)
       self->publish_failed = TRUE;
       g_warning ("cluster: cannot publish to NATS: %s", natsStatus_GetText (status));
     }
+}
+
+void
+server_cluster_announce (ServerCluster *self, gint64 user_id, const char *username,
+                         VoipPresence presence)
+{
+  g_autofree char *body = g_strdup_printf ("%" G_GINT64_FORMAT "\n%u\n%s", user_id,
+                                           (guint) presence, username);
+
+  announce_one (self, body);
+  if (presence == VOIP_PRESENCE_OFFLINE)
+    g_hash_table_remove (self->announced, &user_id);
+  else
+    g_hash_table_replace (self->announced, g_memdup2 (&user_id, sizeof user_id),
+                          g_steal_pointer (&body));
+}
+
+VoipPresence
+server_cluster_remote_presence (ServerCluster *self, gint64 user_id)
+{
+  return server_cluster_presence_get (self->remote, user_id);
 }

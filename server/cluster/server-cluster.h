@@ -17,6 +17,8 @@
 
 #include <gio/gio.h>
 
+#include "server-cluster-presence.h"
+
 G_BEGIN_DECLS
 
 typedef struct _ServerCluster ServerCluster;
@@ -26,6 +28,10 @@ typedef struct {
   void (*user_frame) (gint64 user_id, GBytes *frame, gpointer user_data);
   /* The link to NATS was lost for a while and is back: events may be missing. */
   void (*gap)        (gpointer user_data);
+  /* Users (ServerClusterGone*) who were online only on a node that died. */
+  void (*users_gone) (GPtrArray *gone, gpointer user_data);
+  /* A user with a session here chose a presence on another node. */
+  void (*user_presence) (gint64 user_id, VoipPresence presence, gpointer user_data);
 } ServerClusterCallbacks;
 
 /* Checks a node name: 1 to SERVER_CLUSTER_NODE_MAX of [A-Za-z0-9_-]. */
@@ -50,5 +56,12 @@ void           server_cluster_unwatch_user (ServerCluster *self, gint64 user_id)
 /* Sends a frame to the user's sessions on the other nodes. Never blocks:
  * libnats buffers it (and, while reconnecting, up to its reconnect buffer). */
 void           server_cluster_publish_user (ServerCluster *self, gint64 user_id, GBytes *frame);
+
+/* Tells the other nodes the user's presence here (their choice, invisible
+ * included); OFFLINE when the user has no more session here. */
+void           server_cluster_announce (ServerCluster *self, gint64 user_id, const char *username,
+                                        VoipPresence presence);
+/* The user's presence on the other nodes; OFFLINE when on none. */
+VoipPresence   server_cluster_remote_presence (ServerCluster *self, gint64 user_id);
 
 G_END_DECLS

@@ -122,6 +122,23 @@ expect_presence (TestClient *client, const char *username, guint32 presence)
     }
 }
 
+/* Bob's presence in alice's ContactList. */
+static guint32
+listed_presence (TestClient *client, const char *username)
+{
+  g_autoptr(GVariant) reply = test_client_call (client, VOIP_MSG_CONTACT_LIST,
+                                                g_variant_new ("()"));
+  g_autoptr(GVariantIter) iter = NULL;
+  const char *who;
+  guint32 presence;
+
+  g_variant_get (reply, "(a(ssus))", &iter);
+  while (g_variant_iter_next (iter, "(&s&su&s)", &who, NULL, &presence, NULL))
+    if (g_str_equal (who, username))
+      return presence;
+  g_error ("%s is not listed", username);
+}
+
 /* A friend request, its answer and the presence that follows, across nodes. */
 static void
 test_contacts (void)
@@ -165,6 +182,24 @@ test_contacts (void)
   g_variant_get (event, "(&su)", &username, &presence);
   g_assert_cmpuint (presence, ==, VOIP_PRESENCE_AWAY);
   g_clear_pointer (&event, g_variant_unref);
+  /* Every node knows bob's choice, whichever of his sessions made it. */
+  g_assert_cmpuint (listed_presence (alice, "bob"), ==, VOIP_PRESENCE_AWAY);
+
+  /* Invisible: offline for alice, and a change to nothing she can see
+   * after that; bob's other session knows the truth. */
+  test_client_call_ok (bob2, VOIP_MSG_SET_PRESENCE,
+                       g_variant_new ("(u)", VOIP_PRESENCE_INVISIBLE));
+  expect_presence (alice, "bob", VOIP_PRESENCE_OFFLINE);
+  expect_presence (bob, "bob", VOIP_PRESENCE_INVISIBLE);
+  g_assert_cmpuint (listed_presence (alice, "bob"), ==, VOIP_PRESENCE_OFFLINE);
+  test_client_call_ok (bob, VOIP_MSG_SET_PRESENCE, g_variant_new ("(u)", VOIP_PRESENCE_ONLINE));
+  expect_presence (alice, "bob", VOIP_PRESENCE_ONLINE);
+
+  /* Bob's session on alice's node ends; he is still online on the other. */
+  test_client_call_ok (bob2, VOIP_MSG_LOGOUT, g_variant_new ("()"));
+  g_clear_pointer (&bob2, test_client_free);
+  g_assert_cmpuint (listed_presence (alice, "bob"), ==, VOIP_PRESENCE_ONLINE);
+  test_client_assert_no_event (alice, VOIP_MSG_PRESENCE_CHANGED, 500);
 
   g_clear_pointer (&alice, test_client_free);
   g_clear_pointer (&bob, test_client_free);
@@ -222,6 +257,42 @@ test_messages (void)
   cluster_stop (&cluster);
 }
 
+/* A node killed without a word: its users go offline for the others
+ * within SERVER_CLUSTER_NODE_TIMEOUT_S (the client's 10 s is the bound
+ * here), and nothing it acknowledged is lost. */
+static void
+test_node_killed (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) bob = NULL;
+  g_autoptr(GPtrArray) texts = NULL;
+
+  if (!cluster_start (&cluster, 1, 2))
+    return;
+  alice = test_client_new_registered (port_of (&cluster, 0), "alice");
+  bob = test_client_new_registered (port_of (&cluster, 1), "bob");
+  test_befriend (alice, bob);
+  g_assert_cmpuint (listed_presence (alice, "bob"), ==, VOIP_PRESENCE_ONLINE);
+  test_send_text (bob, "alice", 0, NULL, "acknowledged");
+
+  test_server_kill (cluster.nodes[1]);
+  expect_presence (alice, "bob", VOIP_PRESENCE_OFFLINE);
+  g_assert_cmpuint (listed_presence (alice, "bob"), ==, VOIP_PRESENCE_OFFLINE);
+
+  /* Bob comes back on the node that lives. */
+  g_clear_pointer (&bob, test_client_free);
+  bob = test_client_new_logged_in (port_of (&cluster, 0), "bob", "password-bob");
+  expect_presence (alice, "bob", VOIP_PRESENCE_ONLINE);
+  texts = sync_texts (bob);
+  g_assert_cmpuint (texts->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (texts, 0), ==, "acknowledged");
+
+  g_clear_pointer (&alice, test_client_free);
+  g_clear_pointer (&bob, test_client_free);
+  cluster_stop (&cluster);
+}
+
 /* One NATS server of three dies: the node that used it reconnects to
  * another, closes its sessions so that they resync (events may have been
  * lost meanwhile), and events flow again; nothing acknowledged is lost. */
@@ -244,8 +315,8 @@ test_nats_fault (void)
   cluster.url = test_postgres_create_database (cluster.pg, &error);
   g_assert_no_error (error);
   cluster.nats = cluster_nats_new (3);
-  /* node0 starts on NATS 0 (libnats tries its list in a random order, so
-   * it gets only 0 and 2); node1 on 1 and 2. */
+  /* Each node tries its list in order: node0 is on NATS 0, node1 on 1,
+   * and both have 2 to fall back on. */
   first = g_strdup_printf ("%s,%s", cluster_nats_get_url (cluster.nats, 0),
                            cluster_nats_get_url (cluster.nats, 2));
   second = g_strdup_printf ("%s,%s", cluster_nats_get_url (cluster.nats, 1),
@@ -262,9 +333,9 @@ test_nats_fault (void)
   g_assert_cmpstr (text, ==, "before");
   g_clear_pointer (&text, g_free);
 
-  /* The NATS server node0 is on ("cluster: node node0 on NATS URL"). */
   on_first = test_server_find_output (cluster.nodes[0], cluster_nats_get_url (cluster.nats, 0));
-  cluster_nats_kill (cluster.nats, on_first != NULL ? 0 : 2);
+  g_assert_nonnull (on_first);
+  cluster_nats_kill (cluster.nats, 0);
   test_client_expect_closed (alice, VOIP_CLOSE_SHUTDOWN);
   g_clear_pointer (&alice, test_client_free);
 
@@ -278,6 +349,8 @@ test_nats_fault (void)
   test_send_text (bob, "alice", 0, NULL, "after");
   text = expect_text (alice);
   g_assert_cmpstr (text, ==, "after");
+  /* Bob's node never lost its link: his session lived on. */
+  g_assert_false (test_client_is_closed (bob));
 
   g_clear_pointer (&alice, test_client_free);
   g_clear_pointer (&bob, test_client_free);
@@ -290,6 +363,7 @@ main (int argc, char *argv[])
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/cluster/contacts", test_contacts);
   g_test_add_func ("/cluster/messages", test_messages);
+  g_test_add_func ("/cluster/node-killed", test_node_killed);
   g_test_add_func ("/cluster/nats-fault", test_nats_fault);
   return g_test_run ();
 }
