@@ -1,6 +1,6 @@
 /* server-config.c — the config file is a GKeyFile:
  *
- *   [server]    listen, database, login-timeout, idle-timeout, max-output-queue
+ *   [server]    listen, database, login-timeout, idle-timeout, max-output-queue, health
  *   [store]     url
  *   [security]  password-hash, hash-threads, login-attempts-per-ip,
  *               login-refill-per-second, login-failures-per-account,
@@ -38,6 +38,7 @@ typedef struct {
 
 static const ConfigKey config_keys[] = {
   { "server",   "listen",                       KEY_STRING, FIELD (listen),                     0, 0 },
+  { "server",   "health",                       KEY_STRING, FIELD (health),                     0, 0 },
   { "server",   "database",                     KEY_STRING, FIELD (database),                   0, 0 },
   { "server",   "login-timeout",                KEY_UINT,   FIELD (login_timeout_s),            1, 3600 },
   { "server",   "idle-timeout",                 KEY_UINT,   FIELD (idle_timeout_s),             1, 86400 },
@@ -95,6 +96,7 @@ server_config_free (ServerConfig *config)
   if (config == NULL)
     return;
   g_free (config->listen);
+  g_free (config->health);
   g_free (config->database);
   g_free (config->store_url);
   g_free (config->tls_certificate);

@@ -17,6 +17,7 @@ typedef enum {
 
 typedef struct {
   char   *listen;                     /* ADDR:PORT */
+  char   *health;                     /* ADDR:PORT of the health probe, or NULL */
   char   *database;                   /* SQLite, unless store_url is set */
   char   *store_url;                  /* [store] url: PostgreSQL's libpq URI, or NULL */
   guint   login_timeout_s;            /* a connection must log in within this */

@@ -9,6 +9,7 @@
 #include "server.h"
 #include "server-calls.h"
 #include "server-dispatch.h"
+#include "server-health.h"
 #include "server-presence.h"
 #include "server-rate-limit.h"
 #include "server-stun.h"
@@ -33,6 +34,7 @@ struct _Server {
   ServerTls       *tls;           /* NULL: plain TCP */
   ServerPoller    *poller;
   ServerCluster   *cluster;       /* NULL: a single node */
+  ServerHealth    *health;        /* NULL: no [server] health */
 
   GSocketService  *service;
   char            *listen_address;
@@ -237,6 +239,31 @@ server_get_stun_port (Server *self)
 }
 
 const char *
+server_get_health_address (Server *self)
+{
+  return self->health ? server_health_get_address (self->health) : NULL;
+}
+
+/* The health probe's question: does this node serve? */
+static gboolean
+health_check (gpointer user_data, const char **reason)
+{
+  Server *self = user_data;
+
+  if (self->shutting_down)
+    {
+      *reason = "shutting down";
+      return FALSE;
+    }
+  if (self->cluster != NULL && !server_cluster_is_connected (self->cluster))
+    {
+      *reason = "no link to NATS";
+      return FALSE;
+    }
+  return TRUE;
+}
+
+const char *
 server_get_stun_address (Server *self)
 {
   return self->stun ? server_stun_get_address (self->stun) : NULL;
@@ -415,6 +442,12 @@ server_listen (Server *self, GError **error)
       if (self->stun == NULL)
         return FALSE;
     }
+  if (self->config->health != NULL)
+    {
+      self->health = server_health_new (self->config->health, health_check, self, error);
+      if (self->health == NULL)
+        return FALSE;
+    }
   self->sweep_id = g_timeout_add_seconds (SWEEP_INTERVAL_S, on_sweep, self);
   return TRUE;
 }
@@ -499,6 +532,7 @@ server_dispose (GObject *object)
     g_clear_handle_id (&self->shutdown->timer, g_source_remove);
   g_clear_pointer (&self->shutdown, g_free);
   g_clear_object (&self->service);
+  g_clear_pointer (&self->health, server_health_free);
   g_clear_pointer (&self->stun, server_stun_free);
   g_clear_pointer (&self->calls, server_calls_free);
   g_clear_pointer (&self->sessions, g_hash_table_unref);

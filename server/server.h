@@ -32,6 +32,8 @@ ServerRegistry     *server_get_registry (Server *self);
 ServerCalls        *server_get_calls    (Server *self);
 /* The embedded STUN responder's UDP port; 0 when it is off. */
 guint16             server_get_stun_port (Server *self);
+/* "ADDR:PORT" of the health probe ([server] health); NULL when it is off. */
+const char         *server_get_health_address (Server *self);
 /* "ADDR:PORT" of the STUN responder; NULL when it is off. */
 const char         *server_get_stun_address (Server *self);
 

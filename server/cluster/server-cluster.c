@@ -510,6 +510,12 @@ server_cluster_get_node (ServerCluster *self)
   return self->node;
 }
 
+gboolean
+server_cluster_is_connected (ServerCluster *self)
+{
+  return natsConnection_Status (self->connection) == NATS_CONN_STATUS_CONNECTED;
+}
+
 void
 server_cluster_watch_user (ServerCluster *self, gint64 user_id)
 {

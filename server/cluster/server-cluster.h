@@ -49,6 +49,8 @@ ServerCluster *server_cluster_new  (const char *node, const char *const *urls,
 void           server_cluster_free (ServerCluster *self);
 
 const char    *server_cluster_get_node (ServerCluster *self);
+/* TRUE while the link to NATS is up. */
+gboolean       server_cluster_is_connected (ServerCluster *self);
 
 /* The user has a first session here / no more session here. */
 void           server_cluster_watch_user   (ServerCluster *self, gint64 user_id);

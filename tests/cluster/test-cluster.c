@@ -13,6 +13,9 @@
 #include "test-postgres.h"
 #include "test-server.h"
 
+#include <glib/gstdio.h>
+#include <string.h>
+
 typedef struct {
   TestPostgres *pg;
   char         *url;
@@ -357,10 +360,138 @@ test_nats_fault (void)
   cluster_stop (&cluster);
 }
 
+/* voip-server --check-config on FILE: its exit status, its output in *out. */
+static int
+check_config (const char *text, char **out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("voip-check-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "server.conf", NULL);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autofree char *stdout_text = NULL;
+  g_autofree char *stderr_text = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, text, -1, &error));
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error, g_getenv ("VOIP_SERVER"), "--check-config",
+                              "--config", path, NULL);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, &stdout_text,
+                                                &stderr_text, &error));
+  g_assert_no_error (error);
+  g_unlink (path);
+  g_rmdir (dir);
+  *out = g_strconcat (stdout_text, stderr_text, NULL);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  return g_subprocess_get_exit_status (process);
+}
+
+static void
+test_check_config (void)
+{
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (check_config ("[cluster]\nnats=nats://127.0.0.1:4222,nats://10.0.0.2:4222\n"
+                                 "node=a\n[store]\nurl=postgresql:///voip\n", &out), ==, 0);
+  g_assert_nonnull (strstr (out, "node a"));
+  g_clear_pointer (&out, g_free);
+  /* Each mistake is named; nothing is started. */
+  g_assert_cmpint (check_config ("[cluster]\nnats=nats://127.0.0.1:4222\nnode=a\n", &out), ==, 1);
+  g_assert_nonnull (strstr (out, "[store] url"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (check_config ("[cluster]\nnats=http://127.0.0.1\nnode=a\n"
+                                 "[store]\nurl=postgresql:///voip\n", &out), ==, 1);
+  g_assert_nonnull (strstr (out, "not nats://HOST:PORT"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (check_config ("[cluster]\nnode=a\n[store]\nurl=postgresql:///voip\n",
+                                 &out), ==, 1);
+  g_assert_nonnull (strstr (out, "both nats and node"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (check_config ("[server]\nlisten=127.0.0.1:99999\n", &out), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (check_config ("[server]\nlisen=127.0.0.1:7000\n", &out), ==, 1);
+  g_assert_nonnull (strstr (out, "unknown setting"));
+}
+
+/* One probe of the health endpoint: the status line. */
+static char *
+probe_health (guint16 port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketConnection) connection =
+    g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, &error);
+  g_autoptr(GDataInputStream) in = NULL;
+  const char *request = "GET /health HTTP/1.0\r\n\r\n";
+
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                            request, strlen (request), NULL, NULL, &error));
+  g_assert_no_error (error);
+  in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (connection)));
+  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
+  return g_data_input_stream_read_line (in, NULL, NULL, &error);
+}
+
+/* The health probe says 200 while the node serves and 503 once it lost
+ * NATS; every log line names the node. */
+static void
+test_health (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *logged = NULL;
+  g_autofree char *urls = NULL;
+  guint64 port;
+  gint64 deadline;
+
+  cluster.pg = test_postgres_new_or_skip ();
+  if (cluster.pg == NULL)
+    return;
+  cluster.url = test_postgres_create_database (cluster.pg, &error);
+  g_assert_no_error (error);
+  cluster.nats = cluster_nats_new (1);
+  urls = cluster_nats_get_urls (cluster.nats);
+  cluster.nodes[0] = test_server_new ();
+  g_key_file_set_string (test_server_get_config (cluster.nodes[0]), "server", "health",
+                         "127.0.0.1:0");
+  g_key_file_set_string (test_server_get_config (cluster.nodes[0]), "store", "url", cluster.url);
+  g_key_file_set_string (test_server_get_config (cluster.nodes[0]), "cluster", "nats", urls);
+  g_key_file_set_string (test_server_get_config (cluster.nodes[0]), "cluster", "node", "node0");
+  test_server_start (cluster.nodes[0]);
+  cluster.n_nodes = 1;
+
+  line = test_server_find_output (cluster.nodes[0], "health on 127.0.0.1:");
+  g_assert_nonnull (line);
+  g_assert_true (g_ascii_string_to_unsigned (strrchr (line, ':') + 1, 10, 1, 65535, &port, NULL));
+  status = probe_health (port);
+  g_assert_cmpstr (status, ==, "HTTP/1.0 200 OK");
+  logged = test_server_find_output (cluster.nodes[0], "node=node0 ");
+  g_assert_nonnull (logged);
+
+  /* NATS gone: the node says it cannot serve (polled every probe). */
+  cluster_nats_kill (cluster.nats, 0);
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  do
+    {
+      g_clear_pointer (&status, g_free);
+      status = probe_health (port);
+    }
+  while (g_strcmp0 (status, "HTTP/1.0 503 Service Unavailable") != 0
+         && g_get_monotonic_time () < deadline && (g_usleep (50000), TRUE));
+  g_assert_cmpstr (status, ==, "HTTP/1.0 503 Service Unavailable");
+  cluster_stop (&cluster);
+}
+
 int
 main (int argc, char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/cluster/check-config", test_check_config);
+  g_test_add_func ("/cluster/health", test_health);
   g_test_add_func ("/cluster/contacts", test_contacts);
   g_test_add_func ("/cluster/messages", test_messages);
   g_test_add_func ("/cluster/node-killed", test_node_killed);
