@@ -155,6 +155,9 @@ loss)
   [ $# -ge 3 ] || usage
   case "$3" in *[!0-9]*|"") echo "bad percentage '$3'" >&2; exit 2;; esac
   for s in A B; do
+    # a new rate replaces the last one
+    x "$pfx-nat$s" nft delete table inet loss 2>/dev/null || true
+    [ "$3" = 0 ] && continue
     x "$pfx-nat$s" nft -f - <<EOF
 table inet loss {
   chain forward { type filter hook forward priority -5; oifname "wan" numgen random mod 100 < $3 drop; }

@@ -10,6 +10,9 @@
  *   udp-blocked     the routers drop all UDP: the media goes through the
  *                   server (CallData over the TCP connection)
  *   cone-loss       10 % loss on both routers' wan: the tone still arrives
+ *   speech          espeak-ng's speech both ways at 0, 5, 10 and 20 % loss,
+ *                   scored by STOI against what was sent (speech-score.h);
+ *                   the score at 10 % loss must stay above SPEECH_FLOOR
  *
  * Each test builds its own topology under a unique prefix (vtc<pid>n<N>-pub,
  * -natA, -natB, -homeA, -homeB) and tears it down at the end; a guard process
@@ -35,6 +38,7 @@
 #include "test-server.h"
 #include "test-user.h"
 #include "tone-report.h"
+#include "speech-score.h"
 
 #define PUBLIC_SERVER_IP "198.18.0.3"   /* voip-server in PFX-pub */
 #define PUBLIC_TURN_IP   "198.18.0.1"   /* coturn in PFX-pub (and .2, its other address) */
@@ -48,6 +52,24 @@
 #define AUDIO_PACKETS    150      /* 3 s of 20 ms packets received before hanging up */
 #define TAIL_MS          2500     /* the end of the WAV that is measured */
 #define FREQ_TOLERANCE_HZ 5.0
+#define SPEECH_PACKETS   500      /* 10 s of speech received before hanging up */
+/* STOI at 10 % loss, from the scores in docs/BENCHMARKS.md with a margin:
+ * below it, speech through a lossy call has become hard to follow. */
+#define SPEECH_FLOOR     0.50
+#define SPEECH_FLOOR_LOSS 10
+
+/* The Rainbow Passage (Fairbanks, 1960), the usual read text of speech
+ * science: all the sounds of English, about 30 s as espeak-ng says it. */
+#define SPEECH_TEXT \
+  "When the sunlight strikes raindrops in the air, they act as a prism and form a rainbow. " \
+  "The rainbow is a division of white light into many beautiful colors. " \
+  "These take the shape of a long round arch, with its path high above, " \
+  "and its two ends apparently beyond the horizon. " \
+  "There is, according to legend, a boiling pot of gold at one end. " \
+  "People look, but no one ever finds it. " \
+  "When a man looks for something beyond his reach, " \
+  "his friends say he is looking for the pot of gold at the end of the rainbow. " \
+  "Throughout the centuries people have explained the rainbow in various ways."
 
 typedef struct {
   const char *nat_mode;      /* cone, random */
@@ -55,6 +77,7 @@ typedef struct {
   gboolean    server_relay;  /* [calls] relay */
   gboolean    block_udp;     /* both routers drop forwarded UDP */
   guint       loss_percent;  /* netem loss on both routers' wan */
+  gboolean    speech;        /* both speak SPEECH_TEXT (speech.wav) instead of a tone */
   const char *path;          /* the Stats path both sides must show; NULL: none may appear */
 } NatScenario;
 
@@ -179,6 +202,22 @@ start_coturn (NatFixture *f)
     }
 }
 
+/* espeak-ng says SPEECH_TEXT into f->dir/speech.wav. */
+static void
+say_speech (NatFixture *f)
+{
+  g_autofree char *wav = g_build_filename (f->dir, "speech.wav", NULL);
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { "espeak-ng", "-w", wav, SPEECH_TEXT, NULL };
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                &status, &error);
+  g_assert_no_error (error);
+  g_spawn_check_wait_status (status, &error);
+  g_assert_no_error (error);
+}
+
 static TestUser *
 new_user (NatFixture *f, const char *name, const char *home, guint tone)
 {
@@ -187,8 +226,15 @@ new_user (NatFixture *f, const char *name, const char *home, guint tone)
   g_autofree char *address = g_strdup_printf (PUBLIC_SERVER_IP ":%u",
                                               test_server_get_port (f->server));
   g_autofree char *wav = g_build_filename (test_user_get_home (user), "received.wav", NULL);
-  g_autofree char *source = g_strdup_printf ("'audiotestsrc freq=%u is-live=true wave=sine "
-                                             "volume=0.5'", tone);
+  g_autofree char *speech = g_build_filename (f->dir, "speech.wav", NULL);
+  /* The file paced to the clock in 10 ms buffers, as a microphone delivers
+   * them (a file source is not live, and its 4 kB reads would reach the
+   * encoder as bursts of 90 ms: jitter that no network added). */
+  g_autofree char *source = f->scenario->speech
+    ? g_strdup_printf ("'filesrc location=%s ! wavparse ! audioconvert ! audioresample "
+                       "! audio/x-raw,rate=48000 ! audiobuffersplit output-buffer-duration=1/100 "
+                       "! identity sync=true'", speech)
+    : g_strdup_printf ("'audiotestsrc freq=%u is-live=true wave=sine volume=0.5'", tone);
   g_autofree char *sink = g_strdup_printf ("'wavenc ! filesink location=%s'", wav);
 
   test_user_set_server (user, address);
@@ -212,12 +258,18 @@ nat_fixture_setup (NatFixture *f, gconstpointer data)
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autofree char *pub = NULL;
   g_autofree char *turnserver = g_find_program_in_path ("turnserver");
+  g_autofree char *espeak = g_find_program_in_path ("espeak-ng");
   GKeyFile *config;
 
   f->scenario = scenario;
   if (scenario->turn && turnserver == NULL)
     {
       g_test_skip ("turnserver (coturn) is not installed");
+      return;
+    }
+  if (scenario->speech && espeak == NULL)
+    {
+      g_test_skip ("espeak-ng is not installed (.ci/packages)");
       return;
     }
   f->prefix = g_strdup_printf ("vtc%dn%u", (int) getpid (), count++);
@@ -242,6 +294,8 @@ nat_fixture_setup (NatFixture *f, gconstpointer data)
     }
   if (scenario->turn)
     start_coturn (f);
+  if (scenario->speech)
+    say_speech (f);
 
   f->server = test_server_new ();
   config = test_server_get_config (f->server);
@@ -447,15 +501,16 @@ wait_state_at (const char *file, int line, TestUser *user, const char *peer, gui
 static guint64
 start_call (NatFixture *f)
 {
-  g_autofree char *out = voipctl_ok (f->alice, "call", "bob");
+  /* `voipctl --json call` prints {"id": N}. */
+  g_autoptr(JsonNode) root = voipctl_json (f->alice, "--json", "call", "bob");
   g_autofree char *answered = NULL;
-  guint64 id = 0;
+  gint64 id = test_json_get_int (test_json_object (root), "id");
 
-  if (!g_ascii_string_to_unsigned (g_strstrip (out), 10, 1, G_MAXUINT64, &id, NULL))
-    g_error ("voipctl call bob printed '%s', not a call id", out);
+  if (id <= 0)
+    g_error ("voipctl --json call bob printed no call id");
   wait_state (f->bob, "alice", id, "ringing");
   answered = voipctl_ok (f->bob, "answer");
-  return id;
+  return (guint64) id;
 }
 
 static void
@@ -573,6 +628,74 @@ test_call_finds_no_path (NatFixture *f, gconstpointer data)
     }
 }
 
+/* How well `listener` understood the speech: STOI of its received.wav
+ * against speech.wav. */
+static double
+speech_heard (NatFixture *f, TestUser *listener, guint loss)
+{
+  g_autofree char *sent = g_build_filename (f->dir, "speech.wav", NULL);
+  g_autofree char *heard = g_build_filename (test_user_get_home (listener), "received.wav", NULL);
+  g_auto(SpeechAudio) reference = { 0 };
+  g_auto(SpeechAudio) degraded = { 0 };
+  g_autoptr(GError) error = NULL;
+  SpeechScore score;
+
+  speech_audio_read_wav (sent, &reference, &error);
+  g_assert_no_error (error);
+  speech_audio_read_wav (heard, &degraded, &error);
+  g_assert_no_error (error);
+  if (g_getenv ("VOIP_TEST_KEEP") != NULL)
+    {
+      /* kept with the rest of f->dir, to listen to */
+      g_autofree char *name = g_strdup_printf ("received-%s-loss%u.wav",
+                                               test_user_get_name (listener), loss);
+      g_autofree char *copy = g_build_filename (f->dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+
+      if (g_file_get_contents (heard, &contents, &length, NULL))
+        g_file_set_contents (copy, contents, length, NULL);
+    }
+  speech_score (&reference, &degraded, &score, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s heard: stoi %.3f (%.0f ms of speech, %.0f ms after it was sent)",
+                  test_user_get_name (listener), score.stoi, score.overlap_ms, score.delay_ms);
+  return score.stoi;
+}
+
+/* One call per loss rate, the speech both ways; each direction's score is
+ * reported (docs/BENCHMARKS.md), and at SPEECH_FLOOR_LOSS both must reach
+ * SPEECH_FLOOR. */
+static void
+test_speech_quality (NatFixture *f, gconstpointer data)
+{
+  const guint losses[] = { 0, 5, 10, 20 };
+
+  if (f->alice == NULL)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (losses); i++)
+    {
+      g_autofree char *percent = g_strdup_printf ("%u", losses[i]);
+      double to_bob, to_alice;
+      guint64 id;
+
+      topology ("loss", f->prefix, percent, NULL);
+      id = start_call (f);
+      wait_flowing (f->alice, "bob", id, f->scenario->path, SPEECH_PACKETS);
+      wait_flowing (f->bob, "alice", id, f->scenario->path, SPEECH_PACKETS);
+      hang_up (f, id);
+      to_bob = speech_heard (f, f->bob, losses[i]);
+      to_alice = speech_heard (f, f->alice, losses[i]);
+      g_test_message ("speech-quality loss=%u%% stoi alice->bob=%.3f bob->alice=%.3f",
+                      losses[i], to_bob, to_alice);
+      if (losses[i] == SPEECH_FLOOR_LOSS)
+        {
+          g_assert_cmpfloat (to_bob, >=, SPEECH_FLOOR);
+          g_assert_cmpfloat (to_alice, >=, SPEECH_FLOOR);
+        }
+    }
+}
+
 /* ---- main --------------------------------------------------------------------- */
 
 static const NatScenario cone = {
@@ -589,6 +712,10 @@ static const NatScenario udp_blocked = {
 };
 static const NatScenario cone_loss = {
   .nat_mode = "cone", .loss_percent = 10, .server_relay = TRUE, .path = "srflx",
+};
+
+static const NatScenario speech = {
+  .nat_mode = "cone", .server_relay = TRUE, .path = "srflx", .speech = TRUE,
 };
 
 #define nat_test_add(path, scenario, func) \
@@ -631,5 +758,6 @@ main (int argc, char **argv)
   nat_test_add ("/calls/nat/symmetric-turn", &symmetric_turn, test_call_connects);
   nat_test_add ("/calls/nat/udp-blocked", &udp_blocked, test_call_connects);
   nat_test_add ("/calls/nat/cone-loss", &cone_loss, test_call_connects);
+  nat_test_add ("/calls/nat/speech", &speech, test_speech_quality);
   return g_test_run ();
 }
