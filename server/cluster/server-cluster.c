@@ -211,7 +211,8 @@ on_control (natsConnection *connection, natsSubscription *subscription, natsMsg 
             void *closure)
 {
   Inbox *inbox = closure;
-  const char *subject = natsMsg_GetSubject (message);
+  /* Copied: both live in the message, destroyed below. */
+  g_autofree char *subject = g_strdup (natsMsg_GetSubject (message));
   g_autofree char *text = g_strndup (natsMsg_GetData (message), natsMsg_GetDataLength (message));
   g_auto(GStrv) fields = g_strsplit (text, "\n", 4);
   Delivery *delivery = g_new0 (Delivery, 1);

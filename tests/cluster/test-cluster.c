@@ -464,7 +464,11 @@ test_health (void)
   test_server_start (cluster.nodes[0]);
   cluster.n_nodes = 1;
 
-  line = test_server_find_output (cluster.nodes[0], "health on 127.0.0.1:");
+  /* Printed just after "listening on": polled every 10 ms. */
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while ((line = test_server_find_output (cluster.nodes[0], "health on 127.0.0.1:")) == NULL
+         && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
   g_assert_nonnull (line);
   g_assert_true (g_ascii_string_to_unsigned (strrchr (line, ':') + 1, 10, 1, 65535, &port, NULL));
   status = probe_health (port);
