@@ -21,6 +21,7 @@
 
 #include "voipd-connection.h"
 #include "voipd-errors.h"
+#include "voipd-event-check.h"
 
 #define READ_CHUNK 16384
 
@@ -63,6 +64,7 @@ static void connection_write_next (VoipdConnection *self);
 typedef struct {
   VoipdConnection *connection;      /* not a reference: the table is the connection's */
   guint32          id;
+  guint16          code;            /* its reply must have the same */
   GTask           *task;
   guint            timeout_id;
   GCancellable    *cancellable;
@@ -296,6 +298,21 @@ handle_reply (VoipdConnection *self, const VoipHeader *header, GVariant *value)
       return;
     }
   task = g_object_ref (request->task);
+  if (header->code != request->code)
+    {
+      /* PROTOCOL.md: a reply has its request's code and id. Another code
+       * means a payload of another type: never handed to the caller. */
+      g_autoptr(GError) error = g_error_new (
+          VOIP_ERROR, VOIP_STATUS_MALFORMED,
+          _("the server answered request %u (code %u) with a reply of code %u"),
+          header->request_id, request->code, header->code);
+
+      request_free (request);
+      g_task_return_error (task, g_error_copy (error));
+      g_warning ("protocol error: %s", error->message);
+      connection_lost (self, error->message);
+      return;
+    }
   request_free (request);
   if (header->status != VOIP_STATUS_OK)
     {
@@ -319,6 +336,14 @@ handle_frame (VoipdConnection *self, const VoipHeader *header, GBytes *payload)
   if (value == NULL)
     {
       g_warning ("the server sent a bad frame (code %u): %s", header->code, error->message);
+      return;
+    }
+  if (header->kind == VOIP_KIND_EVENT && !voipd_event_check (header->code, value, &error))
+    {
+      /* Dropped, not fatal: the session stays usable, and the next resync
+       * brings the state the event would have changed. */
+      g_warning ("the server sent a bad event (code %u), dropped: %s", header->code,
+                 error->message);
       return;
     }
   if (header->kind == VOIP_KIND_EVENT)
@@ -411,6 +436,7 @@ voipd_connection_request_async (VoipdConnection *self, guint16 code, GVariant *p
   request = g_new0 (Request, 1);
   request->connection = self;
   request->id = id;
+  request->code = code;
   request->task = g_object_ref (task);
   request->timeout_id = g_timeout_add (self->request_timeout_ms, on_request_timeout, request);
   if (cancellable != NULL)
