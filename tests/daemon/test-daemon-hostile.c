@@ -29,6 +29,7 @@ typedef struct {
   GOutputStream   *to_client;      /* of the newest connection; under lock */
   gboolean         answer_armed;   /* the next request of answer_code gets a wrong reply */
   guint16          answer_code;
+  guint            accepted;       /* connections from the daemon so far */
 } HostileRelay;
 
 typedef struct {
@@ -144,6 +145,7 @@ accept_run (gpointer data)
       g_ptr_array_add (relay->connections, client);
       g_ptr_array_add (relay->connections, server);
       relay->to_client = g_io_stream_get_output_stream (G_IO_STREAM (client));
+      relay->accepted++;
       g_mutex_unlock (&relay->lock);
       start_pump (relay, client, server, TRUE);
       start_pump (relay, server, client, FALSE);
@@ -279,6 +281,30 @@ fixture_teardown (Fixture *f, gconstpointer data)
   test_server_free (f->server);
 }
 
+static guint
+accepted_count (HostileRelay *relay)
+{
+  guint accepted;
+
+  g_mutex_lock (&relay->lock);
+  accepted = relay->accepted;
+  g_mutex_unlock (&relay->lock);
+  return accepted;
+}
+
+typedef struct {
+  HostileRelay *relay;
+  guint         before;
+} Reconnect;
+
+static gboolean
+has_reconnected (TestUser *user, gpointer data)
+{
+  Reconnect *reconnect = data;
+
+  return accepted_count (reconnect->relay) > reconnect->before;
+}
+
 /* GroupCreate answered with ContactPending's reply, under the request's id:
  * the request fails, the connection closes as a protocol error, and the
  * daemon logs in again. */
@@ -286,6 +312,7 @@ static void
 test_wrong_reply_code (Fixture *f, gconstpointer data)
 {
   g_autofree char *out = NULL;
+  Reconnect reconnect = { f->relay, accepted_count (f->relay) };
 
   g_mutex_lock (&f->relay->lock);
   f->relay->answer_code = VOIP_MSG_GROUP_CREATE;
@@ -294,6 +321,8 @@ test_wrong_reply_code (Fixture *f, gconstpointer data)
   out = voipctl_fails (f->user, "group", "create", "tea");
   g_test_message ("voipctl: %s", out);
   g_assert_true (test_user_daemon_running (f->user));
+  /* The connection was closed: the daemon connects and logs in again. */
+  g_assert_true (test_user_wait (f->user, TEST_USER_WAIT_MS, has_reconnected, &reconnect));
   test_user_wait_state (f->user, "online");
   /* The session works: a real GroupCreate now goes through. */
   g_free (voipctl_ok (f->user, "group", "create", "tea"));
