@@ -30,6 +30,7 @@
 #include "voipd-errors.h"
 #include "voipd-groups.h"
 #include "voipd-secrets.h"
+#include "voipd-server-list.h"
 #include "voipd-tls-pins.h"
 #include "voipd-state-reason.h"
 
@@ -47,7 +48,8 @@ struct _VoipdAccount {
   VoipdConnection          *connection;
   VoipdCalls               *calls;
 
-  char                     *server;
+  char                     *server;          /* as given: one node, a list or an SRV domain */
+  guint                     node;            /* where a resume starts in the server's nodes */
   char                     *username;
   char                     *token;           /* kept in memory even without a keyring */
   VoipPresence              wanted_presence; /* what the user chose; re-applied after login */
@@ -352,6 +354,8 @@ on_lost (VoipdConnection *connection, GError *error, VoipdAccount *self)
 {
   if (connection != self->connection)
     return;
+  /* Its node may be gone for good: the resume tries the next one first. */
+  self->node++;
   account_reconnect_later (self, error->message);
 }
 
@@ -375,6 +379,9 @@ typedef struct {
   char                  *password;
   char                  *email;
   char                  *token;        /* a resume's */
+  GStrv                  nodes;        /* the server's, HOST:PORT each, once resolved */
+  guint                  node;         /* the one being tried: a count from the start */
+  guint                  start;        /* where this round started */
   VoipdConnection       *connection;   /* the candidate; the session's once adopted */
   GCancellable          *cancellable;
 } Attempt;
@@ -427,6 +434,7 @@ attempt_free (Attempt *attempt)
   g_free (attempt->server);
   g_free (attempt->username);
   g_free (attempt->token);
+  g_strfreev (attempt->nodes);
   g_object_unref (self);
   g_free (attempt);
 }
@@ -514,6 +522,12 @@ account_show_link (VoipdAccount *self)
   voip_account_set_tls_fingerprint (self->skeleton, fingerprint ? fingerprint : "");
 }
 
+static const char *
+attempt_get_node (Attempt *attempt)
+{
+  return attempt->nodes[attempt->node % g_strv_length (attempt->nodes)];
+}
+
 /* The attempt won: its connection becomes the session's, the old session
  * ends, and another account starts from an empty cache. */
 static void
@@ -547,11 +561,42 @@ account_adopt (VoipdAccount *self, Attempt *attempt, const char *token)
       voipd_secrets_store_async (self->server, self->username, self->token, NULL,
                                  on_token_stored, g_object_ref (self));
     }
+  self->node = attempt->node;
   if (voipd_connection_get_tls_trust (self->connection) == VOIPD_TLS_TRUST_FIRST_USE)
-    voipd_tls_pins_store (self->settings, self->server,
+    voipd_tls_pins_store (self->settings, attempt_get_node (attempt),
                           voipd_connection_get_tls_fingerprint (self->connection));
   set_state (self, "authenticating", VOIPD_STATE_REASON_NONE, NULL);
   account_now_online (self, g_steal_pointer (&attempt->invocation));
+}
+
+static void attempt_connect_node (VoipdAccount *self, Attempt *attempt);
+
+/* A node out of reach (sockets, name resolution, a connection lost before
+ * the answer) gives way to the next node at once; only when every node of
+ * the round failed does the attempt fail, and a resume back off. What the
+ * server answered, a refused certificate and a cancellation end it here. */
+static void
+attempt_fail_over (Attempt *attempt, GError *error)
+{
+  VoipdAccount *self = attempt->account;
+
+  if (error->domain != VOIP_ERROR
+      && !g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE)
+      && !g_cancellable_is_cancelled (attempt->cancellable)
+      && attempt->node + 1 - attempt->start < g_strv_length (attempt->nodes))
+    {
+      g_message ("server %s: %s; trying the next one", attempt_get_node (attempt),
+                 error->message);
+      voipd_connection_close (attempt->connection);
+      g_object_unref (attempt->connection);
+      attempt->connection = voipd_connection_new (
+          g_settings_get_uint (self->settings, "keepalive-interval-s"));
+      attempt->node++;
+      attempt_connect_node (self, attempt);
+      return;
+    }
+  attempt_fail (attempt, error);
+  attempt_free (attempt);
 }
 
 static void
@@ -565,8 +610,7 @@ on_authenticated (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     {
-      attempt_fail (attempt, error);
-      attempt_free (attempt);
+      attempt_fail_over (attempt, error);
       return;
     }
   if (attempt->kind == ATTEMPT_RESUME)
@@ -588,8 +632,7 @@ on_attempt_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!voipd_connection_connect_finish (VOIPD_CONNECTION (source), result, &error))
     {
-      attempt_fail (attempt, error);
-      attempt_free (attempt);
+      attempt_fail_over (attempt, error);
       return;
     }
   switch (attempt->kind)
@@ -613,18 +656,56 @@ on_attempt_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-attempt_connect (VoipdAccount *self, Attempt *attempt)
+attempt_connect_node (VoipdAccount *self, Attempt *attempt)
 {
+  const char *node = attempt_get_node (attempt);
   g_autofree char *ca_file = g_settings_get_string (self->settings, "tls-ca-file");
-  g_autofree char *pin = voipd_tls_pins_lookup (self->settings, attempt->server);
+  g_autofree char *pin = voipd_tls_pins_lookup (self->settings, node);
   VoipdConnectOptions options = {
     .tls = g_settings_get_boolean (self->settings, "use-tls"),
     .ca_file = ca_file,
     .pinned_fingerprint = pin,
   };
 
-  voipd_connection_connect_async (attempt->connection, attempt->server, &options,
+  g_debug ("connecting to %s", node);
+  voipd_connection_connect_async (attempt->connection, node, &options,
                                   attempt->cancellable, on_attempt_connected, attempt);
+}
+
+static void
+on_nodes_resolved (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Attempt *attempt = user_data;
+  g_autoptr(GError) error = NULL;
+
+  attempt->nodes = voipd_server_list_resolve_finish (result, &error);
+  if (attempt->nodes == NULL)
+    {
+      attempt_fail (attempt, error);
+      attempt_free (attempt);
+      return;
+    }
+  attempt->start = attempt->node;
+  attempt_connect_node (attempt->account, attempt);
+}
+
+/* The server's nodes (an SRV domain is looked up at every attempt, as its
+ * records may change), then the first of the round. */
+static void
+attempt_connect (VoipdAccount *self, Attempt *attempt)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) entries = voipd_server_list_parse (attempt->server, &error);
+  g_autoptr(GResolver) resolver = g_resolver_get_default ();
+
+  if (entries == NULL)
+    {
+      attempt_fail (attempt, error);
+      attempt_free (attempt);
+      return;
+    }
+  voipd_server_list_resolve_async (entries, resolver, attempt->cancellable,
+                                   on_nodes_resolved, attempt);
 }
 
 /* The session's own attempt to come back, with its token. */
@@ -634,6 +715,7 @@ account_resume (VoipdAccount *self)
   Attempt *attempt = attempt_new (self, ATTEMPT_RESUME, self->server, self->username);
 
   attempt->token = g_strdup (self->token);
+  attempt->node = self->node;
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
   self->authenticated = FALSE;
   set_state (self, "connecting", VOIPD_STATE_REASON_NONE, NULL);
@@ -664,38 +746,11 @@ account_switch (VoipdAccount *self, const char *server, const char *username)
     }
   g_free (self->server);
   self->server = g_strdup (server);
+  self->node = 0;
   g_free (self->username);
   self->username = g_strdup (username);
   g_clear_pointer (&self->token, g_free);
   self->wanted_presence = VOIP_PRESENCE_ONLINE;
-}
-
-/* HOST:PORT with a host name or an IP address (IPv6 in brackets) and a port. */
-static gboolean
-server_address_is_valid (const char *server)
-{
-  const char *colon = strrchr (server, ':');
-  g_autofree char *host = NULL;
-  guint64 port;
-
-  if (colon == NULL || colon == server
-      || !g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL))
-    return FALSE;
-  host = g_strndup (server, colon - server);
-  if (host[0] == '[')
-    {
-      gsize len = strlen (host);
-      g_autofree char *inner = NULL;
-
-      if (len < 3 || host[len - 1] != ']')
-        return FALSE;
-      inner = g_strndup (host + 1, len - 2);
-      return g_hostname_is_ip_address (inner);
-    }
-  for (const char *c = host; *c; c++)
-    if (!g_ascii_isalnum (*c) && *c != '.' && *c != '-')
-      return FALSE;
-  return TRUE;
 }
 
 static gboolean
@@ -705,13 +760,8 @@ start_login (VoipdAccount *self, GDBusMethodInvocation *invocation, AttemptKind 
   g_autoptr(GError) error = NULL;
   Attempt *attempt;
 
-  if (!server_address_is_valid (server))
-    {
-      g_dbus_method_invocation_return_error (invocation, VOIP_ERROR, VOIP_STATUS_MALFORMED,
-                                             _("'%s' is not a server address (HOST:PORT)"), server);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  if (!voip_validate_username (username, &error) || !voip_validate_password (password, &error)
+  if (!voipd_server_list_is_valid (server, &error)
+      || !voip_validate_username (username, &error) || !voip_validate_password (password, &error)
       || (email && !voip_validate_email (email, &error)))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);

@@ -14,23 +14,6 @@ static const char *const profile_fields[] = {
   "display_name", "motd", "city", "phone", "mail", "language", "avatar", NULL
 };
 
-/* HOST:PORT, [IPv6]:PORT; the port is required (the daemon has no default). */
-static gboolean
-check_server (const VoipctlCommand *cmd,
-              const char           *server)
-{
-  g_autoptr(GSocketConnectable) address = NULL;
-  g_autoptr(GError) error = NULL;
-
-  address = g_network_address_parse (server, 0, &error);
-  if (address == NULL || g_network_address_get_port (G_NETWORK_ADDRESS (address)) == 0)
-    {
-      voipctl_usage_error (cmd, _("invalid server '%s': expected HOST:PORT"), server);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 /* register and login: the same options, the same flow. */
 static int
 sign_in (const VoipctlCommand *cmd,
@@ -63,8 +46,8 @@ sign_in (const VoipctlCommand *cmd,
   if (!voipctl_parse_args (cmd, create ? register_entries : login_entries, &argc, &argv, 1, 1))
     return VOIPCTL_EXIT_USAGE;
   username = argv[1];
-  if (server != NULL && !check_server (cmd, server))
-    return VOIPCTL_EXIT_USAGE;
+  /* The server (one node, a list or an SRV domain) is voipd's to check:
+   * one parser, and its Malformed error says what is wrong. */
 
   account = voipctl_get_account (&error);
   if (account == NULL)
