@@ -29,6 +29,7 @@
 #include "voipd-cache.h"
 #include "voipd-connection.h"
 #include "voipd-errors.h"
+#include "voipd-event-check.h"
 
 /* What voipd-connection.c reads at a time. */
 #define READ_CHUNK 16384
@@ -144,8 +145,13 @@ handle_frame (VoipdConnection *connection, const VoipHeader *header, GBytes *pay
 
   if (value == NULL)
     return;
+  /* As the connection does: an event whose fields break the rules is
+   * dropped before any handler sees it. */
   if (header->kind == VOIP_KIND_EVENT)
-    g_signal_emit_by_name (connection, "event", (guint) header->code, value);
+    {
+      if (voipd_event_check (header->code, value, NULL))
+        g_signal_emit_by_name (connection, "event", (guint) header->code, value);
+    }
   else if (header->kind == VOIP_KIND_REPLY && header->status != VOIP_STATUS_OK)
     handle_error_reply (header, value);
   drain_main_context ();
