@@ -108,6 +108,31 @@ test_open_full (Fixture *f, gconstpointer data)
   g_assert_cmpint (voip_sqlite_get_schema_version (db), ==, 0);
 }
 
+/* A user_version no release writes is refused like a newer schema, and the
+ * file is left as it was. */
+static void
+test_negative_schema_version (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(VoipSqlite) db = NULL;
+  sqlite3 *raw = NULL;
+
+  g_assert_cmpint (sqlite3_open (f->path, &raw), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (raw, "PRAGMA user_version = -1", NULL, NULL, NULL), ==,
+                   SQLITE_OK);
+  sqlite3_close (raw);
+
+  db = open_with (f, 2, &error);
+  g_assert_null (db);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "-1"));
+  g_clear_error (&error);
+
+  g_assert_cmpint (sqlite3_open (f->path, &raw), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (raw, "SELECT * FROM items", NULL, NULL, NULL), !=, SQLITE_OK);
+  sqlite3_close (raw);
+}
+
 static void
 test_open_not_a_database (Fixture *f, gconstpointer data)
 {
@@ -328,6 +353,7 @@ main (int argc, char **argv)
   ADD ("/sqlite/open/not-a-database", test_open_not_a_database);
   ADD ("/sqlite/migrations/steps", test_migrations);
   ADD ("/sqlite/migrations/fail-whole", test_migration_fails_whole);
+  ADD ("/sqlite/migrations/negative", test_negative_schema_version);
   ADD ("/sqlite/statements", test_statements);
   ADD ("/sqlite/bytes", test_bytes);
   ADD ("/sqlite/transactions", test_transactions);

@@ -264,9 +264,10 @@ migrate (VoipSqlite *db, const VoipSqliteOptions *options, GError **error)
                    db->what, version, latest);
       return FALSE;
     }
+  /* Not ours either (no release writes one): the same refusal. */
   if (version < 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                    "opening %s: invalid schema version %d", db->what, version);
       return FALSE;
     }

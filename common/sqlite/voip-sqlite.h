@@ -9,7 +9,8 @@
  * then on. Errors are in the G_IO_ERROR domain: G_IO_ERROR_EXISTS for a
  * unique or primary key conflict, G_IO_ERROR_BUSY for a lock held too long,
  * G_IO_ERROR_NO_SPACE for a full disk, G_IO_ERROR_NOT_SUPPORTED for a schema
- * newer than the program, G_IO_ERROR_FAILED otherwise.
+ * newer than the program (or a negative user_version, which none of ours
+ * writes), G_IO_ERROR_FAILED otherwise.
  */
 #pragma once
 

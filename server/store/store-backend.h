@@ -40,8 +40,8 @@ struct _Store {
   guint         n_commits;    /* atomic: transactions committed, for tests and benchmarks */
 
   /* SQLite (store-sqlite.c). */
-  struct sqlite3    *db;
-  GHashTable        *statements;   /* SQL text (static, keyed by address) -> sqlite3_stmt* */
+  struct _VoipSqlite *sqlite;      /* common/sqlite: the connection and its statements */
+  struct sqlite3    *db;           /* its handle (voip_sqlite_get_handle), borrowed */
   StoreCheckpointer *checkpointer; /* WAL checkpoints on their own thread */
   gint64             last_seq;     /* single writer, so the counter can live in memory */
 

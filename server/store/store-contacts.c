@@ -12,7 +12,7 @@
 int
 store_sqlite_contact_state (Store *store, gint64 user_id, gint64 other_id, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "SELECT EXISTS (SELECT 1 FROM friends WHERE user_id = ?1 AND friend_id = ?2),"
     "       EXISTS (SELECT 1 FROM requests WHERE from_id = ?2 AND to_id = ?1),"
     "       EXISTS (SELECT 1 FROM requests WHERE from_id = ?1 AND to_id = ?2)",
@@ -42,7 +42,7 @@ gboolean
 store_sqlite_contact_request (Store *store, gint64 from_id, gint64 to_id, gint64 now_ms,
                               GError **error)
 {
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "INSERT INTO requests (from_id, to_id, created_ms) VALUES (?1, ?2, ?3)",
     "adding a contact request", error);
 
@@ -60,7 +60,7 @@ static gboolean
 exec_pair (Store *store, const char *sql, gint64 a_id, gint64 b_id, gint64 now_ms,
            const char *what, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = store_stmt (store, sql, what, error);
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store, sql, what, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -102,7 +102,7 @@ store_sqlite_contact_unlink (Store *store, gint64 a_id, gint64 b_id, GError **er
 GPtrArray *
 store_sqlite_contact_friends (Store *store, gint64 user_id, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
   g_autoptr(GPtrArray) friends = NULL;
   int rc;
 
@@ -122,9 +122,9 @@ store_sqlite_contact_friends (Store *store, gint64 user_id, GError **error)
       StoreContact *contact = g_new0 (StoreContact, 1);
 
       contact->id = sqlite3_column_int64 (stmt, 0);
-      contact->username = store_column_dup (stmt, 1);
-      contact->display_name = store_column_dup (stmt, 2);
-      contact->motd = store_column_dup (stmt, 3);
+      contact->username = voip_sqlite_column_dup (stmt, 1);
+      contact->display_name = voip_sqlite_column_dup (stmt, 2);
+      contact->motd = voip_sqlite_column_dup (stmt, 3);
       g_ptr_array_add (friends, contact);
     }
   if (rc < 0)
@@ -135,7 +135,7 @@ store_sqlite_contact_friends (Store *store, gint64 user_id, GError **error)
 GPtrArray *
 store_sqlite_contact_pending (Store *store, gint64 user_id, gboolean incoming, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
   g_autoptr(GPtrArray) names = NULL;
   int rc;
 
@@ -156,7 +156,7 @@ store_sqlite_contact_pending (Store *store, gint64 user_id, gboolean incoming, G
 
   names = g_ptr_array_new_with_free_func (g_free);
   while ((rc = store_step_row (store, stmt, "listing contact requests", error)) > 0)
-    g_ptr_array_add (names, store_column_dup (stmt, 0));
+    g_ptr_array_add (names, voip_sqlite_column_dup (stmt, 0));
   if (rc < 0)
     return NULL;
   return g_steal_pointer (&names);

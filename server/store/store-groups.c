@@ -15,7 +15,7 @@ static gboolean
 exec_change (Store *store, const char *sql, gint64 a, gint64 b, const char *what,
              const char *missing, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = store_stmt (store, sql, what, error);
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store, sql, what, error);
 
   if (stmt == NULL)
     return FALSE;
@@ -36,7 +36,7 @@ static gboolean
 insert_member (Store *store, gint64 group_id, gint64 user_id, gint64 now_ms, const char *what,
                GError **error)
 {
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "INSERT INTO group_members (group_id, user_id, joined_ms) VALUES (?1, ?2, ?3)",
     what, error);
 
@@ -72,7 +72,7 @@ store_sqlite_group_create (Store *store, const char *name, gint64 owner_id, gint
                            GError **error)
 {
   const char *what = "creating a group";
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
 
   g_return_val_if_fail (name != NULL, 0);
 
@@ -80,7 +80,7 @@ store_sqlite_group_create (Store *store, const char *name, gint64 owner_id, gint
     "INSERT INTO chat_groups (name, owner_id, created_ms) VALUES (?1, ?2, ?3)", what, error);
   if (stmt == NULL)
     return 0;
-  store_bind_text (stmt, 1, name);
+  voip_sqlite_bind_text (stmt, 1, name);
   sqlite3_bind_int64 (stmt, 2, owner_id);
   sqlite3_bind_int64 (stmt, 3, now_ms);
   if (!store_step_done (store, stmt, what, error))
@@ -95,7 +95,7 @@ static gboolean
 read_members (Store *store, StoreGroup *group, GError **error)
 {
   const char *what = "reading a group's members";
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "SELECT m.user_id, u.username FROM group_members m JOIN users u ON u.id = m.user_id"
     " WHERE m.group_id = ?1 ORDER BY m.joined_ms, m.rowid",
     what, error);
@@ -109,7 +109,7 @@ read_members (Store *store, StoreGroup *group, GError **error)
       gint64 user_id = sqlite3_column_int64 (stmt, 0);
 
       g_array_append_val (group->member_ids, user_id);
-      g_ptr_array_add (group->members, store_column_dup (stmt, 1));
+      g_ptr_array_add (group->members, voip_sqlite_column_dup (stmt, 1));
     }
   return rc == 0;
 }
@@ -124,7 +124,7 @@ store_sqlite_group_get (Store *store, gint64 group_id, StoreGroup *out, GError *
   g_return_val_if_fail (out != NULL, FALSE);
 
   {
-    g_autoptr(StoreStmt) stmt = store_stmt (store,
+    g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
       "SELECT g.id, g.name, g.owner_id, u.username"
       " FROM chat_groups g LEFT JOIN users u ON u.id = g.owner_id WHERE g.id = ?1",
       what, error);
@@ -136,9 +136,9 @@ store_sqlite_group_get (Store *store, gint64 group_id, StoreGroup *out, GError *
     if (found <= 0)
       return FALSE;
     group.id = sqlite3_column_int64 (stmt, 0);
-    group.name = store_column_dup (stmt, 1);
+    group.name = voip_sqlite_column_dup (stmt, 1);
     group.owner_id = sqlite3_column_int64 (stmt, 2);
-    group.owner = store_column_dup (stmt, 3);
+    group.owner = voip_sqlite_column_dup (stmt, 3);
   }
 
   group.member_ids = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -156,7 +156,7 @@ gboolean
 store_sqlite_group_is_member (Store *store, gint64 group_id, gint64 user_id, GError **error)
 {
   const char *what = "checking group membership";
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "SELECT 1 FROM group_members WHERE group_id = ?1 AND user_id = ?2", what, error);
 
   if (stmt == NULL)
@@ -170,7 +170,7 @@ GArray *
 store_sqlite_group_list_for_user (Store *store, gint64 user_id, GError **error)
 {
   const char *what = "listing a user's groups";
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "SELECT group_id FROM group_members WHERE user_id = ?1 ORDER BY group_id", what, error);
   g_autoptr(GArray) ids = NULL;
   int rc;
@@ -217,7 +217,7 @@ gboolean
 store_sqlite_group_rename (Store *store, gint64 group_id, const char *name, GError **error)
 {
   const char *what = "renaming a group";
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
 
   g_return_val_if_fail (name != NULL, FALSE);
 
@@ -225,7 +225,7 @@ store_sqlite_group_rename (Store *store, gint64 group_id, const char *name, GErr
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, group_id);
-  store_bind_text (stmt, 2, name);
+  voip_sqlite_bind_text (stmt, 2, name);
   if (!store_step_done (store, stmt, what, error))
     return FALSE;
   if (sqlite3_changes (store->db) == 0)

@@ -23,7 +23,7 @@
   " LEFT JOIN users r ON r.id = m.recipient_id"
 
 static StoreMessage *
-message_from_row (StoreStmt *stmt)
+message_from_row (VoipSqliteStmt *stmt)
 {
   StoreMessage *message = g_new0 (StoreMessage, 1);
 
@@ -31,16 +31,16 @@ message_from_row (StoreStmt *stmt)
   message->seq = sqlite3_column_int64 (stmt, 1);
   message->timestamp_ms = sqlite3_column_int64 (stmt, 2);
   message->sender_id = sqlite3_column_int64 (stmt, 3);
-  message->sender = store_column_dup (stmt, 4);
+  message->sender = voip_sqlite_column_dup (stmt, 4);
   message->recipient_id = sqlite3_column_int64 (stmt, 5);   /* NULL reads as 0 */
-  message->recipient = store_column_dup (stmt, 6);
+  message->recipient = voip_sqlite_column_dup (stmt, 6);
   message->group_id = sqlite3_column_int64 (stmt, 7);
   message->kind = (guint32) sqlite3_column_int64 (stmt, 8);
-  message->text = store_column_dup (stmt, 9);
+  message->text = voip_sqlite_column_dup (stmt, 9);
   message->duration_ms = (guint32) sqlite3_column_int64 (stmt, 10);
   message->edited = sqlite3_column_int (stmt, 11) != 0;
   message->deleted = sqlite3_column_int (stmt, 12) != 0;
-  message->client_id = store_column_dup (stmt, 13);
+  message->client_id = voip_sqlite_column_dup (stmt, 13);
   return message;
 }
 
@@ -48,7 +48,7 @@ gboolean
 store_messages_load_seq (Store *store, GError **error)
 {
   const char *what = "reading the message sequence";
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "SELECT coalesce (MAX (seq), 0) FROM messages", what, error);
 
   if (stmt == NULL)
@@ -68,7 +68,7 @@ static int
 find_by_client_id (Store *store, StoreMessage *message, GError **error)
 {
   const char *what = "inserting a message";
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "SELECT id, seq, timestamp_ms FROM messages WHERE sender_id = ?1 AND client_id = ?2",
     what, error);
   int found;
@@ -76,7 +76,7 @@ find_by_client_id (Store *store, StoreMessage *message, GError **error)
   if (stmt == NULL)
     return -1;
   sqlite3_bind_int64 (stmt, 1, message->sender_id);
-  store_bind_text (stmt, 2, message->client_id);
+  voip_sqlite_bind_text (stmt, 2, message->client_id);
   found = store_step_row (store, stmt, what, error);
   if (found > 0)
     {
@@ -91,13 +91,13 @@ static gboolean
 insert_voice (Store *store, gint64 message_id, GBytes *voice, GError **error)
 {
   const char *what = "storing a voice message";
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "INSERT INTO voices (message_id, data) VALUES (?1, ?2)", what, error);
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, message_id);
-  store_bind_bytes (stmt, 2, voice);
+  voip_sqlite_bind_bytes (stmt, 2, voice);
   return store_step_done (store, stmt, what, error);
 }
 
@@ -106,7 +106,7 @@ store_sqlite_message_insert (Store *store, StoreMessage *message, gboolean *dupl
                              GError **error)
 {
   const char *what = "inserting a message";
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
   gint64 seq = store->last_seq + 1;
 
   g_return_val_if_fail (message != NULL, FALSE);
@@ -156,10 +156,10 @@ store_sqlite_message_insert (Store *store, StoreMessage *message, gboolean *dupl
   else
     sqlite3_bind_int64 (stmt, 7, message->group_id);
   sqlite3_bind_int64 (stmt, 8, message->kind);
-  store_bind_text (stmt, 9, message->text);
+  voip_sqlite_bind_text (stmt, 9, message->text);
   sqlite3_bind_int64 (stmt, 10, message->duration_ms);
   if (message->client_id != NULL)
-    store_bind_text (stmt, 11, message->client_id);
+    voip_sqlite_bind_text (stmt, 11, message->client_id);
   if (!store_step_done (store, stmt, what, error))
     return FALSE;
 
@@ -177,7 +177,7 @@ static GBytes *
 read_voice (Store *store, gint64 message_id, GError **error)
 {
   const char *what = "reading a voice message";
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "SELECT data FROM voices WHERE message_id = ?1", what, error);
   int found;
 
@@ -190,7 +190,7 @@ read_voice (Store *store, gint64 message_id, GError **error)
   /* A text message, or a deleted voice message: no audio. */
   if (found == 0)
     return g_bytes_new (NULL, 0);
-  return store_column_bytes (stmt, 0);
+  return voip_sqlite_column_bytes (stmt, 0);
 }
 
 StoreMessage *
@@ -200,7 +200,7 @@ store_sqlite_message_get (Store *store, gint64 message_id, gboolean with_voice, 
   g_autoptr(StoreMessage) message = NULL;
 
   {
-    g_autoptr(StoreStmt) stmt = store_stmt (store,
+    g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
       "SELECT " MESSAGE_COLUMNS MESSAGE_FROM " WHERE m.id = ?1", what, error);
 
     if (stmt == NULL)
@@ -223,7 +223,7 @@ store_sqlite_message_get (Store *store, gint64 message_id, gboolean with_voice, 
 /* Runs an UPDATE of one message that takes the id as ?1 and the new seq as
  * ?2, and hands out that seq if a row changed. */
 static gboolean
-update_with_seq (Store *store, StoreStmt *stmt, gint64 message_id, gint64 *seq,
+update_with_seq (Store *store, VoipSqliteStmt *stmt, gint64 message_id, gint64 *seq,
                  const char *what, GError **error)
 {
   gint64 next = store->last_seq + 1;
@@ -250,13 +250,13 @@ store_sqlite_message_edit (Store *store, gint64 message_id, const char *text, gi
 {
   const char *what = "editing a message";
   /* A deleted message stays deleted: editing it finds nothing. */
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "UPDATE messages SET text = ?3, edited = 1, seq = ?2 WHERE id = ?1 AND deleted = 0",
     what, error);
 
   if (stmt == NULL)
     return FALSE;
-  store_bind_text (stmt, 3, text);
+  voip_sqlite_bind_text (stmt, 3, text);
   return update_with_seq (store, stmt, message_id, seq, what, error);
 }
 
@@ -266,7 +266,7 @@ store_sqlite_message_delete (Store *store, gint64 message_id, gint64 *seq, GErro
   const char *what = "deleting a message";
 
   {
-    g_autoptr(StoreStmt) stmt = store_stmt (store,
+    g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
       "UPDATE messages SET text = '', deleted = 1, seq = ?2 WHERE id = ?1", what, error);
 
     if (stmt == NULL || !update_with_seq (store, stmt, message_id, seq, what, error))
@@ -274,7 +274,7 @@ store_sqlite_message_delete (Store *store, gint64 message_id, gint64 *seq, GErro
   }
 
   {
-    g_autoptr(StoreStmt) stmt = store_stmt (store,
+    g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
       "DELETE FROM voices WHERE message_id = ?1", what, error);
 
     if (stmt == NULL)
@@ -289,7 +289,7 @@ store_sqlite_message_delete (Store *store, gint64 message_id, gint64 *seq, GErro
  * there is more. The first message always fits, so paging makes progress
  * even past a message larger than max_bytes. */
 static GPtrArray *
-read_page (Store *store, StoreStmt *stmt, guint limit, gsize max_bytes, gboolean *more,
+read_page (Store *store, VoipSqliteStmt *stmt, guint limit, gsize max_bytes, gboolean *more,
            const char *what, GError **error)
 {
   g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func ((GDestroyNotify) store_message_free);
@@ -327,7 +327,7 @@ store_sqlite_message_history (Store *store, gint64 a_id, gint64 b_id, gint64 gro
                               GError **error)
 {
   const char *what = "reading message history";
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
   gboolean more_local = FALSE;
   GPtrArray *page;
   int param;
@@ -395,7 +395,7 @@ store_sqlite_message_sync (Store *store, gint64 user_id, gint64 after_seq, guint
    * stops at the page size, so a sync reads about one page of rows
    * however large the table is. A message sent in a group the user has
    * left is not found: the group is not theirs any more. */
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "SELECT " MESSAGE_COLUMNS MESSAGE_FROM
     " WHERE m.id IN ("
     "  SELECT id FROM (SELECT id FROM messages"

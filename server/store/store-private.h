@@ -7,6 +7,8 @@
 
 #include <sqlite3.h>
 
+#include "voip-sqlite.h"
+
 #include "store-backend.h"
 
 G_BEGIN_DECLS
@@ -22,51 +24,37 @@ void               store_checkpointer_stop  (StoreCheckpointer *checkpointer);
 
 /* ---- store-sqlite.c: connection helpers ---------------------------------- */
 
-/* A cached prepared statement. Declared with g_autoptr(StoreStmt), it is
- * reset and its bindings cleared when it goes out of scope, ready for reuse. */
-typedef sqlite3_stmt StoreStmt;
+/* Statements are common/sqlite's VoipSqliteStmt: bind and read them with
+ * voip_sqlite_bind_* and voip_sqlite_column_*. The wrappers below add the
+ * store's thread check and turn errors into STORE_ERROR codes. */
 
-static inline void
-store_stmt_release (StoreStmt *stmt)
-{
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-}
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (StoreStmt, store_stmt_release)
+/* Turns a G_IO_ERROR from common/sqlite into its STORE_ERROR: EXISTS for a
+ * unique or primary key violation, NOT_FOUND for a foreign key one (a row
+ * that refers to a missing user or group), SCHEMA for a schema newer than
+ * this program, FAILED for anything else. Other domains are left alone. */
+void     store_error_from_sqlite (GError **error);
 
-/* `sql` must be a string literal: the cache is keyed by its text and keeps
- * the pointer. `what` names the operation for the error message. */
-StoreStmt *store_stmt (Store *store, const char *sql, const char *what, GError **error);
-
-/* Sets a STORE_ERROR from the connection's last error: a unique or primary
- * key violation is STORE_ERROR_EXISTS, a foreign key one (a row that refers
- * to a missing user or group) STORE_ERROR_NOT_FOUND, anything else FAILED. */
+/* Sets a STORE_ERROR from the connection's last error. */
 void     store_set_error_from_db (Store *store, GError **error, const char *what);
 
+/* `sql` must be a string literal: the cache is keyed by its address.
+ * `what` names the operation for the error message. */
+VoipSqliteStmt *store_stmt (Store *store, const char *sql, const char *what, GError **error);
+
 /* sqlite3_step() expecting no row. */
-gboolean store_step_done (Store *store, StoreStmt *stmt, const char *what, GError **error);
+gboolean store_step_done (Store *store, VoipSqliteStmt *stmt, const char *what, GError **error);
 /* sqlite3_step(): 1 for a row, 0 when done, -1 with `error` set. */
-int      store_step_row  (Store *store, StoreStmt *stmt, const char *what, GError **error);
+int      store_step_row  (Store *store, VoipSqliteStmt *stmt, const char *what, GError **error);
 
 /* Runs SQL without results (sqlite3_exec). */
 gboolean store_exec (Store *store, const char *sql, const char *what, GError **error);
 /* The same for one statement run often (a static string): prepared once. */
 gboolean store_exec_prepared (Store *store, const char *sql, const char *what, GError **error);
 
-/* A column as a new string, "" for NULL. */
-char    *store_column_dup   (StoreStmt *stmt, int column);
-/* A column as new bytes, empty for NULL. */
-GBytes  *store_column_bytes (StoreStmt *stmt, int column);
-/* Binds text or bytes without copying: the caller keeps them alive until
- * the statement has been stepped. NULL text binds "". */
-int      store_bind_text  (StoreStmt *stmt, int index, const char *text);
-int      store_bind_bytes (StoreStmt *stmt, int index, GBytes *bytes);
-
 /* ---- store-schema.c ------------------------------------------------------ */
 
-/* Brings the schema to the newest version; STORE_ERROR_SCHEMA when the file
- * is newer than this program. Sets store->schema_version. */
-gboolean store_schema_migrate (Store *store, GError **error);
+/* The migrations of the server's schema, for voip_sqlite_open(). */
+const char *const *store_schema_migrations (guint *n_migrations);
 
 /* ---- the operations of store.h (store-users.c, store-messages.c, ...) ----- */
 

@@ -12,7 +12,7 @@ G_STATIC_ASSERT (VOIP_PROFILE_N_FIELDS == 8);
 gboolean
 store_sqlite_profile_get (Store *store, gint64 user_id, StoreProfile *out, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
   g_autoptr(GBytes) plugins = NULL;
   int found;
 
@@ -35,17 +35,17 @@ store_sqlite_profile_get (Store *store, gint64 user_id, StoreProfile *out, GErro
       return FALSE;
     }
 
-  out->display_name = store_column_dup (stmt, 0);
-  out->motd = store_column_dup (stmt, 1);
-  out->city = store_column_dup (stmt, 2);
-  out->phone = store_column_dup (stmt, 3);
-  out->mail = store_column_dup (stmt, 4);
-  out->language = store_column_dup (stmt, 5);
-  out->avatar = store_column_bytes (stmt, 6);
+  out->display_name = voip_sqlite_column_dup (stmt, 0);
+  out->motd = voip_sqlite_column_dup (stmt, 1);
+  out->city = voip_sqlite_column_dup (stmt, 2);
+  out->phone = voip_sqlite_column_dup (stmt, 3);
+  out->mail = voip_sqlite_column_dup (stmt, 4);
+  out->language = voip_sqlite_column_dup (stmt, 5);
+  out->avatar = voip_sqlite_column_bytes (stmt, 6);
 
   /* Untrusted (trusted = FALSE): a damaged blob then reads as well-formed
    * defaults instead of crashing. An empty blob is the empty array. */
-  plugins = store_column_bytes (stmt, 7);
+  plugins = voip_sqlite_column_bytes (stmt, 7);
   out->plugins = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("a(ss)"),
                                                                plugins, FALSE));
   return TRUE;
@@ -54,7 +54,7 @@ store_sqlite_profile_get (Store *store, gint64 user_id, StoreProfile *out, GErro
 gboolean
 store_sqlite_profile_set (Store *store, gint64 user_id, GVariant *fields, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
   g_autoptr(GVariant) owned = NULL;
 
   g_return_val_if_fail (fields != NULL &&

@@ -2,9 +2,9 @@
  *
  * PRAGMA user_version holds the number of migrations applied. A migration is
  * never edited once released: a change to the schema is a new step appended
- * to `migrations`. Each step runs in its own transaction together with the
- * user_version bump, so a crash leaves the database at one version or the
- * next, never in between.
+ * to `migrations`. voip_sqlite_open() (common/sqlite) applies them, each in
+ * its own transaction together with the user_version bump, so a crash leaves
+ * the database at one version or the next, never in between.
  */
 #define G_LOG_DOMAIN "voip-store"
 
@@ -113,70 +113,9 @@ static const char *const migrations[] = {
   migration_1,
 };
 
-static gboolean
-read_user_version (Store *store, int *version, GError **error)
+const char *const *
+store_schema_migrations (guint *n_migrations)
 {
-  sqlite3_stmt *stmt = NULL;
-  gboolean ok = FALSE;
-
-  if (sqlite3_prepare_v2 (store->db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK &&
-      sqlite3_step (stmt) == SQLITE_ROW)
-    {
-      *version = sqlite3_column_int (stmt, 0);
-      ok = TRUE;
-    }
-  else
-    store_set_error_from_db (store, error, "reading the schema version");
-  sqlite3_finalize (stmt);
-  return ok;
-}
-
-static gboolean
-apply_migration (Store *store, int version, GError **error)
-{
-  g_autofree char *bump = g_strdup_printf ("PRAGMA user_version = %d", version + 1);
-  g_autofree char *what = g_strdup_printf ("migrating the schema to version %d", version + 1);
-
-  if (!store_exec (store, "BEGIN IMMEDIATE", what, error))
-    return FALSE;
-  if (!store_exec (store, migrations[version], what, error) ||
-      !store_exec (store, bump, what, error) ||
-      !store_exec (store, "COMMIT", what, error))
-    {
-      sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
-      return FALSE;
-    }
-  g_message ("database migrated to schema version %d", version + 1);
-  return TRUE;
-}
-
-gboolean
-store_schema_migrate (Store *store, GError **error)
-{
-  const int latest = G_N_ELEMENTS (migrations);
-  int version;
-
-  if (!read_user_version (store, &version, error))
-    return FALSE;
-
-  if (version > latest)
-    {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_SCHEMA,
-                   "opening the database: its schema version %d is newer than this "
-                   "program knows (%d); use a newer voip-server", version, latest);
-      return FALSE;
-    }
-  if (version < 0)
-    {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_SCHEMA,
-                   "opening the database: invalid schema version %d", version);
-      return FALSE;
-    }
-
-  for (; version < latest; version++)
-    if (!apply_migration (store, version, error))
-      return FALSE;
-
-  store->schema_version = version;
-  return TRUE;
+  *n_migrations = G_N_ELEMENTS (migrations);
+  return migrations;
 }

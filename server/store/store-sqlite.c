@@ -1,213 +1,81 @@
 /* store-sqlite.c — the SQLite backend: opening and closing the database,
  * its transaction steps, and the small helpers every other file of the
- * backend uses to talk to it.
+ * backend uses to talk to it. The plumbing (a private WAL file, pragmas,
+ * migrations, cached statements) is common/sqlite's; what is the server's
+ * own here is the thread check, the STORE_ERROR codes and the checkpointer.
  *
  * The connection is opened and migrated on the caller's thread, then handed
  * to the store thread (store-thread.c), which alone uses it from then on.
  */
 #define G_LOG_DOMAIN "voip-store"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <glib/gstdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "store-private.h"
 
-static void
-finalize_statement (gpointer stmt)
+/* How the server opens its database; the numbers are in store-private.h. */
+static VoipSqliteOptions
+store_sqlite_options (void)
 {
-  sqlite3_finalize (stmt);
+  guint n_migrations;
+  const char *const *migrations = store_schema_migrations (&n_migrations);
+  VoipSqliteOptions options = {
+    .migrations = migrations,
+    .n_migrations = n_migrations,
+    .busy_timeout_ms = STORE_BUSY_TIMEOUT_MS,
+    /* Small pages: a batch of messages dirties one leaf page per
+     * conversation in each index, and every dirty page is written to the
+     * WAL whole, so 1 KiB pages write a quarter of what 4 KiB pages do. */
+    .page_size = STORE_PAGE_SIZE,
+    .cache_kib = STORE_CACHE_KIB,
+    /* FULL, not NORMAL: in WAL mode NORMAL survives a crash of the process
+     * but may lose the last commits on power loss, and a message we
+     * acknowledged must not be lost. Group commit keeps the fsync count
+     * low. */
+    .synchronous_full = TRUE,
+    .what = "the database",
+  };
+
+  return options;
 }
 
 /* Also after a failed open, with whatever it got to. */
 static void
 sqlite_close (Store *store)
 {
-  /* Lets SQLite refresh the planner statistics it finds stale; cheap, and
-   * keeps the plans good as the tables grow. */
-  if (store->db != NULL && store->schema_version > 0 &&
-      sqlite3_exec (store->db, "PRAGMA optimize", NULL, NULL, NULL) != SQLITE_OK)
-    g_debug ("PRAGMA optimize: %s", sqlite3_errmsg (store->db));
-
   if (store->db != NULL)
     sqlite3_wal_hook (store->db, NULL, NULL);
   g_clear_pointer (&store->checkpointer, store_checkpointer_stop);
-  /* Statements first: sqlite3_close() refuses a connection with live ones. */
-  g_clear_pointer (&store->statements, g_hash_table_unref);
-  if (store->db != NULL)
-    sqlite3_close (g_steal_pointer (&store->db));
-}
-
-/* A pragma that answers with one text row, such as journal_mode. */
-static char *
-query_pragma (Store *store, const char *sql, GError **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  char *value = NULL;
-
-  if (sqlite3_prepare_v2 (store->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    {
-      store_set_error_from_db (store, error, sql);
-      return NULL;
-    }
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    value = g_strdup ((const char *) sqlite3_column_text (stmt, 0));
-  else
-    store_set_error_from_db (store, error, sql);
-  sqlite3_finalize (stmt);
-  return value;
-}
-
-static gboolean
-configure_connection (Store *store, GError **error)
-{
-  g_autofree char *journal_mode = NULL;
-
-  sqlite3_extended_result_codes (store->db, 1);
-  sqlite3_busy_timeout (store->db, STORE_BUSY_TIMEOUT_MS);
-
-  /* Small pages: a batch of messages dirties one leaf page per conversation
-   * in each index, and every dirty page is written to the WAL whole, so
-   * 1 KiB pages write a quarter of what 4 KiB pages do. Only a new database
-   * takes it (before WAL is switched on). */
-  if (!store_exec (store, "PRAGMA page_size=" G_STRINGIFY (STORE_PAGE_SIZE),
-                   "opening the database", error))
-    return FALSE;
-
-  /* WAL: readers never block the writer, and a commit is one append + fsync. */
-  journal_mode = query_pragma (store, "PRAGMA journal_mode=WAL", error);
-  if (journal_mode == NULL)
-    return FALSE;
-  if (g_ascii_strcasecmp (journal_mode, "wal") != 0)
-    {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
-                   "opening the database: cannot switch to WAL (journal mode is %s)",
-                   journal_mode);
-      return FALSE;
-    }
-
-  /* FULL, not NORMAL: in WAL mode NORMAL survives a crash of the process but
-   * may lose the last commits on power loss, and a message we acknowledged
-   * must not be lost. Group commit keeps the fsync count low. */
-  return store_exec (store, "PRAGMA synchronous=FULL", "opening the database", error) &&
-         store_exec (store, "PRAGMA cache_size=-" G_STRINGIFY (STORE_CACHE_KIB),
-                     "opening the database", error) &&
-         store_exec (store, "PRAGMA foreign_keys=ON", "opening the database", error);
-}
-
-/* Owner only: the database holds password hashes and every message. */
-#define STORE_FILE_MODE 0600
-
-/* Makes `path` (if it exists) private to its owner. FALSE with errno set
- * when it exists but cannot be opened or changed. */
-static gboolean
-tighten_mode (const char *path, int flags, gboolean *changed)
-{
-  struct stat st;
-  int fd = g_open (path, flags | O_CLOEXEC, STORE_FILE_MODE);
-  gboolean ok = TRUE;
-
-  *changed = FALSE;
-  if (fd < 0)
-    return errno == ENOENT && (flags & O_CREAT) == 0;
-  if (fstat (fd, &st) != 0)
-    ok = FALSE;
-  else if ((st.st_mode & 077) != 0)
-    {
-      ok = fchmod (fd, st.st_mode & 0700) == 0;
-      *changed = ok;
-    }
-  if (!ok)
-    {
-      int saved = errno;
-
-      close (fd);
-      errno = saved;
-      return FALSE;
-    }
-  close (fd);
-  return TRUE;
-}
-
-/* SQLite creates the database 0644 under the usual umask 022, and gives
- * -wal and -shm the mode of the database file. Creating the database
- * ourselves, 0600 whatever the umask, therefore covers all three files.
- *
- * An existing database with group or world bits (made by an older version,
- * or by hand) is tightened rather than refused: refusing would take the
- * service down on upgrade, and leaving it would keep every password hash
- * readable by any local user. A -wal or -shm left by a crash gets the same
- * treatment, since SQLite reuses them as they are. */
-static gboolean
-make_files_private (const char *path, GError **error)
-{
-  const char *const suffixes[] = { "", "-wal", "-shm" };
-
-  for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++)
-    {
-      g_autofree char *file = g_strconcat (path, suffixes[i], NULL);
-      gboolean changed;
-
-      /* Only the database itself is created here; SQLite makes the others. */
-      if (!tighten_mode (file, i == 0 ? O_RDWR | O_CREAT : O_RDWR, &changed))
-        {
-          int saved = errno;
-
-          g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED, "opening the database %s: %s",
-                       file, g_strerror (saved));
-          return FALSE;
-        }
-      if (changed)
-        g_message ("%s was readable by others; its mode is now owner-only", file);
-    }
-  return TRUE;
+  store->db = NULL;
+  g_clear_pointer (&store->sqlite, voip_sqlite_close);
 }
 
 static gboolean
 sqlite_open (Store *store, const char *path, GError **error)
 {
-  int rc;
+  VoipSqliteOptions options = store_sqlite_options ();
 
-  /* The connection moves between threads (opened here, used by the store
-   * thread), which needs a library built thread-safe. */
-  if (!sqlite3_threadsafe ())
+  store->sqlite = voip_sqlite_open (path, &options, error);
+  if (store->sqlite == NULL)
     {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED,
-                   "opening the database: SQLite was built without thread support");
+      store_error_from_sqlite (error);
+      /* An operator reading this in the journal needs the way out. */
+      if (error != NULL && g_error_matches (*error, STORE_ERROR, STORE_ERROR_SCHEMA))
+        {
+          char *message = g_strconcat ((*error)->message, "; use a newer voip-server", NULL);
+
+          g_free ((*error)->message);
+          (*error)->message = message;
+        }
       return FALSE;
     }
+  store->db = voip_sqlite_get_handle (store->sqlite);
+  store->schema_version = voip_sqlite_get_schema_version (store->sqlite);
 
-  /* Keyed by the address of the (static) SQL text: no hashing of long strings
-   * on every query. */
-  store->statements = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                             finalize_statement);
-
-  if (!make_files_private (path, error))
-    return FALSE;
-
-  /* NOMUTEX: one thread uses the connection at a time, so SQLite's own
-   * locking would only cost. */
-  rc = sqlite3_open_v2 (path, &store->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-  if (rc != SQLITE_OK)
-    {
-      g_set_error (error, STORE_ERROR, STORE_ERROR_FAILED, "opening the database %s: %s",
-                   path, store->db != NULL ? sqlite3_errmsg (store->db) : sqlite3_errstr (rc));
-      return FALSE;
-    }
-
-  if (!configure_connection (store, error) ||
-      !store_schema_migrate (store, error) ||
-      !store_messages_load_seq (store, error) ||
+  if (!store_messages_load_seq (store, error) ||
       !(store->checkpointer = store_checkpointer_start (store, path, error)))
     {
       g_prefix_error (error, "%s: ", path);
       return FALSE;
     }
-
-  g_debug ("opened %s (schema version %d)", path, store->schema_version);
   return TRUE;
 }
 
@@ -216,10 +84,13 @@ sqlite_open (Store *store, const char *path, GError **error)
 static gboolean
 sqlite_txn (Store *store, StoreTxn step, GError **error)
 {
+  gboolean ok;
+
   switch (step)
     {
     case STORE_TXN_BEGIN:
-      return store_exec_prepared (store, "BEGIN IMMEDIATE", "starting a transaction", error);
+      ok = voip_sqlite_begin (store->sqlite, "starting a transaction", error);
+      break;
     case STORE_TXN_SAVEPOINT:
       return store_exec_prepared (store, "SAVEPOINT job", "starting a job", error);
     case STORE_TXN_RELEASE:
@@ -227,19 +98,23 @@ sqlite_txn (Store *store, StoreTxn step, GError **error)
     case STORE_TXN_ROLLBACK_TO:
       return store_exec_prepared (store, "ROLLBACK TO job", "rolling back a job", error);
     case STORE_TXN_COMMIT:
-      return store_exec_prepared (store, "COMMIT", "committing", error);
+      ok = voip_sqlite_commit (store->sqlite, "committing", error);
+      break;
     case STORE_TXN_ROLLBACK:
-      if (!sqlite3_get_autocommit (store->db))
-        sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
+      voip_sqlite_rollback (store->sqlite);
       return TRUE;
+    default:
+      g_assert_not_reached ();
     }
-  g_assert_not_reached ();
+  if (!ok)
+    store_error_from_sqlite (error);
+  return ok;
 }
 
 static gboolean
 sqlite_in_transaction (Store *store)
 {
-  return !sqlite3_get_autocommit (store->db);
+  return voip_sqlite_in_transaction (store->sqlite);
 }
 
 const StoreBackend store_sqlite_backend = {
@@ -286,136 +161,85 @@ const StoreBackend store_sqlite_backend = {
 /* ---- helpers ------------------------------------------------------------- */
 
 void
-store_set_error_from_db (Store *store, GError **error, const char *what)
+store_error_from_sqlite (GError **error)
 {
-  int code = sqlite3_extended_errcode (store->db);
-  StoreError store_code;
+  StoreError code;
 
-  switch (code)
+  if (error == NULL || *error == NULL || (*error)->domain != G_IO_ERROR)
+    return;
+  switch ((*error)->code)
     {
-    case SQLITE_CONSTRAINT_UNIQUE:
-    case SQLITE_CONSTRAINT_PRIMARYKEY:
-      store_code = STORE_ERROR_EXISTS;
+    case G_IO_ERROR_EXISTS:
+      code = STORE_ERROR_EXISTS;
       break;
-    case SQLITE_CONSTRAINT_FOREIGNKEY:
-      store_code = STORE_ERROR_NOT_FOUND;
+    case G_IO_ERROR_NOT_FOUND:
+      code = STORE_ERROR_NOT_FOUND;
+      break;
+    case G_IO_ERROR_NOT_SUPPORTED:
+      code = STORE_ERROR_SCHEMA;
       break;
     default:
-      store_code = STORE_ERROR_FAILED;
+      code = STORE_ERROR_FAILED;
       break;
     }
-
-  g_set_error (error, STORE_ERROR, store_code, "%s: %s", what, sqlite3_errmsg (store->db));
+  (*error)->domain = STORE_ERROR;
+  (*error)->code = code;
 }
 
-StoreStmt *
+void
+store_set_error_from_db (Store *store, GError **error, const char *what)
+{
+  voip_sqlite_set_error (store->sqlite, error, what);
+  store_error_from_sqlite (error);
+}
+
+VoipSqliteStmt *
 store_stmt (Store *store, const char *sql, const char *what, GError **error)
 {
-  sqlite3_stmt *stmt;
+  VoipSqliteStmt *stmt;
 
   /* Every query runs inside a job's savepoint; a call from elsewhere is a
    * bug in the caller, not a database failure. */
   g_return_val_if_fail (store->owner == NULL || store->owner == g_thread_self (), NULL);
 
-  stmt = g_hash_table_lookup (store->statements, sql);
-  if (stmt != NULL)
-    return stmt;
-
-  /* PERSISTENT: these live as long as the connection, so SQLite may keep
-   * them out of its short-lived lookaside memory. */
-  if (sqlite3_prepare_v3 (store->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
-    {
-      store_set_error_from_db (store, error, what);
-      return NULL;
-    }
-  g_hash_table_insert (store->statements, (gpointer) sql, stmt);
+  stmt = voip_sqlite_stmt (store->sqlite, sql, what, error);
+  if (stmt == NULL)
+    store_error_from_sqlite (error);
   return stmt;
 }
 
 gboolean
-store_step_done (Store *store, StoreStmt *stmt, const char *what, GError **error)
+store_step_done (Store *store, VoipSqliteStmt *stmt, const char *what, GError **error)
 {
-  int rc = sqlite3_step (stmt);
-
-  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+  if (voip_sqlite_step_done (store->sqlite, stmt, what, error))
     return TRUE;
-  store_set_error_from_db (store, error, what);
+  store_error_from_sqlite (error);
   return FALSE;
 }
 
 int
-store_step_row (Store *store, StoreStmt *stmt, const char *what, GError **error)
+store_step_row (Store *store, VoipSqliteStmt *stmt, const char *what, GError **error)
 {
-  int rc = sqlite3_step (stmt);
+  int rc = voip_sqlite_step_row (store->sqlite, stmt, what, error);
 
-  if (rc == SQLITE_ROW)
-    return 1;
-  if (rc == SQLITE_DONE)
-    return 0;
-  store_set_error_from_db (store, error, what);
-  return -1;
+  if (rc < 0)
+    store_error_from_sqlite (error);
+  return rc;
 }
 
 gboolean
 store_exec (Store *store, const char *sql, const char *what, GError **error)
 {
-  char *message = NULL;
-
-  if (sqlite3_exec (store->db, sql, NULL, NULL, &message) == SQLITE_OK)
+  if (voip_sqlite_exec (store->sqlite, sql, what, error))
     return TRUE;
-
-  /* sqlite3_exec's message is more precise than errmsg for multi-statement
-   * SQL (it names the failing statement's problem). */
-  g_set_error (error, STORE_ERROR,
-               sqlite3_extended_errcode (store->db) == SQLITE_CONSTRAINT_UNIQUE
-                 ? STORE_ERROR_EXISTS : STORE_ERROR_FAILED,
-               "%s: %s", what, message != NULL ? message : sqlite3_errmsg (store->db));
-  sqlite3_free (message);
+  store_error_from_sqlite (error);
   return FALSE;
 }
 
 gboolean
 store_exec_prepared (Store *store, const char *sql, const char *what, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = store_stmt (store, sql, what, error);
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store, sql, what, error);
 
   return stmt != NULL && store_step_done (store, stmt, what, error);
-}
-
-char *
-store_column_dup (StoreStmt *stmt, int column)
-{
-  const char *text = (const char *) sqlite3_column_text (stmt, column);
-
-  return g_strdup (text != NULL ? text : "");
-}
-
-GBytes *
-store_column_bytes (StoreStmt *stmt, int column)
-{
-  /* blob before bytes, as the SQLite documentation asks. */
-  const void *data = sqlite3_column_blob (stmt, column);
-  int size = sqlite3_column_bytes (stmt, column);
-
-  if (data == NULL || size <= 0)
-    return g_bytes_new (NULL, 0);
-  return g_bytes_new (data, size);
-}
-
-int
-store_bind_text (StoreStmt *stmt, int index, const char *text)
-{
-  return sqlite3_bind_text (stmt, index, text != NULL ? text : "", -1, SQLITE_STATIC);
-}
-
-int
-store_bind_bytes (StoreStmt *stmt, int index, GBytes *bytes)
-{
-  gsize size = 0;
-  gconstpointer data = bytes != NULL ? g_bytes_get_data (bytes, &size) : NULL;
-
-  /* A NULL pointer would bind SQL NULL; an empty value must stay a blob. */
-  if (size == 0)
-    return sqlite3_bind_zeroblob (stmt, index, 0);
-  return sqlite3_bind_blob64 (stmt, index, data, size, SQLITE_STATIC);
 }

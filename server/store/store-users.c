@@ -12,15 +12,15 @@ store_sqlite_user_create (Store *store, const char *username, const char *passwo
   g_return_val_if_fail (username != NULL, 0);
 
   {
-    g_autoptr(StoreStmt) stmt = store_stmt (store,
+    g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
       "INSERT INTO users (username, password_hash, email, created_ms) VALUES (?1, ?2, ?3, ?4)",
       "creating a user", error);
 
     if (stmt == NULL)
       return 0;
-    store_bind_text (stmt, 1, username);
-    store_bind_text (stmt, 2, password_hash);
-    store_bind_text (stmt, 3, email);
+    voip_sqlite_bind_text (stmt, 1, username);
+    voip_sqlite_bind_text (stmt, 2, password_hash);
+    voip_sqlite_bind_text (stmt, 3, email);
     sqlite3_bind_int64 (stmt, 4, now_ms);
     if (sqlite3_step (stmt) != SQLITE_DONE)
       {
@@ -37,7 +37,7 @@ store_sqlite_user_create (Store *store, const char *username, const char *passwo
   /* Every user has a profile row from the start, so that setting a field is
    * an UPDATE and reads never have to invent defaults. */
   {
-    g_autoptr(StoreStmt) stmt = store_stmt (store,
+    g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
       "INSERT INTO profiles (user_id) VALUES (?1)", "creating a user's profile", error);
 
     if (stmt == NULL)
@@ -51,12 +51,12 @@ store_sqlite_user_create (Store *store, const char *username, const char *passwo
 }
 
 static void
-user_from_row (StoreStmt *stmt, StoreUser *out)
+user_from_row (VoipSqliteStmt *stmt, StoreUser *out)
 {
   out->id = sqlite3_column_int64 (stmt, 0);
-  out->username = store_column_dup (stmt, 1);
-  out->password_hash = store_column_dup (stmt, 2);
-  out->email = store_column_dup (stmt, 3);
+  out->username = voip_sqlite_column_dup (stmt, 1);
+  out->password_hash = voip_sqlite_column_dup (stmt, 2);
+  out->email = voip_sqlite_column_dup (stmt, 3);
   out->created_ms = sqlite3_column_int64 (stmt, 4);
   out->deleted = sqlite3_column_int (stmt, 5) != 0;
 }
@@ -65,7 +65,7 @@ static gboolean
 find_by_name (Store *store, const char *sql, const char *username, StoreUser *out,
               GError **error)
 {
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
   int found;
 
   g_return_val_if_fail (username != NULL && out != NULL, FALSE);
@@ -73,7 +73,7 @@ find_by_name (Store *store, const char *sql, const char *username, StoreUser *ou
   stmt = store_stmt (store, sql, "finding a user", error);
   if (stmt == NULL)
     return FALSE;
-  store_bind_text (stmt, 1, username);
+  voip_sqlite_bind_text (stmt, 1, username);
   found = store_step_row (store, stmt, "finding a user", error);
   if (found > 0)
     user_from_row (stmt, out);
@@ -101,7 +101,7 @@ store_sqlite_user_find_any (Store *store, const char *username, StoreUser *out, 
 gboolean
 store_sqlite_user_get (Store *store, gint64 user_id, StoreUser *out, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
   int found;
 
   g_return_val_if_fail (out != NULL, FALSE);
@@ -123,14 +123,14 @@ gboolean
 store_sqlite_user_set_password (Store *store, gint64 user_id, const char *password_hash,
                                 GError **error)
 {
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "UPDATE users SET password_hash = ?2 WHERE id = ?1 AND deleted = 0",
     "setting a password", error);
 
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, user_id);
-  store_bind_text (stmt, 2, password_hash);
+  voip_sqlite_bind_text (stmt, 2, password_hash);
   if (!store_step_done (store, stmt, "setting a password", error))
     return FALSE;
   if (sqlite3_changes (store->db) == 0)
@@ -158,7 +158,7 @@ store_sqlite_user_delete (Store *store, gint64 user_id, GError **error)
   /* The row stays, so the name stays reserved and old messages keep their
    * sender's name; only what identifies or authenticates the person goes. */
   {
-    g_autoptr(StoreStmt) stmt = store_stmt (store,
+    g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
       "UPDATE users SET deleted = 1, password_hash = '', email = ''"
       " WHERE id = ?1 AND deleted = 0",
       "deleting a user", error);
@@ -178,7 +178,7 @@ store_sqlite_user_delete (Store *store, gint64 user_id, GError **error)
 
   for (guint i = 0; i < G_N_ELEMENTS (user_delete_cleanup); i++)
     {
-      g_autoptr(StoreStmt) stmt = store_stmt (store, user_delete_cleanup[i],
+      g_autoptr(VoipSqliteStmt) stmt = store_stmt (store, user_delete_cleanup[i],
                                               "deleting a user", error);
 
       if (stmt == NULL)
@@ -196,7 +196,7 @@ gboolean
 store_sqlite_token_add (Store *store, gint64 user_id, const char *token_hash, gint64 now_ms,
                         GError **error)
 {
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
 
   g_return_val_if_fail (token_hash != NULL, FALSE);
 
@@ -205,7 +205,7 @@ store_sqlite_token_add (Store *store, gint64 user_id, const char *token_hash, gi
     "adding a token", error);
   if (stmt == NULL)
     return FALSE;
-  store_bind_text (stmt, 1, token_hash);
+  voip_sqlite_bind_text (stmt, 1, token_hash);
   sqlite3_bind_int64 (stmt, 2, user_id);
   sqlite3_bind_int64 (stmt, 3, now_ms);
   return store_step_done (store, stmt, "adding a token", error);
@@ -214,7 +214,7 @@ store_sqlite_token_add (Store *store, gint64 user_id, const char *token_hash, gi
 gint64
 store_sqlite_token_find (Store *store, const char *token_hash, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
 
   g_return_val_if_fail (token_hash != NULL, 0);
 
@@ -224,7 +224,7 @@ store_sqlite_token_find (Store *store, const char *token_hash, GError **error)
     "finding a token", error);
   if (stmt == NULL)
     return 0;
-  store_bind_text (stmt, 1, token_hash);
+  voip_sqlite_bind_text (stmt, 1, token_hash);
   if (store_step_row (store, stmt, "finding a token", error) <= 0)
     return 0;
   return sqlite3_column_int64 (stmt, 0);
@@ -233,7 +233,7 @@ store_sqlite_token_find (Store *store, const char *token_hash, GError **error)
 gboolean
 store_sqlite_token_delete (Store *store, const char *token_hash, GError **error)
 {
-  g_autoptr(StoreStmt) stmt = NULL;
+  g_autoptr(VoipSqliteStmt) stmt = NULL;
 
   g_return_val_if_fail (token_hash != NULL, FALSE);
 
@@ -241,7 +241,7 @@ store_sqlite_token_delete (Store *store, const char *token_hash, GError **error)
                      "deleting a token", error);
   if (stmt == NULL)
     return FALSE;
-  store_bind_text (stmt, 1, token_hash);
+  voip_sqlite_bind_text (stmt, 1, token_hash);
   return store_step_done (store, stmt, "deleting a token", error);
 }
 
@@ -250,7 +250,7 @@ store_sqlite_token_delete_others (Store *store, gint64 user_id, const char *keep
                                   GError **error)
 {
   /* With ?2 left unbound (NULL), IS NOT matches every token. */
-  g_autoptr(StoreStmt) stmt = store_stmt (store,
+  g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
     "DELETE FROM tokens WHERE user_id = ?1 AND token_hash IS NOT ?2",
     "revoking tokens", error);
 
@@ -258,6 +258,6 @@ store_sqlite_token_delete_others (Store *store, gint64 user_id, const char *keep
     return FALSE;
   sqlite3_bind_int64 (stmt, 1, user_id);
   if (keep_hash != NULL)
-    store_bind_text (stmt, 2, keep_hash);
+    voip_sqlite_bind_text (stmt, 2, keep_hash);
   return store_step_done (store, stmt, "revoking tokens", error);
 }
