@@ -1,10 +1,12 @@
 #!/bin/bash
-# run-all.sh — builds voip and runs every test suite, three ways:
+# run-all.sh — builds voip and runs every test suite, four ways:
 #
 #   1. build-ci:    -Dbuildtype=debugoptimized --werror; every suite
 #   2. build-asan:  the same with AddressSanitizer + UndefinedBehaviorSanitizer
 #                   (and LeakSanitizer); every suite again
 #   3. valgrind:    the unit suite of build-ci under memcheck, leaks included
+#   4. build-fuzz:  clang with libFuzzer and the sanitizers; each target of
+#                   tests/fuzz for about a minute (the fuzz suite)
 #
 # Installs missing Debian packages first (.ci/ensure-packages). Every run is
 # attempted even if an earlier one failed; the last line sums meson's test
