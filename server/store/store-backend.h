@@ -125,4 +125,15 @@ void     store_thread_stop  (Store *store);
 /* Transactions committed so far. */
 guint    store_commit_count (Store *store);
 
+/* The message reads of both backends select these columns in this order
+ * (each backend's message_from_row reads them by position). */
+#define STORE_MESSAGE_COLUMNS \
+  "m.id, m.seq, m.timestamp_ms, m.sender_id, s.username, m.recipient_id, r.username," \
+  " m.group_id, m.kind, m.text, m.duration_ms, m.edited, m.deleted, m.client_id"
+/* LEFT JOIN, and no filter on users.deleted: a deleted sender's messages
+ * keep their name. */
+#define STORE_MESSAGE_FROM \
+  " FROM messages m LEFT JOIN users s ON s.id = m.sender_id" \
+  " LEFT JOIN users r ON r.id = m.recipient_id"
+
 G_END_DECLS

@@ -12,15 +12,6 @@
 
 #include "store-private.h"
 
-/* Every read selects these columns in this order (see message_from_row). */
-#define MESSAGE_COLUMNS \
-  "m.id, m.seq, m.timestamp_ms, m.sender_id, s.username, m.recipient_id, r.username," \
-  " m.group_id, m.kind, m.text, m.duration_ms, m.edited, m.deleted, m.client_id"
-/* LEFT JOIN, and no filter on users.deleted: a deleted sender's messages
- * keep their name. */
-#define MESSAGE_FROM \
-  " FROM messages m LEFT JOIN users s ON s.id = m.sender_id" \
-  " LEFT JOIN users r ON r.id = m.recipient_id"
 
 static StoreMessage *
 message_from_row (VoipSqliteStmt *stmt)
@@ -201,7 +192,7 @@ store_sqlite_message_get (Store *store, gint64 message_id, gboolean with_voice, 
 
   {
     g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
-      "SELECT " MESSAGE_COLUMNS MESSAGE_FROM " WHERE m.id = ?1", what, error);
+      "SELECT " STORE_MESSAGE_COLUMNS STORE_MESSAGE_FROM " WHERE m.id = ?1", what, error);
 
     if (stmt == NULL)
       return NULL;
@@ -347,7 +338,7 @@ store_sqlite_message_history (Store *store, gint64 a_id, gint64 b_id, gint64 gro
   if (group_id != 0)
     {
       stmt = store_stmt (store,
-        "SELECT " MESSAGE_COLUMNS MESSAGE_FROM
+        "SELECT " STORE_MESSAGE_COLUMNS STORE_MESSAGE_FROM
         " WHERE m.group_id = ?1 AND m.id < ?2 ORDER BY m.id DESC LIMIT ?3",
         what, error);
       if (stmt == NULL)
@@ -358,7 +349,7 @@ store_sqlite_message_history (Store *store, gint64 a_id, gint64 b_id, gint64 gro
   else
     {
       stmt = store_stmt (store,
-        "SELECT " MESSAGE_COLUMNS MESSAGE_FROM
+        "SELECT " STORE_MESSAGE_COLUMNS STORE_MESSAGE_FROM
         " WHERE m.low_id = ?1 AND m.high_id = ?2 AND m.id < ?3 ORDER BY m.id DESC LIMIT ?4",
         what, error);
       if (stmt == NULL)
@@ -396,7 +387,7 @@ store_sqlite_message_sync (Store *store, gint64 user_id, gint64 after_seq, guint
    * however large the table is. A message sent in a group the user has
    * left is not found: the group is not theirs any more. */
   g_autoptr(VoipSqliteStmt) stmt = store_stmt (store,
-    "SELECT " MESSAGE_COLUMNS MESSAGE_FROM
+    "SELECT " STORE_MESSAGE_COLUMNS STORE_MESSAGE_FROM
     " WHERE m.id IN ("
     "  SELECT id FROM (SELECT id FROM messages"
     "   WHERE group_id IS NULL AND sender_id = ?2 AND seq > ?1 ORDER BY seq LIMIT ?3)"

@@ -12,15 +12,6 @@
 
 #include "store-pg.h"
 
-/* Every read selects these columns in this order (see message_from_row). */
-#define MESSAGE_COLUMNS \
-  "m.id, m.seq, m.timestamp_ms, m.sender_id, s.username, m.recipient_id, r.username," \
-  " m.group_id, m.kind, m.text, m.duration_ms, m.edited, m.deleted, m.client_id"
-/* LEFT JOIN, and no filter on users.deleted: a deleted sender's messages
- * keep their name. */
-#define MESSAGE_FROM \
-  " FROM messages m LEFT JOIN users s ON s.id = m.sender_id" \
-  " LEFT JOIN users r ON r.id = m.recipient_id"
 
 static StoreMessage *
 message_from_row (const PGresult *result, int row)
@@ -155,12 +146,12 @@ store_pg_message_get (Store *store, gint64 message_id, gboolean with_voice, GErr
   /* The audio comes in the same row when asked for. */
   if (with_voice)
     result = store_pg_query (store,
-      "SELECT " MESSAGE_COLUMNS ", v.data" MESSAGE_FROM
+      "SELECT " STORE_MESSAGE_COLUMNS ", v.data" STORE_MESSAGE_FROM
       " LEFT JOIN voices v ON v.message_id = m.id WHERE m.id = $1",
       &params, what, error);
   else
     result = store_pg_query (store,
-      "SELECT " MESSAGE_COLUMNS MESSAGE_FROM " WHERE m.id = $1", &params, what, error);
+      "SELECT " STORE_MESSAGE_COLUMNS STORE_MESSAGE_FROM " WHERE m.id = $1", &params, what, error);
   if (result == NULL || PQntuples (result) == 0)
     return NULL;
 
@@ -277,7 +268,7 @@ store_pg_message_history (Store *store, gint64 a_id, gint64 b_id, gint64 group_i
       store_pg_param_int (&params, before_id > 0 ? before_id : G_MAXINT64);
       store_pg_param_int (&params, (gint64) limit + 1);
       result = store_pg_query (store,
-        "SELECT " MESSAGE_COLUMNS MESSAGE_FROM
+        "SELECT " STORE_MESSAGE_COLUMNS STORE_MESSAGE_FROM
         " WHERE m.group_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3",
         &params, what, error);
     }
@@ -288,7 +279,7 @@ store_pg_message_history (Store *store, gint64 a_id, gint64 b_id, gint64 group_i
       store_pg_param_int (&params, before_id > 0 ? before_id : G_MAXINT64);
       store_pg_param_int (&params, (gint64) limit + 1);
       result = store_pg_query (store,
-        "SELECT " MESSAGE_COLUMNS MESSAGE_FROM
+        "SELECT " STORE_MESSAGE_COLUMNS STORE_MESSAGE_FROM
         " WHERE m.low_id = $1 AND m.high_id = $2 AND m.id < $3 ORDER BY m.id DESC LIMIT $4",
         &params, what, error);
     }
@@ -324,7 +315,7 @@ store_pg_message_sync (Store *store, gint64 user_id, gint64 after_seq, guint lim
   /* The same three indexed ranges as store-messages.c: sent directly,
    * received directly, and each group the user is in now. */
   result = store_pg_query (store,
-    "SELECT " MESSAGE_COLUMNS MESSAGE_FROM
+    "SELECT " STORE_MESSAGE_COLUMNS STORE_MESSAGE_FROM
     " WHERE m.id IN ("
     "  SELECT id FROM (SELECT id FROM messages"
     "   WHERE group_id IS NULL AND sender_id = $2 AND seq > $1 ORDER BY seq LIMIT $3) sent"
