@@ -89,25 +89,6 @@ expect_text (TestClient *client)
   return g_strdup (text);
 }
 
-/* The texts of every message in the user's conversations, by Sync. */
-static GPtrArray *
-sync_texts (TestClient *client)
-{
-  g_autoptr(GVariant) reply = test_client_call (client, VOIP_MSG_SYNC,
-                                                g_variant_new ("(tu)", (guint64) 0, 500));
-  g_autoptr(GVariantIter) iter = NULL;
-  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
-  const char *text;
-  gboolean more;
-
-  g_variant_get (reply, "(a(ttxsstusuaybbs)b)", &iter, &more);
-  while (g_variant_iter_next (iter, "(ttx&s&stu&su@aybb&s)", NULL, NULL, NULL, NULL, NULL,
-                              NULL, NULL, &text, NULL, NULL, NULL, NULL, NULL))
-    g_ptr_array_add (texts, g_strdup (text));
-  g_assert_false (more);
-  return texts;
-}
-
 /* Waits for a PresenceChanged of `username` saying `presence`; others of
  * the same user before it (a second session seen as "online") are skipped. */
 static void
@@ -250,7 +231,7 @@ test_messages (void)
   g_clear_pointer (&bob, test_client_free);
   test_send_text (alice, "bob", 0, NULL, "while you were away");
   bob = test_client_new_logged_in (port_of (&cluster, 0), "bob", "password-bob");
-  texts = sync_texts (bob);
+  texts = test_client_sync_texts (bob);
   g_assert_cmpuint (texts->len, ==, 3);
   g_assert_cmpstr (g_ptr_array_index (texts, 2), ==, "while you were away");
 
@@ -287,7 +268,7 @@ test_node_killed (void)
   g_clear_pointer (&bob, test_client_free);
   bob = test_client_new_logged_in (port_of (&cluster, 0), "bob", "password-bob");
   expect_presence (alice, "bob", VOIP_PRESENCE_ONLINE);
-  texts = sync_texts (bob);
+  texts = test_client_sync_texts (bob);
   g_assert_cmpuint (texts->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (texts, 0), ==, "acknowledged");
 
@@ -345,7 +326,7 @@ test_nats_fault (void)
   /* The client comes back, as voipd does, and finds what it missed. */
   test_send_text (bob, "alice", 0, NULL, "during");
   alice = test_client_new_logged_in (port_of (&cluster, 0), "alice", "password-alice");
-  texts = sync_texts (alice);
+  texts = test_client_sync_texts (alice);
   g_assert_cmpuint (texts->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (texts, 1), ==, "during");
 

@@ -27,25 +27,6 @@ send_text (TestClient *client, const char *to, const char *client_id, const char
   return status;
 }
 
-/* The texts of every message in the user's conversations, by Sync. */
-static GPtrArray *
-sync_texts (TestClient *client)
-{
-  g_autoptr(GVariant) reply = test_client_call (client, VOIP_MSG_SYNC,
-                                                g_variant_new ("(tu)", (guint64) 0, 500));
-  g_autoptr(GVariantIter) iter = NULL;
-  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
-  const char *text;
-  gboolean more;
-
-  g_variant_get (reply, "(a(ttxsstusuaybbs)b)", &iter, &more);
-  while (g_variant_iter_next (iter, "(ttx&s&stu&su@aybb&s)", NULL, NULL, NULL, NULL, NULL,
-                              NULL, NULL, &text, NULL, NULL, NULL, NULL, NULL))
-    g_ptr_array_add (texts, g_strdup (text));
-  g_assert_false (more);
-  return texts;
-}
-
 static gboolean
 on_tick (gpointer data)
 {
@@ -109,7 +90,7 @@ test_outage (void)
     }
   g_assert_cmpuint (status, ==, VOIP_STATUS_OK);
 
-  texts = sync_texts (bob);
+  texts = test_client_sync_texts (bob);
   g_assert_cmpuint (texts->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (texts, 0), ==, "before");
   g_assert_cmpstr (g_ptr_array_index (texts, 1), ==, "during");

@@ -847,3 +847,22 @@ test_ogg_opus_new (gsize size)
   memcpy (data, head, sizeof head);
   return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, size, 1);
 }
+
+GPtrArray *
+test_client_sync_texts (TestClient *client)
+{
+  g_autoptr(GVariant) reply = test_client_call (client, VOIP_MSG_SYNC,
+                                                g_variant_new ("(tu)", (guint64) 0, 500));
+  g_autoptr(GVariantIter) iter = NULL;
+  GPtrArray *texts = g_ptr_array_new_with_free_func (g_free);
+  const char *text;
+  gboolean more;
+
+  g_variant_get (reply, "(a(ttxsstusuaybbs)b)", &iter, &more);
+  while (g_variant_iter_next (iter, "(ttx&s&stu&su@aybb&s)", NULL, NULL, NULL, NULL, NULL,
+                              NULL, NULL, &text, NULL, NULL, NULL, NULL, NULL))
+    g_ptr_array_add (texts, g_strdup (text));
+  g_assert_false (more);
+  return texts;
+}
+

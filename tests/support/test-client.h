@@ -186,4 +186,8 @@ GVariant   *test_png_new             (gsize min_size);
  * all, as a floating "ay". */
 GVariant   *test_ogg_opus_new        (gsize size);
 
+/* The texts of every message in the user's conversations, by one Sync from
+ * seq 0 (at most 500; asserts there are no more). */
+GPtrArray  *test_client_sync_texts   (TestClient *client);
+
 G_END_DECLS
