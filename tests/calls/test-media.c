@@ -3,7 +3,8 @@
  * loop, tones in and WAV files out, checked with tone-analyze.
  *
  * VOIPD_MEDIA_MODULE and TONE_ANALYZE come from meson. For measurements:
- * TEST_MEDIA_MS (how long /media/basic lets audio flow, 2000),
+ * TEST_MEDIA_MS (how much audio /media/basic, server-relay and mesh wait
+ * for, in ms of received packets; 2000),
  * TEST_MEDIA_LATENCY_FILE (where /media/latency writes its figure, in ms),
  * TEST_MEDIA_KEEP (keep the WAV files).
  */
@@ -18,6 +19,12 @@
 #include "voip-catalogue.h"
 
 #define CONNECT_LIMIT_S 20    /* a generous limit, not a timing assertion */
+#define AUDIO_LIMIT_S 30      /* the same for audio to flow (ASan on a loaded machine) */
+#define POLL_MS 50
+/* What the checks analyze: this much audio after the peer connected, and
+ * the start of it skipped (ICE's first packets, the jitter buffer filling). */
+#define AUDIO_PACKETS 100     /* 20 ms each: 2 s */
+#define SETTLE_MS 300
 #define MAX_PARTIES 3
 
 static const VoipdMediaApi *api;
@@ -48,6 +55,7 @@ typedef struct {
   GHashTable *paths;          /* peer → path */
   gint64 connect_begin;
   GHashTable *connect_ms;     /* peer → ms from add_peer to CONNECTED */
+  guint connected_ms;         /* from started to the first CONNECTED peer, or 0 */
 } Party;
 
 struct _Fixture {
@@ -156,6 +164,8 @@ on_peer_state (gpointer user_data, const char *peer, VoipdMediaPeerState state,
                   path ? path : "-");
   g_hash_table_insert (party->states, g_strdup (peer), GUINT_TO_POINTER (state));
   g_hash_table_insert (party->paths, g_strdup (peer), g_strdup (path ? path : ""));
+  if (state == VOIPD_MEDIA_PEER_CONNECTED && party->connected_ms == 0)
+    party->connected_ms = MAX (1, (g_get_monotonic_time () - party->started) / 1000);
   if (state == VOIPD_MEDIA_PEER_CONNECTED && !g_hash_table_contains (party->connect_ms, peer))
     g_hash_table_insert (party->connect_ms, g_strdup (peer),
                          GINT_TO_POINTER ((g_get_monotonic_time () - party->connect_begin) / 1000));
@@ -325,6 +335,92 @@ run_for (guint ms)
     g_main_context_iteration (NULL, TRUE);
 }
 
+static guint64 packets_from (Party *party, const char *peer);
+
+typedef gboolean (*Condition) (Fixture *fixture, gconstpointer data);
+
+static gboolean
+on_poll (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main loop until condition holds, looking every POLL_MS (the
+ * Stats it reads are not free), at most AUDIO_LIMIT_S: on a loaded machine
+ * audio takes longer to flow, never a fixed time. */
+static void
+wait_until (Fixture *fixture, Condition condition, gconstpointer data, const char *what)
+{
+  gboolean expired = FALSE;
+  guint limit = g_timeout_add_seconds (AUDIO_LIMIT_S, on_limit, &expired);
+  guint poll = g_timeout_add (POLL_MS, on_poll, NULL);
+
+  while (!condition (fixture, data) && !expired)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (poll);
+  if (expired)
+    g_test_fail_printf ("%s: not within %d s", what, AUDIO_LIMIT_S);
+  else
+    g_source_remove (limit);
+  g_assert_false (expired);
+}
+
+typedef struct {
+  Party *party;
+  const char *peer;
+  guint64 packets;
+} PacketGoal;
+
+static gboolean
+has_packets (Fixture *fixture, gconstpointer data)
+{
+  const PacketGoal *goal = data;
+
+  return packets_from (goal->party, goal->peer) >= goal->packets;
+}
+
+/* Until party has received packets (in all) from peer. */
+static void
+wait_packets (Party *party, const char *peer, guint64 packets)
+{
+  PacketGoal goal = { party, peer, packets };
+  g_autofree char *what = g_strdup_printf ("%s receiving %" G_GUINT64_FORMAT " packets from %s",
+                                           party->name, packets, peer);
+
+  wait_until (party->fixture, has_packets, &goal, what);
+}
+
+static gboolean
+all_have_packets (Fixture *fixture, gconstpointer data)
+{
+  guint64 packets = *(const guint64 *) data;
+
+  for (guint i = 0; i < fixture->n_parties; i++)
+    for (guint j = 0; j < fixture->n_parties; j++)
+      if (i != j && fixture->parties[i].call
+          && packets_from (&fixture->parties[i], fixture->parties[j].name) < packets)
+        return FALSE;
+  return TRUE;
+}
+
+/* Until every party has received AUDIO_PACKETS from every other. */
+static void
+wait_audio (Fixture *fixture)
+{
+  guint64 packets = AUDIO_PACKETS;
+
+  if (g_getenv ("TEST_MEDIA_MS"))
+    packets = MAX (1, atoi (g_getenv ("TEST_MEDIA_MS")) / 20);
+  wait_until (fixture, all_have_packets, &packets, "audio flowing between all parties");
+}
+
+/* Where the WAV's audio from the peers starts being worth analyzing. */
+static guint
+heard_from (Party *party)
+{
+  return party->connected_ms + SETTLE_MS;
+}
+
 static guint
 elapsed_ms (Party *party)
 {
@@ -415,15 +511,15 @@ test_basic (Fixture *fixture, gconstpointer data)
 
   connect_parties (alice, bob);
   wait_all_connected (fixture, "host");
-  run_for (g_getenv ("TEST_MEDIA_MS") ? atoi (g_getenv ("TEST_MEDIA_MS")) : 2000);
+  wait_audio (fixture);
   check_stats (alice, "bob", "host");
   check_stats (bob, "alice", "host");
   free_call (alice);
   free_call (bob);
   g_assert_cmpuint (fixture->relayed, ==, 0);
 
-  assert_hears (alice, 500, 880);
-  assert_hears (bob, 500, 440);
+  assert_hears (alice, heard_from (alice), 880);
+  assert_hears (bob, heard_from (bob), 440);
 }
 
 static void
@@ -437,19 +533,19 @@ test_mute (Fixture *fixture, gconstpointer data)
 
   connect_parties_after (alice, bob, 300);
   wait_all_connected (fixture, "host");
-  run_for (1000);
+  wait_packets (alice, "bob", AUDIO_PACKETS / 2);
   api->set_muted (alice->call, TRUE);
   muted_at = elapsed_ms (bob);
   before = packets_from (bob, "alice");
-  run_for (1500);
   /* Silence, not nothing: the packets go on. */
-  g_assert_cmpuint (packets_from (bob, "alice"), >, before + 25);
+  wait_packets (bob, "alice", before + AUDIO_PACKETS / 2);
+  wait_packets (alice, "bob", AUDIO_PACKETS);
   free_call (alice);
   free_call (bob);
 
-  values = analyze (bob, muted_at + 300, &freq, 1);
+  values = analyze (bob, muted_at + SETTLE_MS, &freq, 1);
   g_assert_cmpfloat (tone_value (values, "rms"), <, 0.01);
-  assert_hears (alice, 500, 880);
+  assert_hears (alice, heard_from (alice), 880);
 }
 
 static void
@@ -465,15 +561,15 @@ test_server_relay (Fixture *fixture, gconstpointer data)
 
   connect_parties (alice, bob);
   wait_all_connected (fixture, "server-relay");
-  run_for (2000);
+  wait_audio (fixture);
   check_stats (alice, "bob", "server-relay");
   check_stats (bob, "alice", "server-relay");
   free_call (alice);
   free_call (bob);
   g_assert_cmpuint (fixture->relayed, >, 100);
 
-  assert_hears (alice, 500, 880);
-  assert_hears (bob, 500, 440);
+  assert_hears (alice, heard_from (alice), 880);
+  assert_hears (bob, heard_from (bob), 440);
 }
 
 static void
@@ -489,13 +585,14 @@ test_mesh (Fixture *fixture, gconstpointer data)
   connect_parties (&fixture->parties[0], &fixture->parties[2]);
   connect_parties (&fixture->parties[1], &fixture->parties[2]);
   wait_all_connected (fixture, "host");
-  run_for (2000);
+  wait_audio (fixture);
   for (guint i = 0; i < 3; i++)
     free_call (&fixture->parties[i]);
 
   for (guint i = 0; i < 3; i++)
     {
-      g_autoptr(GHashTable) values = analyze (&fixture->parties[i], 500, freqs, 3);
+      g_autoptr(GHashTable) values = analyze (&fixture->parties[i],
+                                              heard_from (&fixture->parties[i]), freqs, 3);
 
       for (guint j = 0; j < 3; j++)
         if (i == j)
@@ -515,12 +612,13 @@ test_remove_peer (Fixture *fixture, gconstpointer data)
   g_autoptr(GHashTable) values = NULL;
   guint freqs[] = { 660, 880 };
   guint removed_at;
+  guint64 before;
 
   connect_parties (alice, bob);
   connect_parties (alice, carol);
   connect_parties (bob, carol);
   wait_all_connected (fixture, "host");
-  run_for (1000);
+  wait_packets (alice, "carol", AUDIO_PACKETS / 2);
 
   /* Carol hangs up: everyone drops her, she drops everyone. */
   api->remove_peer (alice->call, "carol");
@@ -531,7 +629,8 @@ test_remove_peer (Fixture *fixture, gconstpointer data)
   removed_at = elapsed_ms (alice);
   stats = g_variant_ref_sink (api->get_stats (alice->call));
   g_assert_cmpuint (g_variant_n_children (stats), ==, 1);
-  run_for (2000);
+  before = packets_from (alice, "bob");
+  wait_packets (alice, "bob", before + AUDIO_PACKETS);
   check_stats (alice, "bob", "host");
   for (guint i = 0; i < 3; i++)
     free_call (&fixture->parties[i]);
@@ -555,11 +654,11 @@ test_ice_failure_relay (Fixture *fixture, gconstpointer data)
   bob = add_party (fixture, "bob", 880);
   connect_parties (alice, bob);
   wait_all_connected (fixture, "server-relay");
-  run_for (1500);
+  wait_packets (alice, "bob", AUDIO_PACKETS);
   check_stats (alice, "bob", "server-relay");
   free_call (alice);
   free_call (bob);
-  assert_hears (alice, 500, 880);
+  assert_hears (alice, heard_from (alice), 880);
 }
 
 static gboolean
@@ -607,10 +706,10 @@ test_stun_by_name (Fixture *fixture, gconstpointer data)
   bob = add_party (fixture, "bob", 880);
   connect_parties (alice, bob);
   wait_all_connected (fixture, "host");
-  run_for (2000);
+  wait_packets (alice, "bob", AUDIO_PACKETS);
   free_call (alice);
   free_call (bob);
-  assert_hears (alice, 500, 880);
+  assert_hears (alice, heard_from (alice), 880);
 }
 
 /* With webrtcdsp and its echo probe in place, audio still flows. */
@@ -626,11 +725,11 @@ test_echo_cancellation (Fixture *fixture, gconstpointer data)
   bob = add_party (fixture, "bob", 880);
   connect_parties (alice, bob);
   wait_all_connected (fixture, "host");
-  run_for (2000);
+  wait_packets (alice, "bob", AUDIO_PACKETS);
   free_call (alice);
   free_call (bob);
   assert_wav_complete (alice);
-  values = analyze (alice, 500, &freq, 1);
+  values = analyze (alice, heard_from (alice), &freq, 1);
   g_assert_cmpfloat (tone_value (values, "rms"), >, 0.001);
 }
 
@@ -661,7 +760,8 @@ test_latency (Fixture *fixture, gconstpointer data)
   fixture->sink = NULL;
   connect_parties (alice, bob);
   wait_all_connected (fixture, "host");
-  run_for (1000);
+  /* The jitter buffer and the sink are running (alice sends silence). */
+  wait_packets (bob, "alice", AUDIO_PACKETS / 2);
 
   unmuted = g_get_monotonic_time ();
   api->set_muted (alice->call, FALSE);
