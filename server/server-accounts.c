@@ -366,9 +366,9 @@ change_password_work (Store *store, AccountJob *job)
 static void
 change_password_after (AccountJob *job)
 {
-  server_close_user_sessions (job->base.server, job->account_id, job->base.session,
-                              job->token_hash, VOIP_CLOSE_TOKEN_REVOKED,
-                              "the password was changed");
+  server_revoke_user_sessions (job->base.server, job->account_id, job->base.session,
+                               job->token_hash, VOIP_CLOSE_TOKEN_REVOKED,
+                               "the password was changed");
 }
 
 static void
@@ -504,8 +504,8 @@ delete_account_after (AccountJob *job)
   /* Answer first: closing the session lets nothing but the goodbye through. */
   server_session_reply (job->base.session, job->base.code, job->base.request_id,
                         g_variant_new ("()"));
-  server_close_user_sessions (server, job->account_id, NULL, NULL,
-                              VOIP_CLOSE_ACCOUNT_DELETED, "the account was deleted");
+  server_revoke_user_sessions (server, job->account_id, NULL, NULL,
+                               VOIP_CLOSE_ACCOUNT_DELETED, "the account was deleted");
   g_clear_object (&job->base.session);
 }
 

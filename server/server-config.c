@@ -63,6 +63,7 @@ static const ConfigKey config_keys[] = {
   { "turn",     "ttl",                          KEY_UINT,   FIELD (turn_ttl_s),                 60, 30 * 86400 },
   { "cluster",  "nats",                         KEY_LIST,   FIELD (cluster_nats),               0, 0 },
   { "cluster",  "node",                         KEY_STRING, FIELD (cluster_node),               0, 0 },
+  { "cluster",  "reconnect-buffer",             KEY_SIZE,   FIELD (cluster_reconnect_buffer),   1, 1 << 30 },
 };
 
 ServerConfig *
@@ -87,6 +88,7 @@ server_config_new_default (void)
   config->stun_enabled = TRUE;
   config->stun_port = 3478;
   config->turn_ttl_s = 86400;
+  config->cluster_reconnect_buffer = SERVER_CLUSTER_RECONNECT_BUFFER;
   return config;
 }
 

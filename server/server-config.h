@@ -42,6 +42,7 @@ typedef struct {
   guint   turn_ttl_s;                 /* lifetime of TURN credentials */
   char  **cluster_nats;               /* [cluster] nats: nats://HOST:PORT list; NULL: one node */
   char   *cluster_node;               /* [cluster] node: this node's name */
+  gsize   cluster_reconnect_buffer;   /* [cluster] reconnect-buffer: bytes kept while NATS is away */
 } ServerConfig;
 
 ServerConfig *server_config_new_default (void);

@@ -294,6 +294,9 @@ server_login_failed (Server *self, const char *username)
   g_autofree char *account_key = g_strconcat ("user:", username, NULL);
 
   server_rate_limit_take (self->account_limit, account_key);
+  /* Each node counts every node's failures: the limit is the cluster's. */
+  if (self->cluster != NULL)
+    server_cluster_login_failed (self->cluster, username);
 }
 
 void
@@ -335,6 +338,16 @@ server_close_user_sessions (Server *self, gint64 user_id, ServerSession *except,
     }
 }
 
+void
+server_revoke_user_sessions (Server *self, gint64 user_id, ServerSession *except,
+                             const char *keep_token_hash, VoipCloseReason reason,
+                             const char *detail)
+{
+  server_close_user_sessions (self, user_id, except, keep_token_hash, reason, detail);
+  if (self->cluster != NULL)
+    server_cluster_revoke (self->cluster, user_id, keep_token_hash, reason, detail);
+}
+
 /* ---- the cluster ---------------------------------------------------------------- */
 
 static void
@@ -345,24 +358,30 @@ on_cluster_user_frame (gint64 user_id, GBytes *frame, gpointer user_data)
   server_registry_send_local (self->registry, user_id, frame);
 }
 
-/* NATS lost events for a while: the store has them, so every logged-in
- * session is closed and its client resumes and syncs by seq (as after a
- * restart), rather than living on with a hole it cannot see. */
+/* Closes the logged-in sessions of the users (NULL: of everyone), so that
+ * their clients resume and sync by seq (as after a restart), rather than
+ * living on with a hole they cannot see. */
 static void
-on_cluster_gap (gpointer user_data)
+resync_sessions (Server *self, GArray *user_ids, const char *why)
 {
-  Server *self = user_data;
   g_autoptr(GPtrArray) doomed = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GHashTable) listed = g_hash_table_new (g_int64_hash, g_int64_equal);
   GHashTableIter iter;
   gpointer session;
 
   if (self->shutting_down)
     return;
+  for (guint i = 0; user_ids != NULL && i < user_ids->len; i++)
+    g_hash_table_add (listed, &g_array_index (user_ids, gint64, i));
   g_hash_table_iter_init (&iter, self->sessions);
   while (g_hash_table_iter_next (&iter, &session, NULL))
-    if (server_session_get_user_id (session) != 0)
-      g_ptr_array_add (doomed, g_object_ref (session));
-  g_message ("cluster: %u sessions resync after the NATS gap", doomed->len);
+    {
+      gint64 user_id = server_session_get_user_id (session);
+
+      if (user_id != 0 && (user_ids == NULL || g_hash_table_contains (listed, &user_id)))
+        g_ptr_array_add (doomed, g_object_ref (session));
+    }
+  g_message ("cluster: %u sessions resync: %s", doomed->len, why);
   for (guint i = 0; i < doomed->len; i++)
     {
       server_session_ended (self, doomed->pdata[i]);
@@ -370,6 +389,36 @@ on_cluster_gap (gpointer user_data)
       server_session_close (doomed->pdata[i], VOIP_CLOSE_SHUTDOWN,
                             "events between servers were interrupted; reconnect and sync");
     }
+}
+
+/* NATS lost events for a while: the store has them. */
+static void
+on_cluster_gap (gpointer user_data)
+{
+  resync_sessions (user_data, NULL, "after the NATS gap");
+}
+
+/* Another node lost events for these users: the store has them. */
+static void
+on_cluster_resync (GArray *user_ids, gpointer user_data)
+{
+  resync_sessions (user_data, user_ids, "another node could not publish their events");
+}
+
+static void
+on_cluster_login_failed (const char *username, gpointer user_data)
+{
+  Server *self = user_data;
+  g_autofree char *account_key = g_strconcat ("user:", username, NULL);
+
+  server_rate_limit_take (self->account_limit, account_key);
+}
+
+static void
+on_cluster_revoked (gint64 user_id, const char *keep_token_hash, guint reason,
+                    const char *detail, gpointer user_data)
+{
+  server_close_user_sessions (user_data, user_id, NULL, keep_token_hash, reason, detail);
 }
 
 static void
@@ -394,6 +443,9 @@ static const ServerClusterCallbacks cluster_callbacks = {
   .gap           = on_cluster_gap,
   .users_gone    = on_cluster_users_gone,
   .user_presence = on_cluster_user_presence,
+  .login_failed  = on_cluster_login_failed,
+  .revoked       = on_cluster_revoked,
+  .resync        = on_cluster_resync,
 };
 
 /* ---- lifecycle ----------------------------------------------------------------- */
@@ -621,6 +673,7 @@ server_new (ServerConfig *config, GError **error)
     {
       self->cluster = server_cluster_new (config->cluster_node,
                                           (const char *const *) config->cluster_nats,
+                                          config->cluster_reconnect_buffer,
                                           g_main_context_get_thread_default (),
                                           &cluster_callbacks, self, error);
       if (self->cluster == NULL)

@@ -53,5 +53,10 @@ void     server_send_event_to_user (Server *self, gint64 user_id, guint16 code,
 void     server_close_user_sessions (Server *self, gint64 user_id, ServerSession *except,
                                      const char *keep_token_hash, VoipCloseReason reason,
                                      const char *detail);
+/* The same, on every node of a cluster: the tokens are gone from the store,
+ * and the user's sessions elsewhere end too. */
+void     server_revoke_user_sessions (Server *self, gint64 user_id, ServerSession *except,
+                                      const char *keep_token_hash, VoipCloseReason reason,
+                                      const char *detail);
 
 G_END_DECLS

@@ -19,13 +19,23 @@
 #define SUBJECT_HEARTBEAT     "voip.heartbeat"
 /* "NODE": a node (re)joined; the others announce their users again. */
 #define SUBJECT_HELLO         "voip.hello"
+/* "NODE\nUSERNAME": a wrong password there, counted by every node against
+ * the account's login limit. Only in memory, as on one node: a failed login
+ * writes nothing to the store (an attacker would drive that write), and a
+ * lost message only lets one more guess through. */
+#define SUBJECT_LOGIN_FAILED  "voip.login-failed"
+/* "NODE\nUSER_ID\nREASON\nKEEP_TOKEN_HASH\nDETAIL": end the user's
+ * sessions but those on the token (empty: all); the store no longer has
+ * the tokens, so the clients cannot resume. */
+#define SUBJECT_REVOKE        "voip.revoke"
+/* "NODE\n*" or "NODE\nID,ID,...": NODE could not publish events for these
+ * users (or anyone) during its gap; their sessions resync from the store. */
+#define SUBJECT_RESYNC        "voip.resync"
 /* How long to wait between reconnection attempts, and how long a silent
  * NATS server is trusted: two missed pings of PING_INTERVAL_MS. */
 #define RECONNECT_WAIT_MS     250
 #define PING_INTERVAL_MS      2000
 #define MAX_PINGS_OUT         2
-/* What libnats keeps of our publications while it reconnects. */
-#define RECONNECT_BUFFER      (8 * 1024 * 1024)
 /* At shutdown, how long libnats may take to end its threads. */
 #define CLOSE_WAIT_MS         5000
 
@@ -47,7 +57,9 @@ struct _ServerCluster {
   GHashTable             *announced;       /* gint64* user id → char* "ID\nPRESENCE\nUSERNAME" */
   ServerClusterPresence  *remote;
   guint                   heartbeat_id;
-  natsSubscription       *control[3];      /* presence, heartbeat, hello */
+  natsSubscription       *control[6];      /* the control subjects */
+  GHashTable             *unsent;          /* gint64* user ids whose events failed to go */
+  gboolean                unsent_all;      /* too many: everyone resyncs */
 };
 
 typedef enum {
@@ -56,6 +68,9 @@ typedef enum {
   DELIVERY_PRESENCE,
   DELIVERY_HEARTBEAT,
   DELIVERY_HELLO,
+  DELIVERY_LOGIN_FAILED,
+  DELIVERY_REVOKE,
+  DELIVERY_RESYNC,
 } DeliveryKind;
 
 typedef struct {
@@ -64,8 +79,12 @@ typedef struct {
   gint64       user_id;
   GBytes      *frame;      /* DELIVERY_FRAME */
   char        *node;       /* the control subjects */
-  char        *username;
+  char        *username;   /* DELIVERY_PRESENCE, DELIVERY_LOGIN_FAILED */
   VoipPresence presence;
+  guint        reason;     /* DELIVERY_REVOKE */
+  char        *token_hash; /* DELIVERY_REVOKE; NULL: none kept */
+  char        *detail;     /* DELIVERY_REVOKE */
+  GArray      *user_ids;   /* DELIVERY_RESYNC; NULL: everyone */
 } Delivery;
 
 static Inbox *
@@ -90,15 +109,19 @@ delivery_free (gpointer data)
 {
   Delivery *delivery = data;
 
-  inbox_unref (delivery->inbox);
+  g_clear_pointer (&delivery->inbox, inbox_unref);
   g_clear_pointer (&delivery->frame, g_bytes_unref);
   g_free (delivery->node);
   g_free (delivery->username);
+  g_free (delivery->token_hash);
+  g_free (delivery->detail);
+  g_clear_pointer (&delivery->user_ids, g_array_unref);
   g_free (delivery);
 }
 
-static void publish_text (ServerCluster *self, const char *subject, const char *text);
+static gboolean publish_text (ServerCluster *self, const char *subject, const char *text);
 static void announce_all (ServerCluster *self);
+static void publish_resync (ServerCluster *self);
 
 /* On the main context. */
 static gboolean
@@ -121,6 +144,7 @@ delivery_run (gpointer data)
       /* The others may have forgotten us meanwhile. */
       publish_text (self, SUBJECT_HELLO, self->node);
       announce_all (self);
+      publish_resync (self);
       self->callbacks.gap (self->user_data);
       break;
     case DELIVERY_PRESENCE:
@@ -146,6 +170,17 @@ delivery_run (gpointer data)
     case DELIVERY_HELLO:
       server_cluster_presence_seen (self->remote, delivery->node, now);
       announce_all (self);
+      break;
+    case DELIVERY_LOGIN_FAILED:
+      self->callbacks.login_failed (delivery->username, self->user_data);
+      break;
+    case DELIVERY_REVOKE:
+      if (g_hash_table_contains (self->subscriptions, &delivery->user_id))
+        self->callbacks.revoked (delivery->user_id, delivery->token_hash, delivery->reason,
+                                 delivery->detail, self->user_data);
+      break;
+    case DELIVERY_RESYNC:
+      self->callbacks.resync (delivery->user_ids, self->user_data);
       break;
     }
   return G_SOURCE_REMOVE;
@@ -204,6 +239,80 @@ on_message (natsConnection *connection, natsSubscription *subscription, natsMsg 
   natsMsg_Destroy (message);
 }
 
+/* "ID,ID,..." (at most SERVER_CLUSTER_RESYNC_USERS_MAX), or "*": NULL in *ids. */
+static gboolean
+parse_user_ids (const char *text, GArray **ids)
+{
+  g_auto(GStrv) fields = NULL;
+  g_autoptr(GArray) parsed = NULL;
+
+  *ids = NULL;
+  if (g_str_equal (text, "*"))
+    return TRUE;
+  fields = g_strsplit (text, ",", SERVER_CLUSTER_RESYNC_USERS_MAX + 1);
+  if (g_strv_length (fields) > SERVER_CLUSTER_RESYNC_USERS_MAX)
+    return FALSE;
+  parsed = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (guint i = 0; fields[i] != NULL; i++)
+    {
+      guint64 id;
+
+      if (!g_ascii_string_to_unsigned (fields[i], 10, 1, G_MAXINT64, &id, NULL))
+        return FALSE;
+      g_array_append_val (parsed, id);
+    }
+  *ids = g_steal_pointer (&parsed);
+  return TRUE;
+}
+
+/* Fills the delivery from a control message's fields (after NODE); FALSE
+ * when they are malformed. */
+static gboolean
+parse_control (const char *subject, char **fields, Delivery *delivery)
+{
+  guint n = g_strv_length (fields);
+  guint64 id, number;
+
+  if (g_str_equal (subject, SUBJECT_HEARTBEAT))
+    delivery->kind = DELIVERY_HEARTBEAT;
+  else if (g_str_equal (subject, SUBJECT_HELLO))
+    delivery->kind = DELIVERY_HELLO;
+  else if (g_str_equal (subject, SUBJECT_PRESENCE) && n == 4
+           && g_ascii_string_to_unsigned (fields[1], 10, 1, G_MAXINT64, &id, NULL)
+           && g_ascii_string_to_unsigned (fields[2], 10, 0, G_MAXUINT32, &number, NULL)
+           && (number == VOIP_PRESENCE_OFFLINE || voip_validate_presence (number, NULL))
+           && g_utf8_validate (fields[3], -1, NULL))
+    {
+      delivery->kind = DELIVERY_PRESENCE;
+      delivery->user_id = (gint64) id;
+      delivery->presence = number;
+      delivery->username = g_strdup (fields[3]);
+    }
+  else if (g_str_equal (subject, SUBJECT_LOGIN_FAILED) && n == 2
+           && voip_validate_username (fields[1], NULL))
+    {
+      delivery->kind = DELIVERY_LOGIN_FAILED;
+      delivery->username = g_strdup (fields[1]);
+    }
+  else if (g_str_equal (subject, SUBJECT_REVOKE) && n == 5
+           && g_ascii_string_to_unsigned (fields[1], 10, 1, G_MAXINT64, &id, NULL)
+           && g_ascii_string_to_unsigned (fields[2], 10, 1, G_MAXUINT16, &number, NULL)
+           && g_utf8_validate (fields[3], -1, NULL) && g_utf8_validate (fields[4], -1, NULL))
+    {
+      delivery->kind = DELIVERY_REVOKE;
+      delivery->user_id = (gint64) id;
+      delivery->reason = (guint) number;
+      delivery->token_hash = *fields[3] != '\0' ? g_strdup (fields[3]) : NULL;
+      delivery->detail = g_strdup (fields[4]);
+    }
+  else if (g_str_equal (subject, SUBJECT_RESYNC) && n == 2
+           && parse_user_ids (fields[1], &delivery->user_ids))
+    delivery->kind = DELIVERY_RESYNC;
+  else
+    return FALSE;
+  return TRUE;
+}
+
 /* The control subjects: checked here, so that only well-formed deliveries
  * reach the main context. */
 static void
@@ -214,39 +323,20 @@ on_control (natsConnection *connection, natsSubscription *subscription, natsMsg 
   /* Copied: both live in the message, destroyed below. */
   g_autofree char *subject = g_strdup (natsMsg_GetSubject (message));
   g_autofree char *text = g_strndup (natsMsg_GetData (message), natsMsg_GetDataLength (message));
-  g_auto(GStrv) fields = g_strsplit (text, "\n", 4);
+  g_auto(GStrv) fields = g_strsplit (text, "\n", 5);
   Delivery *delivery = g_new0 (Delivery, 1);
-  guint64 id, presence;
 
   (void) connection;
   (void) subscription;
   natsMsg_Destroy (message);
-  if (!server_cluster_validate_node (fields[0], NULL))
-    goto bad;
-  delivery->node = g_strdup (fields[0]);
-  if (g_str_equal (subject, SUBJECT_HEARTBEAT))
-    delivery->kind = DELIVERY_HEARTBEAT;
-  else if (g_str_equal (subject, SUBJECT_HELLO))
-    delivery->kind = DELIVERY_HELLO;
-  else if (g_str_equal (subject, SUBJECT_PRESENCE) && g_strv_length (fields) == 4
-           && g_ascii_string_to_unsigned (fields[1], 10, 1, G_MAXINT64, &id, NULL)
-           && g_ascii_string_to_unsigned (fields[2], 10, 0, G_MAXUINT32, &presence, NULL)
-           && (presence == VOIP_PRESENCE_OFFLINE || voip_validate_presence (presence, NULL))
-           && g_utf8_validate (fields[3], -1, NULL))
+  if (!server_cluster_validate_node (fields[0], NULL) || !parse_control (subject, fields, delivery))
     {
-      delivery->kind = DELIVERY_PRESENCE;
-      delivery->user_id = (gint64) id;
-      delivery->presence = presence;
-      delivery->username = g_strdup (fields[3]);
+      g_warning ("cluster: ignored a malformed message on '%s'", subject);
+      delivery_free (delivery);   /* not posted: no inbox reference yet */
+      return;
     }
-  else
-    goto bad;
+  delivery->node = g_strdup (fields[0]);
   inbox_post_delivery (inbox, delivery);
-  return;
-bad:
-  g_warning ("cluster: ignored a malformed message on '%s'", subject);
-  g_free (delivery->node);
-  g_free (delivery);
 }
 
 static void
@@ -340,15 +430,73 @@ subscription_free (gpointer data)
   natsSubscription_Destroy (subscription);
 }
 
+/* A publication failed (no link and the reconnect buffer full, or none):
+ * said once until the next gap. */
 static void
+publish_failure (ServerCluster *self, natsStatus status)
+{
+  if (!self->publish_failed)
+    {
+      self->publish_failed = TRUE;
+      g_warning ("cluster: cannot publish to NATS: %s", natsStatus_GetText (status));
+    }
+}
+
+static gboolean
 publish_text (ServerCluster *self, const char *subject, const char *text)
 {
   natsStatus status = natsConnection_PublishString (self->connection, subject, text);
 
-  if (status != NATS_OK && !self->publish_failed)
+  if (status != NATS_OK)
+    publish_failure (self, status);
+  return status == NATS_OK;
+}
+
+/* The user's sessions on the other nodes missed something of ours: they
+ * will be told to resync when the link is back. */
+static void
+remember_unsent (ServerCluster *self, gint64 user_id)
+{
+  if (self->unsent_all)
+    return;
+  if (g_hash_table_size (self->unsent) >= SERVER_CLUSTER_RESYNC_USERS_MAX)
     {
-      self->publish_failed = TRUE;
-      g_warning ("cluster: cannot publish to NATS: %s", natsStatus_GetText (status));
+      self->unsent_all = TRUE;
+      g_hash_table_remove_all (self->unsent);
+      return;
+    }
+  g_hash_table_add (self->unsent, g_memdup2 (&user_id, sizeof user_id));
+}
+
+/* After a gap: the users whose events we could not publish resync on the
+ * other nodes (ours resync anyway). */
+static void
+publish_resync (ServerCluster *self)
+{
+  g_autoptr(GString) text = NULL;
+  GHashTableIter iter;
+  gint64 *user_id;
+
+  if (!self->unsent_all && g_hash_table_size (self->unsent) == 0)
+    return;
+  text = g_string_new (self->node);
+  g_string_append_c (text, '\n');
+  if (self->unsent_all)
+    g_string_append_c (text, '*');
+  else
+    {
+      g_hash_table_iter_init (&iter, self->unsent);
+      while (g_hash_table_iter_next (&iter, (gpointer *) &user_id, NULL))
+        g_string_append_printf (text, "%s%" G_GINT64_FORMAT, text->str[text->len - 1] == '\n'
+                                ? "" : ",", *user_id);
+    }
+  g_message ("cluster: events for %s could not be published during the gap; they resync",
+             self->unsent_all ? "everyone" : "some users");
+  /* Kept for the next gap if this fails too. */
+  if (publish_text (self, SUBJECT_RESYNC, text->str))
+    {
+      self->unsent_all = FALSE;
+      g_hash_table_remove_all (self->unsent);
     }
 }
 
@@ -386,8 +534,9 @@ on_heartbeat (gpointer user_data)
 }
 
 ServerCluster *
-server_cluster_new (const char *node, const char *const *urls, GMainContext *context,
-                    const ServerClusterCallbacks *callbacks, gpointer user_data, GError **error)
+server_cluster_new (const char *node, const char *const *urls, gsize reconnect_buffer,
+                    GMainContext *context, const ServerClusterCallbacks *callbacks,
+                    gpointer user_data, GError **error)
 {
   ServerCluster *self;
   natsOptions *options = NULL;
@@ -423,7 +572,7 @@ server_cluster_new (const char *node, const char *const *urls, GMainContext *con
   if (status == NATS_OK)
     status = natsOptions_SetReconnectWait (options, RECONNECT_WAIT_MS);
   if (status == NATS_OK)
-    status = natsOptions_SetReconnectBufSize (options, RECONNECT_BUFFER);
+    status = natsOptions_SetReconnectBufSize (options, (int) MIN (reconnect_buffer, G_MAXINT));
   if (status == NATS_OK)
     status = natsOptions_SetPingInterval (options, PING_INTERVAL_MS);
   if (status == NATS_OK)
@@ -453,9 +602,13 @@ server_cluster_new (const char *node, const char *const *urls, GMainContext *con
   self->user_data = user_data;
   self->announced = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   self->remote = server_cluster_presence_new ();
+  self->unsent = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   inbox->owner = self;
   {
-    const char *subjects[] = { SUBJECT_PRESENCE, SUBJECT_HEARTBEAT, SUBJECT_HELLO };
+    const char *subjects[] = { SUBJECT_PRESENCE, SUBJECT_HEARTBEAT, SUBJECT_HELLO,
+                               SUBJECT_LOGIN_FAILED, SUBJECT_REVOKE, SUBJECT_RESYNC };
+
+    G_STATIC_ASSERT (G_N_ELEMENTS (subjects) == G_N_ELEMENTS (((ServerCluster *) 0)->control));
 
     for (guint i = 0; i < G_N_ELEMENTS (subjects); i++)
       if (!nats_ok (natsConnection_Subscribe (&self->control[i], connection, subjects[i],
@@ -493,6 +646,7 @@ server_cluster_free (ServerCluster *self)
     if (self->control[i] != NULL)
       subscription_free (self->control[i]);
   g_hash_table_unref (self->announced);
+  g_hash_table_unref (self->unsent);
   server_cluster_presence_free (self->remote);
   natsConnection_Close (self->connection);
   natsConnection_Destroy (self->connection);
@@ -551,12 +705,32 @@ server_cluster_publish_user (ServerCluster *self, gint64 user_id, GBytes *frame)
   const void *data = g_bytes_get_data (frame, &len);
   natsStatus status = natsConnection_Publish (self->connection, subject, data, (int) len);
 
-  if (status != NATS_OK && !self->publish_failed)
+  if (status != NATS_OK)
     {
-      /* Until the next gap, which resyncs everyone anyway. */
-      self->publish_failed = TRUE;
-      g_warning ("cluster: cannot publish to NATS: %s", natsStatus_GetText (status));
+      publish_failure (self, status);
+      remember_unsent (self, user_id);
     }
+}
+
+void
+server_cluster_login_failed (ServerCluster *self, const char *username)
+{
+  g_autofree char *text = g_strconcat (self->node, "\n", username, NULL);
+
+  publish_text (self, SUBJECT_LOGIN_FAILED, text);
+}
+
+void
+server_cluster_revoke (ServerCluster *self, gint64 user_id, const char *keep_token_hash,
+                       guint reason, const char *detail)
+{
+  g_autofree char *text = g_strdup_printf ("%s\n%" G_GINT64_FORMAT "\n%u\n%s\n%s", self->node,
+                                           user_id, reason,
+                                           keep_token_hash ? keep_token_hash : "", detail);
+
+  /* Lost, the sessions elsewhere resync after the gap, and cannot resume. */
+  if (!publish_text (self, SUBJECT_REVOKE, text))
+    remember_unsent (self, user_id);
 }
 
 void

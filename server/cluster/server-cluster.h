@@ -32,6 +32,15 @@ typedef struct {
   void (*users_gone) (GPtrArray *gone, gpointer user_data);
   /* A user with a session here chose a presence on another node. */
   void (*user_presence) (gint64 user_id, VoipPresence presence, gpointer user_data);
+  /* A wrong password for username on another node (the account's login limit). */
+  void (*login_failed)  (const char *username, gpointer user_data);
+  /* Another node revoked the user's tokens: end the sessions here, except
+   * those on keep_token_hash (NULL: none). */
+  void (*revoked)       (gint64 user_id, const char *keep_token_hash, guint reason,
+                         const char *detail, gpointer user_data);
+  /* Another node could not publish events for these users (user_ids NULL:
+   * for anyone) while it had no link to NATS: their sessions resync. */
+  void (*resync)        (GArray *user_ids, gpointer user_data);
 } ServerClusterCallbacks;
 
 /* Checks a node name: 1 to SERVER_CLUSTER_NODE_MAX of [A-Za-z0-9_-]. */
@@ -40,9 +49,16 @@ gboolean       server_cluster_validate_node (const char *node, GError **error);
 /* Checks a [cluster] nats list: nats://HOST:PORT, at least one. */
 gboolean       server_cluster_validate_urls (const char *const *urls, GError **error);
 
-/* Connects to one of urls (blocking: at start-up only). */
+/* What libnats keeps of a node's publications while it reconnects, by default. */
+#define SERVER_CLUSTER_RECONNECT_BUFFER (8 * 1024 * 1024)
+/* How many users a node remembers it could not publish for, during a gap;
+ * past that, it asks every node to resync everyone. */
+#define SERVER_CLUSTER_RESYNC_USERS_MAX 1024
+
+/* Connects to one of urls (blocking: at start-up only). reconnect_buffer:
+ * bytes of publications libnats keeps while reconnecting. */
 ServerCluster *server_cluster_new  (const char *node, const char *const *urls,
-                                    GMainContext *context,
+                                    gsize reconnect_buffer, GMainContext *context,
                                     const ServerClusterCallbacks *callbacks, gpointer user_data,
                                     GError **error);
 /* Closes the link; no callback runs after this returns. */
@@ -63,6 +79,14 @@ void           server_cluster_publish_user (ServerCluster *self, gint64 user_id,
  * included); OFFLINE when the user has no more session here. */
 void           server_cluster_announce (ServerCluster *self, gint64 user_id, const char *username,
                                         VoipPresence presence);
+/* Tells the other nodes a password was wrong for username. */
+void           server_cluster_login_failed (ServerCluster *self, const char *username);
+/* Tells the other nodes to end the user's sessions (but those on
+ * keep_token_hash, if not NULL), with reason and detail. */
+void           server_cluster_revoke (ServerCluster *self, gint64 user_id,
+                                      const char *keep_token_hash, guint reason,
+                                      const char *detail);
+
 /* The user's presence on the other nodes; OFFLINE when on none. */
 VoipPresence   server_cluster_remote_presence (ServerCluster *self, gint64 user_id);
 

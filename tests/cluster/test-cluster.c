@@ -22,6 +22,8 @@ typedef struct {
   ClusterNats  *nats;
   TestServer   *nodes[3];
   guint         n_nodes;
+  /* More configuration for every node: GROUP, KEY, VALUE, ..., NULL. */
+  const char   *const *settings;
 } Cluster;
 
 /* Starts node `index` on the shared database with the given NATS list. */
@@ -35,6 +37,9 @@ node_start (Cluster *cluster, guint index, const char *nats_urls)
   g_key_file_set_string (config, "store", "url", cluster->url);
   g_key_file_set_string (config, "cluster", "nats", nats_urls);
   g_key_file_set_string (config, "cluster", "node", name);
+  for (guint i = 0; cluster->settings != NULL && cluster->settings[i] != NULL; i += 3)
+    g_key_file_set_string (config, cluster->settings[i], cluster->settings[i + 1],
+                           cluster->settings[i + 2]);
   test_server_start (server);
   return server;
 }
@@ -341,6 +346,141 @@ test_nats_fault (void)
   cluster_stop (&cluster);
 }
 
+/* Logs in as username with the right password on a new connection until
+ * the node refuses with RATE_LIMITED (the failures other nodes counted
+ * reach it over NATS, a moment after their replies); fails the test if it
+ * never does. */
+static void
+expect_account_limited (guint16 port, const char *username)
+{
+  g_autofree char *password = test_password_for (username);
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
+  for (;;)
+    {
+      g_autoptr(TestClient) client = test_client_connect (port);
+      g_autoptr(GVariant) reply = NULL;
+      g_autoptr(GError) error = NULL;
+      guint status = VOIP_STATUS_OK;
+
+      reply = test_client_request (client, VOIP_MSG_LOGIN,
+                                   g_variant_new ("(ss)", username, password), &status, &error);
+      g_assert_no_error (error);
+      if (status == VOIP_STATUS_RATE_LIMITED)
+        return;
+      g_assert_cmpuint (status, ==, VOIP_STATUS_OK);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%s can still log in on port %u", username, port);
+      g_usleep (20 * 1000);   /* poll */
+    }
+}
+
+/* Wrong passwords for one account spread over two nodes: each node counts
+ * them all, so the account's limit holds for the cluster, not per node. */
+static void
+test_login_limit (void)
+{
+  /* Three failures allowed; the address limit out of the way. */
+  const char *const settings[] = { "security", "login-failures-per-account", "3",
+                                   "security", "login-failure-refill-seconds", "3600",
+                                   "security", "login-attempts-per-ip", "1000000", NULL };
+  Cluster cluster = { .settings = settings };
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) attacker0 = NULL;
+  g_autoptr(TestClient) attacker1 = NULL;
+
+  if (!cluster_start (&cluster, 1, 2))
+    return;
+  alice = test_client_new_registered (port_of (&cluster, 0), "alice");
+  attacker0 = test_client_connect (port_of (&cluster, 0));
+  attacker1 = test_client_connect (port_of (&cluster, 1));
+
+  test_client_call_fails (attacker0, VOIP_MSG_LOGIN,
+                          g_variant_new ("(ss)", "alice", "wrong-password"),
+                          VOIP_STATUS_BAD_LOGIN);
+  test_client_call_fails (attacker1, VOIP_MSG_LOGIN,
+                          g_variant_new ("(ss)", "alice", "wrong-password"),
+                          VOIP_STATUS_BAD_LOGIN);
+  test_client_call_fails (attacker1, VOIP_MSG_LOGIN,
+                          g_variant_new ("(ss)", "alice", "wrong-password"),
+                          VOIP_STATUS_BAD_LOGIN);
+  /* One failure here, two there: both nodes refuse the account now. */
+  expect_account_limited (port_of (&cluster, 0), "alice");
+  expect_account_limited (port_of (&cluster, 1), "alice");
+  /* Others are not affected, nor alice's session. */
+  {
+    g_autoptr(TestClient) bob = test_client_new_registered (port_of (&cluster, 1), "bob");
+
+    test_client_call_ok (alice, VOIP_MSG_CONTACT_LIST, g_variant_new ("()"));
+  }
+
+  g_clear_pointer (&alice, test_client_free);
+  g_clear_pointer (&attacker0, test_client_free);
+  g_clear_pointer (&attacker1, test_client_free);
+  cluster_stop (&cluster);
+}
+
+/* Resume with the token on a new connection: status expected. */
+static void
+expect_resume (guint16 port, const char *username, const char *token, guint status)
+{
+  g_autoptr(TestClient) client = test_client_connect (port);
+
+  g_variant_unref (test_client_call_full (client, VOIP_MSG_RESUME,
+                                          g_variant_new ("(ss)", username, token), status,
+                                          __FILE__, __LINE__, G_STRFUNC));
+}
+
+/* A password change on one node ends the user's other sessions on every
+ * node, and their tokens work nowhere; so does a deleted account. */
+static void
+test_revocation (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) alice_there = NULL;
+  g_autoptr(TestClient) alice_here = NULL;
+  g_autoptr(TestClient) bob = NULL;
+  g_autoptr(TestClient) bob_there = NULL;
+  g_autofree char *old_token = NULL;
+
+  if (!cluster_start (&cluster, 1, 2))
+    return;
+  alice = test_client_new_registered (port_of (&cluster, 0), "alice");
+  alice_here = test_client_new_session (alice);
+  alice_there = test_client_new_logged_in (port_of (&cluster, 1), "alice",
+                                           test_client_get_password (alice));
+  old_token = g_strdup (test_client_get_token (alice_there));
+
+  test_client_call_ok (alice, VOIP_MSG_CHANGE_PASSWORD,
+                       g_variant_new ("(ss)", test_client_get_password (alice),
+                                      "a-new-password"));
+  test_client_expect_closed (alice_here, VOIP_CLOSE_TOKEN_REVOKED);
+  test_client_expect_closed (alice_there, VOIP_CLOSE_TOKEN_REVOKED);
+  for (guint node = 0; node < 2; node++)
+    expect_resume (port_of (&cluster, node), "alice", old_token, VOIP_STATUS_BAD_TOKEN);
+  /* The session that changed it lives on, and its token works everywhere. */
+  test_client_call_ok (alice, VOIP_MSG_CONTACT_LIST, g_variant_new ("()"));
+  expect_resume (port_of (&cluster, 1), "alice", test_client_get_token (alice), VOIP_STATUS_OK);
+
+  bob = test_client_new_registered (port_of (&cluster, 1), "bob");
+  bob_there = test_client_new_logged_in (port_of (&cluster, 0), "bob",
+                                         test_client_get_password (bob));
+  g_clear_pointer (&old_token, g_free);
+  old_token = g_strdup (test_client_get_token (bob_there));
+  test_client_call_ok (bob, VOIP_MSG_DELETE_ACCOUNT,
+                       g_variant_new ("(s)", test_client_get_password (bob)));
+  test_client_expect_closed (bob_there, VOIP_CLOSE_ACCOUNT_DELETED);
+  expect_resume (port_of (&cluster, 0), "bob", old_token, VOIP_STATUS_BAD_TOKEN);
+
+  g_clear_pointer (&alice, test_client_free);
+  g_clear_pointer (&alice_here, test_client_free);
+  g_clear_pointer (&alice_there, test_client_free);
+  g_clear_pointer (&bob, test_client_free);
+  g_clear_pointer (&bob_there, test_client_free);
+  cluster_stop (&cluster);
+}
+
 /* voip-server --check-config on FILE: its exit status, its output in *out. */
 static int
 check_config (const char *text, char **out)
@@ -481,5 +621,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cluster/messages", test_messages);
   g_test_add_func ("/cluster/node-killed", test_node_killed);
   g_test_add_func ("/cluster/nats-fault", test_nats_fault);
+  g_test_add_func ("/cluster/login-limit", test_login_limit);
+  g_test_add_func ("/cluster/revocation", test_revocation);
   return g_test_run ();
 }
