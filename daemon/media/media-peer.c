@@ -13,7 +13,10 @@
  *
  * Threads touching a peer: main (API, state), media (ICE receive), GStreamer
  * streaming threads (packets out, SRTP key lookup). What they share is under
- * the lock; the agent and the branch live until media_peer_close.
+ * the lock; the agent and the branch live until media_peer_close. Received
+ * packets run through srtpdec (which asks for the key, taking the lock) on
+ * the receiving thread itself, so pushes hold push_lock instead: it keeps
+ * the branch alive and one push at a time (ICE and relay may both push).
  */
 #define G_LOG_DOMAIN "voipd-media"
 
@@ -48,8 +51,9 @@ struct _MediaPeer {
   NiceAgent *agent;            /* NULL when ICE is skipped (forced relay) */
   guint stream_id;
 
+  GMutex push_lock;
   GMutex lock;
-  MediaBranch *branch;         /* under lock for pushes; freed by close */
+  MediaBranch *branch;         /* set at creation; close takes it under both locks */
   GBytes *remote_key;
   SendPath send_path;
   guint64 bytes_sent;
@@ -310,17 +314,22 @@ on_agent_receive (NiceAgent *agent, guint stream_id, guint component, guint size
 {
   MediaPeer *self = data;
   const guint8 *packet = (const guint8 *) buffer;
+  gboolean push;
 
+  g_mutex_lock (&self->push_lock);
   g_mutex_lock (&self->lock);
   /* Without the peer's key there is nothing to decrypt with yet. */
-  if (self->branch && self->remote_key && size >= 12)
+  push = self->branch && self->remote_key && size >= 12;
+  if (push)
     {
       self->bytes_received += size;
       if (packet[1] < 200 || packet[1] > 204)
         self->packets_received++;
-      media_branch_push (self->branch, packet, size);
     }
   g_mutex_unlock (&self->lock);
+  if (push)
+    media_branch_push (self->branch, packet, size);
+  g_mutex_unlock (&self->push_lock);
 }
 
 /* --- the branch's hooks (streaming threads) ------------------------------- */
@@ -416,6 +425,7 @@ media_peer_new (VoipdMediaCall *call, const char *name, gboolean controlling, GE
 
   g_atomic_ref_count_init (&self->ref_count);
   g_mutex_init (&self->lock);
+  g_mutex_init (&self->push_lock);
   self->call = call;
   self->name = g_strdup (name);
   self->controlling = controlling;
@@ -467,6 +477,7 @@ media_peer_unref (MediaPeer *self)
   g_clear_pointer (&self->local_key, g_bytes_unref);
   g_clear_pointer (&self->remote_key, g_bytes_unref);
   g_mutex_clear (&self->lock);
+  g_mutex_clear (&self->push_lock);
   g_free (self->path);
   g_free (self->name);
   g_free (self);
@@ -730,11 +741,13 @@ media_peer_close (MediaPeer *self, gboolean media_thread_running)
   clear_source (&self->ice_timeout);
 
   /* The branch first: once it is down no streaming thread sends with the
-   * agent. Pushes hold the lock, so none is in the branch as it goes. */
+   * agent. Pushes hold push_lock, so none is in the branch as it goes. */
+  g_mutex_lock (&self->push_lock);
   g_mutex_lock (&self->lock);
   branch = g_steal_pointer (&self->branch);
   self->send_path = SEND_NOWHERE;
   g_mutex_unlock (&self->lock);
+  g_mutex_unlock (&self->push_lock);
   if (branch)
     media_branch_free (branch);
 

@@ -8,10 +8,17 @@
  *   peer B  ─┘
  *
  * A branch (one bin per peer, so that it comes and goes as one piece):
- *   tee → queue → rtpbin send → srtpenc → appsink (RTP) ┐
- *                 rtpbin RTCP → srtpenc → appsink (RTCP)┴→ hooks.packet_out
- *   media_branch_push → appsrc (RTP)  → srtpdec → rtpbin recv → rtpopusdepay
- *                     → appsrc (RTCP) ┘  → opusdec → convert → mixer
+ *   tee → rtpbin send → srtpenc → appsink (RTP) ┐
+ *         rtpbin RTCP → srtpenc → appsink (RTCP)┴→ hooks.packet_out
+ *   media_branch_push → pad (RTP)  → srtpdec → rtpbin recv → rtpopusdepay
+ *                     → pad (RTCP) ┘  → opusdec → convert → mixer
+ *
+ * Threads: the encoder's thread runs every peer's send side to the appsink
+ * and nice_agent_send, which never block (no queue: one thread fewer per
+ * peer and a wake-up fewer per packet). Received packets go from libnice's
+ * receive callback straight into srtpdec through a pad of our own, which
+ * timestamps them on arrival (no appsrc and its thread); the jitter
+ * buffer's thread takes them from there to the mixer.
  *
  * RTP and RTCP share the ICE component (RFC 5761): media_branch_push tells
  * them apart by the RTCP packet types 200-204 in the second byte.
@@ -23,6 +30,8 @@
 
 #include <gst/app/app.h>
 #include <string.h>
+
+static void clear_input_pad (GstPad **pad);
 
 #define OPUS_PAYLOAD_TYPE 96
 #define RAW_CAPS "audio/x-raw,format=S16LE,rate=48000,channels=1,layout=interleaved"
@@ -55,9 +64,6 @@
 #define MIXER_PERIOD OPUS_FRAME
 /* RTCP reports every second instead of every five, for live RTT and loss. */
 #define RTCP_INTERVAL GST_SECOND
-/* How long the send queue of a peer may hold before it drops (a stuck peer
- * must not stall the encoder, and so the others). */
-#define SEND_QUEUE_MAX (200 * GST_MSECOND)
 /* How long call_free waits for the sink to finish its file. */
 #define EOS_WAIT G_TIME_SPAN_SECOND
 
@@ -81,8 +87,8 @@ struct _MediaBranch {
   GstElement *bin;
   GstElement *rtpbin;
   GstElement *depay;
-  GstAppSrc *rtp_in;          /* our own references: pushed from other threads */
-  GstAppSrc *rtcp_in;
+  GstPad *rtp_in;             /* ours, outside any element: media_branch_push's */
+  GstPad *rtcp_in;
   GstPad *tee_pad;
   GstPad *mixer_pad;
   gint depay_linked;          /* atomic */
@@ -484,15 +490,39 @@ link_pads (GstElement *src, const char *src_pad, GstElement *sink, const char *s
   return TRUE;
 }
 
-static void
-configure_appsrc (GstElement *appsrc, const char *caps)
+/* A source pad of our own for received packets, linked to srtpdec's sink:
+ * what appsrc did without its queue and thread. The stream's sticky events
+ * are stored on it now and go downstream before its first packet (again
+ * after a flush). */
+static GstPad *
+make_input_pad (const char *name, const char *caps, GstElement *sink, const char *sink_name,
+                GError **error)
 {
+  g_autoptr(GstPad) pad = gst_pad_new (name, GST_PAD_SRC);
+  g_autoptr(GstPad) peer = gst_element_get_static_pad (sink, sink_name);
   g_autoptr(GstCaps) parsed = gst_caps_from_string (caps);
+  g_autofree char *stream_id = g_strdup_printf ("voipd-%s-%p", name, (void *) pad);
+  GstEvent *events[3];
+  GstSegment segment;
 
-  /* Never block the ICE thread: a stalled branch drops old packets. */
-  g_object_set (appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", TRUE,
-                "caps", parsed, "block", FALSE, "max-bytes", (guint64) 64 * 1024, NULL);
-  gst_util_set_object_arg (G_OBJECT (appsrc), "leaky-type", "downstream");
+  if (*error)
+    return NULL;
+  gst_pad_set_active (pad, TRUE);
+  if (!peer || GST_PAD_LINK_FAILED (gst_pad_link (pad, peer)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "Cannot link the %s input", name);
+      return NULL;
+    }
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  events[0] = gst_event_new_stream_start (stream_id);
+  events[1] = gst_event_new_caps (parsed);
+  events[2] = gst_event_new_segment (&segment);
+  for (guint i = 0; i < G_N_ELEMENTS (events); i++)
+    {
+      gst_pad_store_sticky_event (pad, events[i]);
+      gst_event_unref (events[i]);
+    }
+  return g_steal_pointer (&pad);
 }
 
 static void
@@ -514,24 +544,36 @@ ghost (GstElement *bin, const char *name, GstElement *element, const char *pad_n
   return pad;
 }
 
+static void
+clear_input_pad (GstPad **pad)
+{
+  g_autoptr(GstPad) peer = NULL;
+
+  if (!*pad)
+    return;
+  gst_pad_set_active (*pad, FALSE);
+  peer = gst_pad_get_peer (*pad);
+  if (peer)
+    gst_pad_unlink (*pad, peer);
+  gst_clear_object (pad);
+}
+
 static gboolean
 build_branch (MediaBranch *self, GBytes *local_key, GError **error)
 {
   GstBin *bin = GST_BIN (self->bin);
-  GstElement *queue, *srtpenc, *rtp_out, *rtcp_out, *rtp_in, *rtcp_in, *srtpdec;
+  GstElement *srtpenc, *rtp_out, *rtcp_out, *srtpdec;
   GstElement *opusdec, *convert, *resample, *capsfilter;
   g_autoptr(GstCaps) raw_caps = gst_caps_from_string (RAW_CAPS);
   g_autoptr(GObject) session = NULL;
   g_autoptr(GstPad) decoder_src = NULL;
   g_autoptr(GstPad) depayloader_sink = NULL;
+  g_autoptr(GstPad) send_sink = NULL;
 
-  queue = make (bin, "queue", error);
   self->rtpbin = make (bin, "rtpbin", error);
   srtpenc = make (bin, "srtpenc", error);
   rtp_out = make (bin, "appsink", error);
   rtcp_out = make (bin, "appsink", error);
-  rtp_in = make (bin, "appsrc", error);
-  rtcp_in = make (bin, "appsrc", error);
   srtpdec = make (bin, "srtpdec", error);
   self->depay = make (bin, "rtpopusdepay", error);
   opusdec = make (bin, "opusdec", error);
@@ -541,9 +583,6 @@ build_branch (MediaBranch *self, GBytes *local_key, GError **error)
   if (*error)
     return FALSE;
 
-  g_object_set (queue, "max-size-time", (guint64) SEND_QUEUE_MAX, "max-size-buffers", 0,
-                "max-size-bytes", 0, NULL);
-  gst_util_set_object_arg (G_OBJECT (queue), "leaky", "downstream");
   g_object_set (self->rtpbin, "latency", JITTER_LATENCY_MS, "do-lost", TRUE,
                 "drop-on-latency", TRUE, NULL);
   g_signal_connect (self->rtpbin, "request-pt-map", G_CALLBACK (on_rtpbin_request_pt_map), self);
@@ -552,10 +591,6 @@ build_branch (MediaBranch *self, GBytes *local_key, GError **error)
   g_signal_connect (srtpdec, "request-key", G_CALLBACK (on_srtpdec_request_key), self);
   configure_appsink (self, rtp_out);
   configure_appsink (self, rtcp_out);
-  configure_appsrc (rtp_in, SRTP_CAPS);
-  configure_appsrc (rtcp_in, "application/x-srtcp");
-  self->rtp_in = GST_APP_SRC (gst_object_ref (rtp_in));
-  self->rtcp_in = GST_APP_SRC (gst_object_ref (rtcp_in));
   g_object_set (opusdec, "use-inband-fec", TRUE, "plc", TRUE, NULL);
   depayloader_sink = gst_element_get_static_pad (self->depay, "sink");
   gst_pad_add_probe (depayloader_sink, GST_PAD_PROBE_TYPE_QUERY_UPSTREAM | GST_PAD_PROBE_TYPE_PUSH,
@@ -565,13 +600,19 @@ build_branch (MediaBranch *self, GBytes *local_key, GError **error)
                      on_decoder_latency_query, NULL, NULL);
   g_object_set (capsfilter, "caps", raw_caps, NULL);
 
-  link_pads (queue, "src", self->rtpbin, "send_rtp_sink_0", error);
+  /* Requesting the sink makes rtpbin add send_rtp_src_0. */
+  send_sink = gst_element_request_pad_simple (self->rtpbin, "send_rtp_sink_0");
+  if (!send_sink)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "rtpbin has no send pad");
+      return FALSE;
+    }
   link_pads (self->rtpbin, "send_rtp_src_0", srtpenc, "rtp_sink_0", error);
   link_pads (srtpenc, "rtp_src_0", rtp_out, "sink", error);
   link_pads (self->rtpbin, "send_rtcp_src_0", srtpenc, "rtcp_sink_0", error);
   link_pads (srtpenc, "rtcp_src_0", rtcp_out, "sink", error);
-  link_pads (rtp_in, "src", srtpdec, "rtp_sink", error);
-  link_pads (rtcp_in, "src", srtpdec, "rtcp_sink", error);
+  self->rtp_in = make_input_pad ("rtp_in", SRTP_CAPS, srtpdec, "rtp_sink", error);
+  self->rtcp_in = make_input_pad ("rtcp_in", "application/x-srtcp", srtpdec, "rtcp_sink", error);
   link_pads (srtpdec, "rtp_src", self->rtpbin, "recv_rtp_sink_0", error);
   link_pads (srtpdec, "rtcp_src", self->rtpbin, "recv_rtcp_sink_0", error);
   if (*error)
@@ -586,7 +627,7 @@ build_branch (MediaBranch *self, GBytes *local_key, GError **error)
   if (session)
     g_object_set (session, "rtcp-min-interval", (guint64) RTCP_INTERVAL, NULL);
 
-  ghost (self->bin, "sink", queue, "sink");
+  gst_element_add_pad (self->bin, gst_ghost_pad_new ("sink", send_sink));
   gst_pad_add_probe (ghost (self->bin, "src", capsfilter, "src"),
                      GST_PAD_PROBE_TYPE_QUERY_DOWNSTREAM | GST_PAD_PROBE_TYPE_PUSH,
                      on_branch_serialized_query, NULL, NULL);
@@ -609,8 +650,8 @@ media_branch_new (MediaPipeline *pipeline, const char *name, GBytes *local_key,
   if (!build_branch (self, local_key, &local_error))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));
-      gst_clear_object (&self->rtp_in);
-      gst_clear_object (&self->rtcp_in);
+      clear_input_pad (&self->rtp_in);
+      clear_input_pad (&self->rtcp_in);
       gst_clear_object (&self->bin);
       g_free (self);
       return NULL;
@@ -631,15 +672,27 @@ media_branch_new (MediaPipeline *pipeline, const char *name, GBytes *local_key,
 void
 media_branch_push (MediaBranch *self, const guint8 *packet, gsize size)
 {
+  g_autoptr(GstClock) clock = NULL;
+  GstBuffer *buffer;
   gboolean is_rtcp;
 
   if (size < 12)
     return;
+  /* Stamped on arrival in the pipeline's running time, as the jitter buffer
+   * expects; before the bin has a clock (not yet playing) there is nothing
+   * to push into. */
+  clock = gst_element_get_clock (self->bin);
+  if (!clock)
+    return;
   /* RFC 5761: RTCP packet types 200-204 never collide with our payload type
    * (with or without the marker bit). */
   is_rtcp = packet[1] >= 200 && packet[1] <= 204;
-  gst_app_src_push_buffer (is_rtcp ? self->rtcp_in : self->rtp_in,
-                           gst_buffer_new_memdup (packet, size));
+  buffer = gst_buffer_new_memdup (packet, size);
+  GST_BUFFER_DTS (buffer) = GST_BUFFER_PTS (buffer) =
+    gst_clock_get_time (clock) - gst_element_get_base_time (self->bin);
+  /* The caller serializes pushes (one at a time per branch). A flushing
+   * srtpdec (the branch going) gives the buffer back: push unrefs it. */
+  gst_pad_push (is_rtcp ? self->rtcp_in : self->rtp_in, buffer);
 }
 
 void
@@ -712,11 +765,11 @@ media_branch_free (MediaBranch *self)
   gst_element_release_request_pad (pipeline->mixer, self->mixer_pad);
   gst_element_set_state (self->bin, GST_STATE_NULL);
   gst_bin_remove (GST_BIN (pipeline->pipeline), self->bin);
+  clear_input_pad (&self->rtp_in);
+  clear_input_pad (&self->rtcp_in);
 
   gst_clear_object (&self->tee_pad);
   gst_clear_object (&self->mixer_pad);
-  gst_clear_object (&self->rtp_in);
-  gst_clear_object (&self->rtcp_in);
   gst_clear_object (&self->bin);
   g_free (self);
 }
