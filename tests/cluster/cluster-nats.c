@@ -2,6 +2,8 @@
 #include "cluster-nats.h"
 #include "test-process.h"
 
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 /* How long a nats-server may take to accept connections. */
@@ -50,9 +52,18 @@ accepts (guint16 port)
   return connection != NULL;
 }
 
+/* A test that dies takes its nats-servers with it. */
+static void
+child_setup (gpointer user_data)
+{
+  (void) user_data;
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void
 node_start (Node *node, guint index, GPtrArray *all)
 {
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autofree char *prefix = g_strdup_printf ("[nats-%u] ", index);
@@ -82,9 +93,11 @@ node_start (Node *node, guint index, GPtrArray *all)
     }
   g_ptr_array_add (argv, NULL);
 
-  node->process = g_subprocess_newv ((const char *const *) argv->pdata,
-                                     G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                     | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  node->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata,
+                                                &error);
   g_assert_no_error (error);
   node->reader = test_process_watch_output (g_subprocess_get_stdout_pipe (node->process),
                                             prefix, &node->reports);

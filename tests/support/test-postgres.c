@@ -14,12 +14,69 @@
 /* pg_ctl -w waits this long (seconds) for a start or a stop. */
 #define TEST_PG_WAIT_S "120"
 
+/* How long the watchdog's pg_ctl stop may take (seconds). */
+#define TEST_PG_WATCHDOG_STOP_S "60"
+/* What the test says to the watchdog when it cleaned up itself. */
+#define TEST_PG_WATCHDOG_DONE "done\n"
+
 struct _TestPostgres {
-  char    *dir;        /* the cluster's data in dir/data, the socket in dir */
-  char    *bindir;
-  gboolean running;
-  guint    n_databases;
+  char        *dir;        /* the cluster's data in dir/data, the socket in dir */
+  char        *bindir;
+  gboolean     running;
+  guint        n_databases;
+  GSubprocess *watchdog;   /* reads our end of a pipe; see watchdog_start() */
 };
+
+/* pg_ctl starts the server in a session of its own, so a test that dies
+ * (an assertion, a timeout's SIGKILL) would leave it running. The watchdog
+ * is a shell, also in a session of its own (so that a signal to the test's
+ * process group spares it), blocked reading a pipe whose only writer is
+ * the test: at end of file without "done" the test died, and the watchdog
+ * stops the server (immediate: its data is thrown away) and removes the
+ * directory. */
+static const char watchdog_script[] =
+  "read -r line\n"
+  "[ \"$line\" = done ] && exit 0\n"
+  "if [ -f \"$2/data/postmaster.pid\" ]; then\n"
+  "  if [ \"$(id -u)\" = 0 ]; then as_owner=\"runuser -u $3 --\"; else as_owner=; fi\n"
+  "  $as_owner \"$1/pg_ctl\" stop -D \"$2/data\" -m immediate -w -t $4 >/dev/null 2>&1\n"
+  "fi\n"
+  "[ -n \"$VOIP_TEST_KEEP\" ] || rm -rf \"$2\"\n";
+
+static void
+watchdog_child_setup (gpointer user_data)
+{
+  (void) user_data;
+  setsid ();
+}
+
+static gboolean
+watchdog_start (TestPostgres *pg, GError **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+
+  g_subprocess_launcher_set_child_setup (launcher, watchdog_child_setup, NULL, NULL);
+  pg->watchdog = g_subprocess_launcher_spawn (launcher, error, "/bin/sh", "-c", watchdog_script,
+                                              "test-postgres-watchdog", pg->bindir, pg->dir,
+                                              TEST_PG_USER, TEST_PG_WATCHDOG_STOP_S, NULL);
+  return pg->watchdog != NULL;
+}
+
+/* The test cleaned up: the watchdog ends, its exit status checked. */
+static void
+watchdog_stop (TestPostgres *pg)
+{
+  g_autoptr(GError) error = NULL;
+  GOutputStream *input = g_subprocess_get_stdin_pipe (pg->watchdog);
+
+  if (!g_output_stream_write_all (input, TEST_PG_WATCHDOG_DONE, strlen (TEST_PG_WATCHDOG_DONE),
+                                  NULL, NULL, &error)
+      || !g_output_stream_close (input, NULL, &error)
+      || !g_subprocess_wait_check (pg->watchdog, NULL, &error))
+    g_printerr ("the test PostgreSQL's watchdog: %s\n", error->message);
+  g_clear_object (&pg->watchdog);
+}
 
 static char *
 find_bindir (void)
@@ -199,7 +256,7 @@ test_postgres_new (GError **error)
       return NULL;
     }
   pg->dir = g_dir_make_tmp ("test-pg-XXXXXX", error);
-  if (pg->dir == NULL || !give_to_owner (pg->dir, error))
+  if (pg->dir == NULL || !watchdog_start (pg, error) || !give_to_owner (pg->dir, error))
     return NULL;
 
   data = g_build_filename (pg->dir, "data", NULL);
@@ -267,6 +324,8 @@ test_postgres_free (TestPostgres *pg)
     }
   if (pg->dir != NULL && g_getenv ("VOIP_TEST_KEEP") == NULL)
     remove_tree (pg->dir);
+  if (pg->watchdog != NULL)
+    watchdog_stop (pg);
   g_free (pg->dir);
   g_free (pg->bindir);
   g_free (pg);
@@ -325,4 +384,10 @@ test_postgres_dead_uri (TestPostgres *pg)
 
   g_mkdir (empty, 0700);
   return g_strdup_printf ("postgresql:///postgres?host=%s&user=voip", empty);
+}
+
+const char *
+test_postgres_get_dir (TestPostgres *pg)
+{
+  return pg->dir;
 }

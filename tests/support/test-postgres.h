@@ -8,6 +8,10 @@
  * superuser is "voip", with trust authentication on the socket (only the
  * directory's owner and root can reach it).
  *
+ * pg_ctl starts the server in a session of its own; a watchdog process
+ * stops it and removes the directory if the test dies before
+ * test_postgres_free() (an assertion, a timeout's SIGKILL).
+ *
  * A test that needs PostgreSQL and cannot start one is skipped, except
  * under CI=true, where it fails: CI has every package installed.
  */
@@ -50,6 +54,9 @@ gboolean      test_postgres_run_sql (TestPostgres *pg, const char *database, con
  * starts one), creates a new database in it and returns its URI; NULL when
  * the variable is unset. Fails the test if the database cannot be made. */
 char         *test_postgres_database_from_env (void);
+
+/* The directory of the cluster (its socket; its data in DIR/data). */
+const char   *test_postgres_get_dir (TestPostgres *pg);
 
 /* A URI where no server listens (a socket directory without a server). */
 char         *test_postgres_dead_uri (TestPostgres *pg);
