@@ -9,6 +9,7 @@
  * (cluster-nats.h) and the voip-server binary (test-server.h).
  */
 #include "cluster-nats.h"
+#include "cluster-proxy.h"
 #include "test-client.h"
 #include "test-postgres.h"
 #include "test-server.h"
@@ -346,6 +347,90 @@ test_nats_fault (void)
   cluster_stop (&cluster);
 }
 
+/* Polls the node's output for text (10 s at most). */
+static void
+expect_output (TestServer *node, const char *text)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
+  for (;;)
+    {
+      g_autofree char *line = test_server_find_output (node, text);
+
+      if (line != NULL)
+        return;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the node never said '%s'", text);
+      g_usleep (20 * 1000);
+    }
+}
+
+/* A node loses its NATS server for a while (a proxy cut: NATS and the
+ * other node live on), and what it published meanwhile does not fit its
+ * reconnect buffer: once back, it tells the other node that alice's
+ * sessions missed events, and they resync; alice finds bob's message. */
+static void
+test_nats_buffer_overflow (void)
+{
+  /* No room at all: every publication during the cut is lost. */
+  const char *const settings[] = { "cluster", "reconnect-buffer", "1", NULL };
+  Cluster cluster = { .settings = settings };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(ClusterProxy) proxy = NULL;
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) bob = NULL;
+  g_autoptr(GPtrArray) texts = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *through_proxy = NULL;
+  guint64 nats_port;
+
+  cluster.pg = test_postgres_new_or_skip ();
+  if (cluster.pg == NULL)
+    return;
+  cluster.url = test_postgres_create_database (cluster.pg, &error);
+  g_assert_no_error (error);
+  cluster.nats = cluster_nats_new (1);
+  g_assert_true (g_ascii_string_to_unsigned (strrchr (cluster_nats_get_url (cluster.nats, 0),
+                                                      ':') + 1, 10, 1, 65535, &nats_port,
+                                             NULL));
+  proxy = cluster_proxy_new ((guint16) nats_port);
+  through_proxy = g_strdup_printf ("nats://127.0.0.1:%u", cluster_proxy_get_port (proxy));
+  cluster.nodes[0] = node_start (&cluster, 0, cluster_nats_get_url (cluster.nats, 0));
+  cluster.nodes[1] = node_start (&cluster, 1, through_proxy);
+  cluster.n_nodes = 2;
+
+  alice = test_client_new_registered (port_of (&cluster, 0), "alice");
+  bob = test_client_new_registered (port_of (&cluster, 1), "bob");
+  test_befriend (alice, bob);
+
+  cluster_proxy_set_cut (proxy, TRUE);
+  expect_output (cluster.nodes[1], "lost the link to NATS");
+  /* Stored and acknowledged; its event for alice's node is dropped. */
+  test_send_text (bob, "alice", 0, NULL, "during the cut");
+  cluster_proxy_set_cut (proxy, FALSE);
+
+  /* Node1 is back: its own sessions resync (the gap), and so do alice's
+   * on node0, which never lost its link. */
+  test_client_expect_closed (bob, VOIP_CLOSE_SHUTDOWN);
+  test_client_expect_closed (alice, VOIP_CLOSE_SHUTDOWN);
+  g_clear_pointer (&alice, test_client_free);
+  alice = test_client_new_logged_in (port_of (&cluster, 0), "alice", "password-alice");
+  texts = test_client_sync_texts (alice);
+  g_assert_cmpuint (texts->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (texts, 0), ==, "during the cut");
+
+  /* Events flow again. */
+  g_clear_pointer (&bob, test_client_free);
+  bob = test_client_new_logged_in (port_of (&cluster, 1), "bob", "password-bob");
+  test_send_text (bob, "alice", 0, NULL, "after");
+  text = expect_text (alice);
+  g_assert_cmpstr (text, ==, "after");
+
+  g_clear_pointer (&alice, test_client_free);
+  g_clear_pointer (&bob, test_client_free);
+  cluster_stop (&cluster);
+}
+
 /* Logs in as username with the right password on a new connection until
  * the node refuses with RATE_LIMITED (the failures other nodes counted
  * reach it over NATS, a moment after their replies); fails the test if it
@@ -621,6 +706,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cluster/messages", test_messages);
   g_test_add_func ("/cluster/node-killed", test_node_killed);
   g_test_add_func ("/cluster/nats-fault", test_nats_fault);
+  g_test_add_func ("/cluster/nats-buffer-overflow", test_nats_buffer_overflow);
   g_test_add_func ("/cluster/login-limit", test_login_limit);
   g_test_add_func ("/cluster/revocation", test_revocation);
   return g_test_run ();
