@@ -347,6 +347,101 @@ test_nats_fault (void)
   cluster_stop (&cluster);
 }
 
+/* Sends a text; the reply's status (a transport error, i.e. a hang past
+ * the client's timeout or a crash, fails the test). */
+static guint
+send_text_status (TestClient *client, const char *to, const char *client_id, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  guint status = G_MAXUINT;
+
+  reply = test_client_request (client, VOIP_MSG_SEND_TEXT,
+                               g_variant_new ("(stss)", to, (guint64) 0, client_id, text),
+                               &status, &error);
+  g_assert_no_error (error);
+  return status;
+}
+
+/* Resends, as a client does, until the store takes it (polled, 60 s). */
+static void
+resend_until_stored (TestClient *client, const char *to, const char *client_id,
+                     const char *text)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
+  guint status;
+
+  while ((status = send_text_status (client, to, client_id, text)) == VOIP_STATUS_STORAGE
+         && g_get_monotonic_time () < deadline)
+    g_usleep (100 * 1000);
+  g_assert_cmpuint (status, ==, VOIP_STATUS_OK);
+}
+
+/* PostgreSQL stops under two nodes: requests on either get Storage in
+ * bounded time (the client's timeout, far above the store's 5 s), the
+ * sessions and the link between the nodes live on, and once PostgreSQL is
+ * back both nodes serve again by themselves; nothing acknowledged is lost. */
+static void
+test_postgres_outage (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) bob = NULL;
+  g_autoptr(TestClient) late = NULL;
+  g_autoptr(GPtrArray) texts = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *alice_id = test_new_client_id ();
+  g_autofree char *bob_id = test_new_client_id ();
+
+  if (!cluster_start (&cluster, 1, 2))
+    return;
+  alice = test_client_new_registered (port_of (&cluster, 0), "alice");
+  bob = test_client_new_registered (port_of (&cluster, 1), "bob");
+  test_befriend (alice, bob);
+  test_send_text (alice, "bob", 0, NULL, "before");
+  text = expect_text (bob);
+  g_clear_pointer (&text, g_free);
+
+  g_assert_true (test_postgres_stop (cluster.pg, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (send_text_status (alice, "bob", alice_id, "during, from alice"), ==,
+                    VOIP_STATUS_STORAGE);
+  g_assert_cmpuint (send_text_status (bob, "alice", bob_id, "during, from bob"), ==,
+                    VOIP_STATUS_STORAGE);
+  test_client_call_fails (bob, VOIP_MSG_SYNC, g_variant_new ("(tu)", (guint64) 0, 10),
+                          VOIP_STATUS_STORAGE);
+  late = test_client_connect (port_of (&cluster, 1));
+  test_client_call_fails (late, VOIP_MSG_LOGIN,
+                          g_variant_new ("(ss)", "alice", test_client_get_password (alice)),
+                          VOIP_STATUS_STORAGE);
+  test_client_assert_ping (alice);
+  test_client_assert_ping (bob);
+
+  g_assert_true (test_postgres_start (cluster.pg, &error));
+  g_assert_no_error (error);
+  resend_until_stored (alice, "bob", alice_id, "during, from alice");
+  text = expect_text (bob);
+  g_assert_cmpstr (text, ==, "during, from alice");
+  g_clear_pointer (&text, g_free);
+  resend_until_stored (bob, "alice", bob_id, "during, from bob");
+  text = expect_text (alice);
+  g_assert_cmpstr (text, ==, "during, from bob");
+  test_client_call_ok (late, VOIP_MSG_LOGIN,
+                       g_variant_new ("(ss)", "alice", test_client_get_password (alice)));
+
+  texts = test_client_sync_texts (late);
+  g_assert_cmpuint (texts->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (texts, 0), ==, "before");
+  g_assert_cmpstr (g_ptr_array_index (texts, 1), ==, "during, from alice");
+  g_assert_cmpstr (g_ptr_array_index (texts, 2), ==, "during, from bob");
+
+  g_clear_pointer (&alice, test_client_free);
+  g_clear_pointer (&bob, test_client_free);
+  g_clear_pointer (&late, test_client_free);
+  cluster_stop (&cluster);
+}
+
 /* Polls the node's output for text (10 s at most). */
 static void
 expect_output (TestServer *node, const char *text)
@@ -707,6 +802,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cluster/node-killed", test_node_killed);
   g_test_add_func ("/cluster/nats-fault", test_nats_fault);
   g_test_add_func ("/cluster/nats-buffer-overflow", test_nats_buffer_overflow);
+  g_test_add_func ("/cluster/postgres-outage", test_postgres_outage);
   g_test_add_func ("/cluster/login-limit", test_login_limit);
   g_test_add_func ("/cluster/revocation", test_revocation);
   return g_test_run ();
