@@ -47,6 +47,18 @@ static void clear_input_pad (GstPad **pad);
  * from the encoder's input to the mixer's output (tests/bench/call-bench.sh):
  * one Opus frame, this, the FEC packet opusdec holds back, the mixer. */
 #define JITTER_LATENCY_MS 20
+/* The adaptive jitter buffer (media_branch_adapt): it starts at
+ * JITTER_LATENCY_MS and follows the peer's inter-arrival jitter (RFC 3550's
+ * estimate, a mean deviation: JITTER_DEVIATIONS of it hold nearly every
+ * packet), grows by a frame at once when packets came too late to be played
+ * (the decoder concealed them), and once neither has asked for more for
+ * JITTER_CALM comes back down a step per MEDIA_BRANCH_ADAPT_MS (a bursty
+ * network keeps it up: every burst restarts the calm). Lost packets do not
+ * grow it: FEC and PLC conceal those whatever the depth. */
+#define JITTER_MAX_MS 200
+#define JITTER_STEP_MS 10
+#define JITTER_DEVIATIONS 3
+#define JITTER_CALM (2 * G_TIME_SPAN_SECOND)
 /* Peers are plugged into the running mixer; tell it up front how late their
  * audio may be (jitter buffer + the packet opusdec holds back for FEC) so
  * that it waits for it from their first packet on. */
@@ -92,6 +104,13 @@ struct _MediaBranch {
   GstPad *tee_pad;
   GstPad *mixer_pad;
   gint depay_linked;          /* atomic */
+
+  GMutex lock;
+  GstElement *jitterbuffer;   /* under lock: the one that plays, once it exists */
+  /* Main context only (media_branch_adapt). */
+  guint depth_ms;
+  guint64 late;               /* the jitter buffer's late packets so far */
+  gint64 last_grown;
 };
 
 static guint echo_probe_serial;  /* atomic: echo probe names are process-wide */
@@ -378,6 +397,20 @@ on_rtpbin_pad_added (GstElement *rtpbin, GstPad *pad, gpointer data)
     g_warning ("Cannot link %s to the Opus depayloader", GST_PAD_NAME (pad));
 }
 
+/* Streaming thread: rtpbin made the jitter buffer of a new SSRC. */
+static void
+on_rtpbin_new_jitterbuffer (GstElement *rtpbin, GstElement *jitterbuffer, guint session,
+                            guint ssrc, gpointer data)
+{
+  MediaBranch *self = data;
+
+  g_mutex_lock (&self->lock);
+  /* The first stream is the one played (on_rtpbin_pad_added). */
+  if (!self->jitterbuffer)
+    self->jitterbuffer = gst_object_ref (jitterbuffer);
+  g_mutex_unlock (&self->lock);
+}
+
 static GstCaps *
 on_srtpdec_request_key (GstElement *srtpdec, guint ssrc, gpointer data)
 {
@@ -587,6 +620,8 @@ build_branch (MediaBranch *self, GBytes *local_key, GError **error)
                 "drop-on-latency", TRUE, NULL);
   g_signal_connect (self->rtpbin, "request-pt-map", G_CALLBACK (on_rtpbin_request_pt_map), self);
   g_signal_connect (self->rtpbin, "pad-added", G_CALLBACK (on_rtpbin_pad_added), self);
+  g_signal_connect (self->rtpbin, "new-jitterbuffer", G_CALLBACK (on_rtpbin_new_jitterbuffer),
+                    self);
   media_srtp_configure_encoder (srtpenc, local_key);
   g_signal_connect (srtpdec, "request-key", G_CALLBACK (on_srtpdec_request_key), self);
   configure_appsink (self, rtp_out);
@@ -646,6 +681,8 @@ media_branch_new (MediaPipeline *pipeline, const char *name, GBytes *local_key,
 
   self->pipeline = pipeline;
   self->hooks = *hooks;
+  g_mutex_init (&self->lock);
+  self->depth_ms = JITTER_LATENCY_MS;
   self->bin = gst_object_ref_sink (gst_bin_new (bin_name));
   if (!build_branch (self, local_key, &local_error))
     {
@@ -653,6 +690,7 @@ media_branch_new (MediaPipeline *pipeline, const char *name, GBytes *local_key,
       clear_input_pad (&self->rtp_in);
       clear_input_pad (&self->rtcp_in);
       gst_clear_object (&self->bin);
+      g_mutex_clear (&self->lock);
       g_free (self);
       return NULL;
     }
@@ -744,6 +782,62 @@ media_branch_get_stats (MediaBranch *self, MediaBranchStats *stats)
         }
     }
   G_GNUC_END_IGNORE_DEPRECATIONS
+  stats->jitter_buffer_ms = self->depth_ms;
+}
+
+static guint
+round_up_to_step (double ms)
+{
+  guint steps = (guint) (ms / JITTER_STEP_MS);
+
+  if (steps * JITTER_STEP_MS < ms)
+    steps++;
+  return steps * JITTER_STEP_MS;
+}
+
+void
+media_branch_adapt (MediaBranch *self)
+{
+  g_autoptr(GstElement) jitterbuffer = NULL;
+  g_autoptr(GstStructure) jitter_stats = NULL;
+  MediaBranchStats stats;
+  guint64 late = 0;
+  guint target, depth = self->depth_ms;
+  gint64 now = g_get_monotonic_time ();
+
+  g_mutex_lock (&self->lock);
+  if (self->jitterbuffer)
+    jitterbuffer = gst_object_ref (self->jitterbuffer);
+  g_mutex_unlock (&self->lock);
+  if (!jitterbuffer)
+    return;
+
+  media_branch_get_stats (self, &stats);
+  g_object_get (jitterbuffer, "stats", &jitter_stats, NULL);
+  if (jitter_stats)
+    gst_structure_get_uint64 (jitter_stats, "num-late", &late);
+
+  target = CLAMP (round_up_to_step (JITTER_DEVIATIONS * stats.jitter_ms), JITTER_LATENCY_MS,
+                  JITTER_MAX_MS);
+  if (late > self->late)
+    target = MAX (target, depth + OPUS_FRAME / GST_MSECOND);
+  self->late = late;
+
+  if (target >= depth && target > JITTER_LATENCY_MS)
+    {
+      depth = MIN (target, JITTER_MAX_MS);
+      self->last_grown = now;
+    }
+  else if (target < depth && now - self->last_grown >= JITTER_CALM)
+    depth -= JITTER_STEP_MS;
+  if (depth == self->depth_ms)
+    return;
+  g_debug ("Jitter buffer %s: %u -> %u ms (jitter %.1f ms, %" G_GUINT64_FORMAT " late)",
+           GST_OBJECT_NAME (self->bin), self->depth_ms, depth, stats.jitter_ms, late);
+  self->depth_ms = depth;
+  /* The jitter buffer posts LATENCY: on_bus_message redistributes it, and
+   * the mixer then waits as long for this peer. */
+  g_object_set (jitterbuffer, "latency", depth, NULL);
 }
 
 void
@@ -770,6 +864,8 @@ media_branch_free (MediaBranch *self)
 
   gst_clear_object (&self->tee_pad);
   gst_clear_object (&self->mixer_pad);
+  gst_clear_object (&self->jitterbuffer);
   gst_clear_object (&self->bin);
+  g_mutex_clear (&self->lock);
   g_free (self);
 }

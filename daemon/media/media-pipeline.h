@@ -35,6 +35,7 @@ typedef struct {
   double   rtt_ms;        /* 0 until the peer's first receiver report */
   double   loss_percent;  /* of the packets the peer sent us */
   double   jitter_ms;
+  guint    jitter_buffer_ms;  /* the jitter buffer's current depth */
 } MediaBranchStats;
 
 MediaBranch *media_branch_new       (MediaPipeline *pipeline, const char *name, GBytes *local_key,
@@ -42,6 +43,10 @@ MediaBranch *media_branch_new       (MediaPipeline *pipeline, const char *name, 
 /* One SRTP or SRTCP packet from the peer; any thread. */
 void         media_branch_push      (MediaBranch *branch, const guint8 *packet, gsize size);
 void         media_branch_get_stats (MediaBranch *branch, MediaBranchStats *stats);
+/* Sizes the jitter buffer to what the network asks for now; the main
+ * context calls it every MEDIA_BRANCH_ADAPT_MS. */
+#define MEDIA_BRANCH_ADAPT_MS 500
+void         media_branch_adapt     (MediaBranch *branch);
 /* Detaches the branch from the pipeline and frees it; the others go on. */
 void         media_branch_free      (MediaBranch *branch);
 

@@ -145,17 +145,18 @@ lookup_double (GVariant *dict, const char *key)
   return g_variant_lookup (dict, key, "d", &value) ? value : 0.0;
 }
 
-/* One peer's stats for people: "bob host rtt 3 ms, loss 0.0 %, jitter 1.2 ms". */
+/* One peer's stats for people: "bob host rtt 3 ms, loss 0.0 %, jitter 1.2 ms, buffer 20 ms". */
 static char *
 format_peer_stats (const char *peer, GVariant *dict)
 {
   const char *path = "";
 
   g_variant_lookup (dict, "path", "&s", &path);
-  return g_strdup_printf (_("%s %s rtt %.0f ms, loss %.1f %%, jitter %.1f ms"), peer,
-                          *path != '\0' ? path : _("(connecting)"),
+  return g_strdup_printf (_("%s %s rtt %.0f ms, loss %.1f %%, jitter %.1f ms, buffer %.0f ms"),
+                          peer, *path != '\0' ? path : _("(connecting)"),
                           lookup_double (dict, "rtt_ms"), lookup_double (dict, "loss_percent"),
-                          lookup_double (dict, "jitter_ms"));
+                          lookup_double (dict, "jitter_ms"),
+                          lookup_double (dict, "jitter_buffer_ms"));
 }
 
 static char *
@@ -217,8 +218,8 @@ json_add_double (JsonBuilder *builder, const char *key, GVariant *dict, const ch
 /* A call's properties as a JSON object: id, direction, initiator, state,
  * reason, group (0: none), participants [{username, state}], muted,
  * start_time (ms since the epoch, 0 before the answer), and stats
- * [{peer, path, rtt_ms, loss_percent, jitter_ms, send_kbps, receive_kbps,
- * packets_received}]. */
+ * [{peer, path, rtt_ms, loss_percent, jitter_ms, jitter_buffer_ms, send_kbps,
+ * receive_kbps, packets_received}]. */
 static void
 json_add_call (JsonBuilder *builder, GVariant *props)
 {
@@ -291,6 +292,7 @@ json_add_call (JsonBuilder *builder, GVariant *props)
           json_add_double (builder, "rtt_ms", dict, "rtt_ms");
           json_add_double (builder, "loss_percent", dict, "loss_percent");
           json_add_double (builder, "jitter_ms", dict, "jitter_ms");
+          json_add_double (builder, "jitter_buffer_ms", dict, "jitter_buffer_ms");
           json_add_double (builder, "send_kbps", dict, "send_kbps");
           json_add_double (builder, "receive_kbps", dict, "receive_kbps");
           json_builder_set_member_name (builder, "packets_received");

@@ -68,6 +68,7 @@ struct _Fixture {
   const char *stun_host;      /* for the parties added next */
   const char *sink;           /* for the parties added next, instead of a WAV file */
   guint relayed;              /* packets that went through relay_out */
+  guint relay_jitter_ms;      /* relayed packets are late by 0 to this, at random */
 };
 
 typedef struct {
@@ -127,7 +128,12 @@ post_delivery (Party *from, const char *to, guint kind, const char *text, GBytes
   delivery->kind = kind;
   delivery->data = g_strdup (text);
   delivery->packet = packet ? g_bytes_ref (packet) : NULL;
-  g_idle_add_full (G_PRIORITY_DEFAULT, deliver, delivery, (GDestroyNotify) delivery_free);
+  if (packet && from->fixture->relay_jitter_ms)
+    g_timeout_add_full (G_PRIORITY_DEFAULT,
+                        g_random_int_range (0, from->fixture->relay_jitter_ms + 1), deliver,
+                        delivery, (GDestroyNotify) delivery_free);
+  else
+    g_idle_add_full (G_PRIORITY_DEFAULT, deliver, delivery, (GDestroyNotify) delivery_free);
 }
 
 static void
@@ -452,7 +458,8 @@ check_stats (Party *party, const char *peer, const char *path)
 {
   g_autoptr(GVariant) stats = g_variant_ref_sink (api->get_stats (party->call));
   g_autoptr(GVariant) entry = g_variant_lookup_value (stats, peer, G_VARIANT_TYPE_VARDICT);
-  const char *doubles[] = { "rtt-ms", "loss-percent", "jitter-ms", "send-kbps", "receive-kbps" };
+  const char *doubles[] = { "rtt-ms", "loss-percent", "jitter-ms", "send-kbps", "receive-kbps",
+                            "jitter-buffer-ms" };
   const char *actual_path = NULL;
   guint64 packets = 0;
   double value[G_N_ELEMENTS (doubles)];
@@ -467,9 +474,13 @@ check_stats (Party *party, const char *peer, const char *path)
       g_assert_cmpfloat (value[i], >=, 0);
     }
   g_test_message ("%s <- %s: path=%s packets=%" G_GUINT64_FORMAT " rtt=%.2f ms loss=%.1f%% "
-                  "jitter=%.2f ms send=%.1f kb/s receive=%.1f kb/s", party->name, peer,
-                  actual_path, packets, value[0], value[1], value[2], value[3], value[4]);
+                  "jitter=%.2f ms send=%.1f kb/s receive=%.1f kb/s jitter buffer %.0f ms",
+                  party->name, peer, actual_path, packets, value[0], value[1], value[2], value[3],
+                  value[4], value[5]);
   g_assert_cmpuint (packets, >, 0);
+  /* At least one Opus frame, at most the engine's limit. */
+  g_assert_cmpfloat (value[5], >=, 20);
+  g_assert_cmpfloat (value[5], <=, 200);
   g_assert_cmpfloat (value[3], >, 5);   /* ~32 kb/s of Opus plus RTP and SRTP */
   g_assert_cmpfloat (value[4], >, 5);
 }
@@ -569,6 +580,69 @@ test_server_relay (Fixture *fixture, gconstpointer data)
   g_assert_cmpuint (fixture->relayed, >, 100);
 
   assert_hears (alice, heard_from (alice), 880);
+  assert_hears (bob, heard_from (bob), 440);
+}
+
+static double
+jitter_buffer_ms (Party *party, const char *peer)
+{
+  g_autoptr(GVariant) stats = g_variant_ref_sink (api->get_stats (party->call));
+  g_autoptr(GVariant) entry = g_variant_lookup_value (stats, peer, G_VARIANT_TYPE_VARDICT);
+  double ms = 0;
+
+  g_assert_nonnull (entry);
+  g_assert_true (g_variant_lookup (entry, "jitter-buffer-ms", "d", &ms));
+  return ms;
+}
+
+typedef struct {
+  Party *party;
+  const char *peer;
+  double at_least;
+  double at_most;
+} DepthGoal;
+
+static gboolean
+has_depth (Fixture *fixture, gconstpointer data)
+{
+  const DepthGoal *goal = data;
+  double ms = jitter_buffer_ms (goal->party, goal->peer);
+
+  return ms >= goal->at_least && ms <= goal->at_most;
+}
+
+/* The jitter buffer follows the network: relayed packets arrive up to 60 ms
+ * late (and out of order), and it grows; they arrive at once again, and it
+ * comes back down to a frame or two. */
+static void
+test_adaptive_jitter (Fixture *fixture, gconstpointer data)
+{
+  Party *alice, *bob;
+  DepthGoal grown, calm;
+
+  fixture->allow_relay = TRUE;
+  g_setenv ("VOIPD_MEDIA_FORCE_RELAY", "1", TRUE);
+  alice = add_party (fixture, "alice", 440);
+  bob = add_party (fixture, "bob", 880);
+  g_unsetenv ("VOIPD_MEDIA_FORCE_RELAY");
+
+  connect_parties (alice, bob);
+  wait_all_connected (fixture, "server-relay");
+  wait_packets (bob, "alice", AUDIO_PACKETS / 2);
+  g_test_message ("bob's jitter buffer for alice, calm: %.0f ms", jitter_buffer_ms (bob, "alice"));
+
+  fixture->relay_jitter_ms = 60;
+  grown = (DepthGoal) { bob, "alice", 50, 200 };
+  wait_until (fixture, has_depth, &grown, "bob's jitter buffer growing to 50 ms or more");
+  g_test_message ("with 0-60 ms of jitter: %.0f ms", jitter_buffer_ms (bob, "alice"));
+
+  fixture->relay_jitter_ms = 0;
+  calm = (DepthGoal) { bob, "alice", 20, 30 };
+  wait_until (fixture, has_depth, &calm, "bob's jitter buffer coming back to 30 ms or less");
+  g_test_message ("calm again: %.0f ms", jitter_buffer_ms (bob, "alice"));
+  check_stats (bob, "alice", "server-relay");
+  free_call (alice);
+  free_call (bob);
   assert_hears (bob, heard_from (bob), 440);
 }
 
@@ -827,6 +901,8 @@ main (int argc, char **argv)
   g_test_add ("/media/basic", Fixture, NULL, fixture_set_up, test_basic, fixture_tear_down);
   g_test_add ("/media/mute", Fixture, NULL, fixture_set_up, test_mute, fixture_tear_down);
   g_test_add ("/media/server-relay", Fixture, NULL, fixture_set_up, test_server_relay,
+              fixture_tear_down);
+  g_test_add ("/media/adaptive-jitter", Fixture, NULL, fixture_set_up, test_adaptive_jitter,
               fixture_tear_down);
   g_test_add ("/media/mesh", Fixture, NULL, fixture_set_up, test_mesh, fixture_tear_down);
   g_test_add ("/media/remove-peer", Fixture, NULL, fixture_set_up, test_remove_peer,
