@@ -347,6 +347,156 @@ test_nats_fault (void)
   cluster_stop (&cluster);
 }
 
+/* The next GroupChanged on the client: name and members ("a b c"). */
+static void
+expect_group (TestClient *client, guint64 id, const char *name, const char *members)
+{
+  g_autoptr(GVariant) event = test_client_expect_event (client, VOIP_MSG_GROUP_CHANGED);
+  g_autofree const char **names = NULL;
+  g_autofree char *joined = NULL;
+  const char *got_name;
+  guint64 got_id;
+
+  g_variant_get (event, "(t&s&s^a&s)", &got_id, &got_name, NULL, &names);
+  joined = g_strjoinv (" ", (char **) names);
+  g_assert_cmpuint (got_id, ==, id);
+  g_assert_cmpstr (got_name, ==, name);
+  g_assert_cmpstr (joined, ==, members);
+}
+
+/* The next event of `code` carrying a message: its kind and text. */
+static void
+expect_message (TestClient *client, guint16 code, guint64 *id, guint32 *kind, char **text)
+{
+  g_autoptr(GVariant) event = test_client_expect_event (client, code);
+
+  g_variant_get (event, "(ttxsstusuaybbs)", id, NULL, NULL, NULL, NULL, NULL, kind, text, NULL,
+                 NULL, NULL, NULL, NULL);
+}
+
+/* Three nodes, a user on each: a group made, renamed and pruned across
+ * nodes, group texts, an edit, a voice message and its audio, plugin data,
+ * and the history, as on one server. */
+static void
+test_three_nodes (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) bob = NULL;
+  g_autoptr(TestClient) carol = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) audio = g_variant_ref_sink (test_ogg_opus_new (3000));
+  g_autofree char *text = NULL;
+  guint64 group, id, edited_id, voice_id;
+  guint32 kind;
+
+  if (!cluster_start (&cluster, 1, 3))
+    return;
+  alice = test_client_new_registered (port_of (&cluster, 0), "alice");
+  bob = test_client_new_registered (port_of (&cluster, 1), "bob");
+  carol = test_client_new_registered (port_of (&cluster, 2), "carol");
+  test_befriend (alice, bob);
+  test_befriend (alice, carol);
+  test_befriend (bob, carol);
+
+  /* A group: made on node0, renamed on node2. */
+  reply = test_client_call (alice, VOIP_MSG_GROUP_CREATE,
+                            g_variant_new ("(s^as)", "team",
+                                           (const char *[]) { "bob", "carol", NULL }));
+  g_variant_get (reply, "(t)", &group);
+  g_clear_pointer (&reply, g_variant_unref);
+  for (TestClient **c = (TestClient *[]) { alice, bob, carol, NULL }; *c; c++)
+    expect_group (*c, group, "team", "alice bob carol");
+  test_client_call_ok (carol, VOIP_MSG_GROUP_RENAME, g_variant_new ("(ts)", group, "crew"));
+  for (TestClient **c = (TestClient *[]) { alice, bob, carol, NULL }; *c; c++)
+    expect_group (*c, group, "crew", "alice bob carol");
+
+  /* A group text from node1 reaches node0 and node2; its edit too. */
+  edited_id = test_send_text (bob, "", group, NULL, "hello crew");
+  for (TestClient **c = (TestClient *[]) { alice, carol, NULL }; *c; c++)
+    {
+      expect_message (*c, VOIP_MSG_MESSAGE_RECEIVED, &id, &kind, &text);
+      g_assert_cmpuint (id, ==, edited_id);
+      g_assert_cmpstr (text, ==, "hello crew");
+      g_clear_pointer (&text, g_free);
+    }
+  test_client_call_ok (bob, VOIP_MSG_EDIT, g_variant_new ("(ts)", edited_id, "hello, crew"));
+  for (TestClient **c = (TestClient *[]) { alice, carol, NULL }; *c; c++)
+    {
+      expect_message (*c, VOIP_MSG_MESSAGE_EDITED, &id, &kind, &text);
+      g_assert_cmpuint (id, ==, edited_id);
+      g_assert_cmpstr (text, ==, "hello, crew");
+      g_clear_pointer (&text, g_free);
+    }
+
+  /* A voice message from node2 to node0; its audio read back there. */
+  reply = test_client_call (carol, VOIP_MSG_SEND_VOICE,
+                            g_variant_new ("(sts@ayu)", "alice", (guint64) 0, "voice-1", audio,
+                                           1500));
+  g_variant_get (reply, "(ttx)", &voice_id, NULL, NULL);
+  g_clear_pointer (&reply, g_variant_unref);
+  expect_message (alice, VOIP_MSG_MESSAGE_RECEIVED, &id, &kind, &text);
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpuint (id, ==, voice_id);
+  g_assert_cmpuint (kind, ==, VOIP_MESSAGE_KIND_VOICE);
+  reply = test_client_call (alice, VOIP_MSG_GET_VOICE, g_variant_new ("(t)", voice_id));
+  {
+    g_autoptr(GVariant) voice = g_variant_get_child_value (reply, 0);
+
+    g_assert_true (g_variant_equal (voice, audio));
+  }
+  g_clear_pointer (&reply, g_variant_unref);
+
+  /* Plugin data from node0 to node2 (relayed, never stored). */
+  test_client_call_ok (alice, VOIP_MSG_PLUGIN_SEND,
+                       g_variant_new ("(ss@ay)", "carol", "whiteboard",
+                                      g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "stroke",
+                                                                 6, 1)));
+  {
+    g_autoptr(GVariant) event = test_client_expect_event (carol, VOIP_MSG_PLUGIN_MESSAGE);
+    g_autoptr(GVariant) data = NULL;
+    const char *sender, *plugin;
+
+    g_variant_get (event, "(&s&s@ay)", &sender, &plugin, &data);
+    g_assert_cmpstr (sender, ==, "alice");
+    g_assert_cmpstr (plugin, ==, "whiteboard");
+    g_assert_cmpuint (g_variant_n_children (data), ==, 6);
+  }
+
+  /* The history of the group, read on node2, has the edit. */
+  reply = test_client_call (carol, VOIP_MSG_HISTORY,
+                            g_variant_new ("(sttu)", "", group, (guint64) 0, 10));
+  {
+    g_autoptr(GVariant) messages = g_variant_get_child_value (reply, 0);
+    g_autofree char *first = NULL;
+
+    g_assert_cmpuint (g_variant_n_children (messages), ==, 1);
+    g_variant_get_child (messages, 0, "(ttxsstusuaybbs)", &id, NULL, NULL, NULL, NULL, NULL,
+                         NULL, &first, NULL, NULL, NULL, NULL, NULL);
+    g_assert_cmpuint (id, ==, edited_id);
+    g_assert_cmpstr (first, ==, "hello, crew");
+  }
+  g_clear_pointer (&reply, g_variant_unref);
+
+  /* The owner on node0 removes the member on node2. */
+  test_client_call_ok (alice, VOIP_MSG_GROUP_REMOVE_MEMBER, g_variant_new ("(ts)", group, "carol"));
+  {
+    g_autoptr(GVariant) event = test_client_expect_event (carol, VOIP_MSG_GROUP_REMOVED);
+    guint64 removed;
+
+    g_variant_get (event, "(tu)", &removed, NULL);
+    g_assert_cmpuint (removed, ==, group);
+  }
+  expect_group (bob, group, "crew", "alice bob");
+  test_client_call_fails (carol, VOIP_MSG_GROUP_INFO, g_variant_new ("(t)", group),
+                          VOIP_STATUS_NO_SUCH_GROUP);
+
+  g_clear_pointer (&alice, test_client_free);
+  g_clear_pointer (&bob, test_client_free);
+  g_clear_pointer (&carol, test_client_free);
+  cluster_stop (&cluster);
+}
+
 /* Sends a text; the reply's status (a transport error, i.e. a hang past
  * the client's timeout or a crash, fails the test). */
 static guint
@@ -802,6 +952,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cluster/node-killed", test_node_killed);
   g_test_add_func ("/cluster/nats-fault", test_nats_fault);
   g_test_add_func ("/cluster/nats-buffer-overflow", test_nats_buffer_overflow);
+  g_test_add_func ("/cluster/three-nodes", test_three_nodes);
   g_test_add_func ("/cluster/postgres-outage", test_postgres_outage);
   g_test_add_func ("/cluster/login-limit", test_login_limit);
   g_test_add_func ("/cluster/revocation", test_revocation);
