@@ -43,12 +43,17 @@
 #define SCRATCH_SIZE     (64 * 1024)
 #define PING_INTERVAL_US (30 * G_USEC_PER_SEC)
 #define DRAIN_US         (5 * G_USEC_PER_SEC)
+/* --server may list the nodes of a cluster. */
+#define MAX_NODES        8
+/* failover: the drops are over once none came for this long. */
+#define FAILOVER_QUIET_US (2 * G_USEC_PER_SEC)
 
 typedef enum {
   MODE_PREPARE,
   MODE_SESSIONS,
   MODE_THROUGHPUT,
   MODE_LATENCY,
+  MODE_FAILOVER,
 } Mode;
 
 /* ---- what parent and workers share ---- */
@@ -70,6 +75,11 @@ typedef struct {
   guint64 window_full;       /* latency: a paced send waited for the window */
   guint64 per_second[MAX_SECONDS];
   guint64 n_samples;
+  guint64 dropped;           /* failover: held sessions whose node went away */
+  guint64 recovered;         /* failover: ... logged in again on another node */
+  gint64  first_drop_us;     /* failover: monotonic; 0 until a drop */
+  gint64  last_drop_us;
+  gint64  last_recovery_us;
   char    error[256];        /* the first error, for the report */
 } WorkerStats;
 
@@ -87,8 +97,9 @@ typedef struct {
 
 typedef struct {
   Mode     mode;
-  struct sockaddr_storage addr;
-  socklen_t addr_len;
+  struct sockaddr_storage addr[MAX_NODES];
+  socklen_t addr_len[MAX_NODES];
+  guint    n_nodes;
   char    *server;
   gint     server_pid;
   gint     clients;
@@ -139,6 +150,8 @@ typedef struct {
   VoipFrameReader *reader;
   gint64           next_send_us; /* latency: when the next paced send is due */
   guint64          count;        /* sender: messages sent; receiver: received */
+  guint8           node;         /* index into bench.addr */
+  gint64           dropped_us;   /* failover: when its node went away; 0: never */
 } Conn;
 
 typedef enum {
@@ -189,7 +202,7 @@ now_us (void)
 static gboolean
 is_pair_mode (void)
 {
-  return bench.mode != MODE_SESSIONS;
+  return bench.mode != MODE_SESSIONS && bench.mode != MODE_FAILOVER;
 }
 
 static const char *
@@ -307,7 +320,7 @@ process_thread_cpu_us (gint pid)
 }
 
 static gboolean
-resolve_server (const char *server, GError **error)
+resolve_node (const char *server, guint node, GError **error)
 {
   g_autoptr(GSocketConnectable) connectable = NULL;
   g_autofree char *port = NULL;
@@ -333,10 +346,40 @@ resolve_server (const char *server, GError **error)
                    "cannot resolve \"%s\": %s", server, gai_strerror (rc));
       return FALSE;
     }
-  memcpy (&bench.addr, result->ai_addr, result->ai_addrlen);
-  bench.addr_len = result->ai_addrlen;
+  memcpy (&bench.addr[node], result->ai_addr, result->ai_addrlen);
+  bench.addr_len[node] = result->ai_addrlen;
   freeaddrinfo (result);
   return TRUE;
+}
+
+/* --server HOST:PORT[,HOST:PORT...]: one server, or the nodes of a cluster. */
+static gboolean
+resolve_server (const char *server, GError **error)
+{
+  g_auto(GStrv) nodes = g_strsplit (server, ",", -1);
+
+  bench.n_nodes = g_strv_length (nodes);
+  if (bench.n_nodes == 0 || bench.n_nodes > MAX_NODES)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "--server takes 1 to %d HOST:PORT", MAX_NODES);
+      return FALSE;
+    }
+  for (guint i = 0; i < bench.n_nodes; i++)
+    if (!resolve_node (nodes[i], i, error))
+      return FALSE;
+  return TRUE;
+}
+
+/* The node a connection starts on: a session's account spreads them; in a
+ * pair, the receiver is on the node after the sender's, so that every
+ * message crosses nodes when there are several. */
+static guint
+first_node (guint32 account)
+{
+  if (bench.mode == MODE_SESSIONS || bench.mode == MODE_FAILOVER || bench.mode == MODE_PREPARE)
+    return account % bench.n_nodes;
+  return (account / 2 + account % 2) % bench.n_nodes;
 }
 
 static void
@@ -452,10 +495,34 @@ conn_fail (Worker *w, Conn *c, const char *fmt, ...)
       return;
     }
   conn_close (w, c);
-  if (during_setup)
+  if (during_setup && c->dropped_us == 0)
     unit_finished (w, FALSE, 1);
   else
-    w->stats->lost++;
+    w->stats->lost++;   /* or, in failover, never back */
+}
+
+static void conn_start (Worker *w, Conn *c);
+
+/* failover: a held session's node went away; the client moves to the
+ * next node at once (no backoff: this measures the cluster, not voipd)
+ * and resumes with its token. */
+static gboolean
+conn_fail_over (Worker *w, Conn *c)
+{
+  gint64 now = now_us ();
+
+  if (bench.mode != MODE_FAILOVER || c->state != CONN_LOGGED_IN || bench.n_nodes < 2)
+    return FALSE;
+  conn_close (w, c);
+  c->dropped_us = now;
+  c->node = (c->node + 1) % bench.n_nodes;
+  w->stats->dropped++;
+  if (w->stats->first_drop_us == 0)
+    w->stats->first_drop_us = now;
+  w->stats->last_drop_us = now;
+  c->state = CONN_IDLE;
+  conn_start (w, c);
+  return TRUE;
 }
 
 static void
@@ -534,15 +601,18 @@ conn_start (Worker *w, Conn *c)
   struct epoll_event event = { .events = EPOLLIN | EPOLLOUT, .data.u32 = (guint32) (c - w->conns) };
   int one = 1;
 
+  if (c->dropped_us == 0)
+    c->node = first_node (c->account);
   c->state = CONN_CONNECTING;
-  c->fd = socket (bench.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  c->fd = socket (bench.addr[c->node].ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (c->fd < 0)
     {
       conn_fail (w, c, "socket: %s", g_strerror (errno));
       return;
     }
   setsockopt (c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect (c->fd, (struct sockaddr *) &bench.addr, bench.addr_len) < 0 && errno != EINPROGRESS)
+  if (connect (c->fd, (struct sockaddr *) &bench.addr[c->node], bench.addr_len[c->node]) < 0
+      && errno != EINPROGRESS)
     {
       conn_fail (w, c, "connect: %s", g_strerror (errno));
       return;
@@ -678,6 +748,19 @@ on_logged_in (Worker *w, Conn *c)
   Conn *peer = &w->conns[index ^ 1];
 
   c->state = CONN_LOGGED_IN;
+  if (c->dropped_us != 0)
+    {
+      /* failover: back, on another node. */
+      gint64 now = now_us ();
+
+      if (w->stats->n_samples < bench.sample_cap)
+        w->samples[w->stats->n_samples++] = (guint32) MIN (now - c->dropped_us,
+                                                           (gint64) G_MAXUINT32);
+      w->stats->recovered++;
+      w->stats->last_recovery_us = now;
+      c->dropped_us = 0;
+      return;
+    }
   if (bench.mode != MODE_PREPARE)
     {
       unit_finished (w, TRUE, 1);
@@ -803,14 +886,15 @@ conn_read (Worker *w, Conn *c)
 
       if (n == 0)
         {
-          conn_fail (w, c, "the server closed the connection");
+          if (!conn_fail_over (w, c))
+            conn_fail (w, c, "the server closed the connection");
           return;
         }
       if (n < 0)
         {
           if (errno == EINTR)
             continue;
-          if (errno != EAGAIN)
+          if (errno != EAGAIN && !conn_fail_over (w, c))
             conn_fail (w, c, "recv: %s", g_strerror (errno));
           return;
         }
@@ -902,7 +986,8 @@ setup_tick (Worker *w, gint64 now)
   switch (bench.mode)
     {
     case MODE_PREPARE:    w->phase = PHASE_EXIT; break;
-    case MODE_SESSIONS:   w->phase = PHASE_HOLD; w->next_ping_us = now + PING_INTERVAL_US; break;
+    case MODE_SESSIONS:
+    case MODE_FAILOVER:   w->phase = PHASE_HOLD; w->next_ping_us = now + PING_INTERVAL_US; break;
     case MODE_THROUGHPUT:
     case MODE_LATENCY:    w->phase = PHASE_WAIT; break;
     default:              g_assert_not_reached ();
@@ -1193,6 +1278,13 @@ sum_stats (void)
       for (guint k = 0; k < MAX_SECONDS; k++)
         sum.per_second[k] += s->per_second[k];
       sum.n_samples += s->n_samples;
+      sum.dropped += s->dropped;
+      sum.recovered += s->recovered;
+      if (s->first_drop_us != 0
+          && (sum.first_drop_us == 0 || s->first_drop_us < sum.first_drop_us))
+        sum.first_drop_us = s->first_drop_us;
+      sum.last_drop_us = MAX (sum.last_drop_us, s->last_drop_us);
+      sum.last_recovery_us = MAX (sum.last_recovery_us, s->last_recovery_us);
       if (sum.error[0] == '\0' && s->error[0] != '\0')
         memcpy (sum.error, s->error, sizeof sum.error);
     }
@@ -1440,6 +1532,66 @@ run_messages (void)
          && sum.acked <= sum.delivered ? 0 : 1;
 }
 
+/* Holds --clients sessions spread over the nodes of --server, prints
+ * "ready" once they are in (the caller then kills a node), and waits until
+ * every dropped session is logged in again on another node. */
+static int
+run_failover (void)
+{
+  gint64 start = now_us ();
+  gint64 deadline;
+  guint32 *all;
+  guint64 n = 0;
+  gboolean ready;
+  WorkerStats sum;
+
+  start_workers ();
+  ready = wait_workers (G_STRUCT_OFFSET (WorkerStats, ready),
+                        start + (gint64) (bench.timeout + 10) * G_USEC_PER_SEC);
+  sum = sum_stats ();
+  g_print ("ready: %" G_GUINT64_FORMAT " sessions over %u nodes\n", sum.held, bench.n_nodes);
+  fflush (stdout);
+  /* The drops, then the quiet that says they are over and everyone is back. */
+  deadline = now_us () + (gint64) bench.timeout * G_USEC_PER_SEC;
+  for (;;)
+    {
+      gint64 now = now_us ();
+
+      sum = sum_stats ();
+      if (sum.dropped > 0 && sum.recovered + sum.lost >= sum.dropped
+          && now - sum.last_drop_us > FAILOVER_QUIET_US)
+        break;
+      if (now > deadline)
+        break;
+      g_usleep (50 * 1000);
+    }
+  reap_workers ();
+  sum = sum_stats ();
+
+  all = g_new (guint32, MAX (sum.n_samples, 1));
+  for (gint i = 0; i < bench.procs; i++)
+    {
+      memcpy (all + n, bench.samples + (gsize) i * bench.sample_cap,
+              bench.stats[i].n_samples * sizeof (guint32));
+      n += bench.stats[i].n_samples;
+    }
+  qsort (all, n, sizeof (guint32), compare_u32);
+  print_title ("failover");
+  print_row ("sessions held", "%" G_GUINT64_FORMAT " over %u nodes", sum.held, bench.n_nodes);
+  print_row ("dropped (their node died)", "%" G_GUINT64_FORMAT, sum.dropped);
+  print_row ("back on another node", "%" G_GUINT64_FORMAT, sum.recovered);
+  print_row ("never back", "%" G_GUINT64_FORMAT, sum.dropped - MIN (sum.dropped, sum.recovered));
+  print_row ("drop -> logged in p50", "%.1f ms", percentile_ms (all, n, 0.50));
+  print_row ("drop -> logged in p99", "%.1f ms", percentile_ms (all, n, 0.99));
+  print_row ("drop -> logged in max", "%.1f ms", n > 0 ? all[n - 1] / 1000.0 : 0.0);
+  if (sum.first_drop_us != 0 && sum.last_recovery_us != 0)
+    print_row ("first drop -> all back", "%.1f ms",
+               (sum.last_recovery_us - sum.first_drop_us) / 1000.0);
+  print_error (&sum);
+  g_free (all);
+  return ready && sum.dropped > 0 && sum.recovered == sum.dropped ? 0 : 1;
+}
+
 static void *
 map_shared (gsize size)
 {
@@ -1460,7 +1612,12 @@ static const char usage[] =
   "  throughput  --pairs senders pipeline SendText (--window each); count\n"
   "              MessageReceived per second at the receivers\n"
   "  latency     the same pairs at --rate messages/s in total; report the\n"
-  "              send -> MessageReceived latency percentiles\n";
+  "              send -> MessageReceived latency percentiles\n"
+  "  failover    hold --clients sessions over the nodes of --server, print\n"
+  "              \"ready\"; when a node dies, its sessions resume on the next\n"
+  "              node at once; report the time from drop to logged in\n"
+  "--server may list the nodes of a cluster (HOST:PORT,HOST:PORT,...): pairs\n"
+  "then have the receiver on the node after the sender's.\n";
 
 int
 main (int argc, char **argv)
@@ -1470,7 +1627,8 @@ main (int argc, char **argv)
   const char *mode;
   int status;
   GOptionEntry entries[] = {
-    { "server", 's', 0, G_OPTION_ARG_STRING, &bench.server, "Server address", "HOST:PORT" },
+    { "server", 's', 0, G_OPTION_ARG_STRING, &bench.server, "Server address, or the nodes'",
+      "HOST:PORT[,...]" },
     { "server-pid", 0, 0, G_OPTION_ARG_INT, &bench.server_pid, "Server process, for RSS and CPU", "PID" },
     { "accounts", 'a', 0, G_OPTION_ARG_FILENAME, &bench.accounts_path, "Account file", "FILE" },
     { "clients", 'c', 0, G_OPTION_ARG_INT, &bench.clients, "sessions: connections to hold (10000)", "N" },
@@ -1521,6 +1679,8 @@ main (int argc, char **argv)
     bench.mode = MODE_THROUGHPUT;
   else if (g_str_equal (mode, "latency"))
     bench.mode = MODE_LATENCY;
+  else if (g_str_equal (mode, "failover"))
+    bench.mode = MODE_FAILOVER;
   else
     {
       g_printerr ("voip-bench: unknown mode \"%s\"\n%s", mode, usage);
@@ -1581,6 +1741,8 @@ main (int argc, char **argv)
   bench.stats = map_shared (sizeof (WorkerStats) * bench.procs);
   if (bench.mode == MODE_LATENCY)
     bench.sample_cap = (guint64) bench.rate * (bench.duration + 1) + 1024;
+  else if (bench.mode == MODE_FAILOVER)
+    bench.sample_cap = (guint64) bench.clients + 1024;
   bench.samples = map_shared (MAX (bench.sample_cap, 1) * sizeof (guint32) * bench.procs);
 
   switch (bench.mode)
@@ -1589,6 +1751,7 @@ main (int argc, char **argv)
     case MODE_SESSIONS:   status = run_sessions (); break;
     case MODE_THROUGHPUT:
     case MODE_LATENCY:    status = run_messages (); break;
+    case MODE_FAILOVER:   status = run_failover (); break;
     default:              g_assert_not_reached ();
     }
   g_ptr_array_unref (bench.accounts);
