@@ -219,6 +219,28 @@ copy_servers (GPtrArray *to, VoipdMediaCall *self, const VoipdMediaServer *from,
     }
 }
 
+/* --- adapting to the network -------------------------------------------- */
+
+/* Every MEDIA_BRANCH_ADAPT_MS on the main context (where peers come and go):
+ * each peer's jitter buffer follows its jitter, and the one encoder's FEC
+ * the worst loss any peer reports. Reports come once per RTCP interval;
+ * between them the figure stays the same. */
+static gboolean
+on_adapt_timer (gpointer data)
+{
+  VoipdMediaCall *self = data;
+  GHashTableIter iter;
+  gpointer peer;
+  double worst = -1;
+
+  g_hash_table_iter_init (&iter, self->peers);
+  while (g_hash_table_iter_next (&iter, NULL, &peer))
+    worst = MAX (worst, media_peer_adapt (peer));
+  if (worst >= 0)
+    media_pipeline_set_expected_loss (self->pipeline, worst);
+  return G_SOURCE_CONTINUE;
+}
+
 /* --- the media thread ----------------------------------------------------- */
 
 static gpointer
@@ -293,6 +315,9 @@ media_call_new (const VoipdMediaConfig *config, const VoipdMediaCallbacks *callb
       media_call_free (self);
       return NULL;
     }
+  self->adapt_timer = g_timeout_source_new (MEDIA_BRANCH_ADAPT_MS);
+  g_source_set_callback (self->adapt_timer, on_adapt_timer, self, NULL);
+  g_source_attach (self->adapt_timer, self->main_context);
   if (all_addresses)
     self->servers_ready = TRUE;
   else
@@ -413,6 +438,11 @@ media_call_free (VoipdMediaCall *self)
   MediaEvent *event;
 
   self->closed = TRUE;
+  if (self->adapt_timer)
+    {
+      g_source_destroy (self->adapt_timer);
+      g_clear_pointer (&self->adapt_timer, g_source_unref);
+    }
   /* The sink first, while everything still runs, so that it gets the end. */
   if (self->pipeline)
     media_pipeline_stop (self->pipeline);

@@ -42,6 +42,7 @@ struct _VoipdMediaCall {
   GCancellable *cancellable;
 
   MediaPipeline *pipeline;
+  GSource *adapt_timer;             /* main thread: on_adapt_timer */
   GHashTable *peers;                /* name → MediaPeer */
   GHashTable *early_signals;        /* name → GQueue of signals before add_peer */
 

@@ -70,7 +70,6 @@ struct _MediaPeer {
   GSList *early_candidates;    /* NiceCandidate, until credentials and gathering */
   gboolean told_use_relay;
   GSource *ice_timeout;
-  GSource *adapt_timer;        /* media_branch_adapt, while the branch lives */
   gint64 rate_time;
   guint64 rate_sent;
   guint64 rate_received;
@@ -233,16 +232,6 @@ on_connecting (VoipdMediaCall *call, MediaPeer *self, gpointer data)
 {
   if (self->state == 0)
     set_state (self, VOIPD_MEDIA_PEER_CONNECTING, NULL);
-}
-
-static gboolean
-on_adapt_timer (gpointer data)
-{
-  MediaPeer *self = data;
-
-  if (self->branch)
-    media_branch_adapt (self->branch);
-  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -446,10 +435,6 @@ media_peer_new (VoipdMediaCall *call, const char *name, gboolean controlling, GE
   self->branch = media_branch_new (call->pipeline, name, self->local_key, &hooks, error);
   if (!self->branch)
     return NULL;
-  /* Main context: the branch comes and goes there. */
-  self->adapt_timer = g_timeout_source_new (MEDIA_BRANCH_ADAPT_MS);
-  g_source_set_callback (self->adapt_timer, on_adapt_timer, self, NULL);
-  g_source_attach (self->adapt_timer, call->main_context);
   media_call_post (call, self, on_connecting, NULL, NULL);
 
   if (call->force_relay && call->allow_server_relay)
@@ -688,6 +673,12 @@ media_peer_relay_in (MediaPeer *self, GBytes *packet)
   on_agent_receive (NULL, 0, COMPONENT, size, (gchar *) data, self);
 }
 
+double
+media_peer_adapt (MediaPeer *self)
+{
+  return self->branch ? media_branch_adapt (self->branch) : -1;
+}
+
 GVariant *
 media_peer_get_stats (MediaPeer *self)
 {
@@ -755,7 +746,6 @@ media_peer_close (MediaPeer *self, gboolean media_thread_running)
 
   self->removed = TRUE;
   clear_source (&self->ice_timeout);
-  clear_source (&self->adapt_timer);
 
   /* The branch first: once it is down no streaming thread sends with the
    * agent. Pushes hold push_lock, so none is in the branch as it goes. */

@@ -70,6 +70,14 @@ static void clear_input_pad (GstPad **pad);
  * encode one voice stream, 5 about 1.6%: the rest of a call costs less than
  * that difference, and speech at 32 kb/s does not need the best search. */
 #define OPUS_COMPLEXITY 5
+/* In-band FEC is sized for the loss the peers report (RTCP receiver
+ * reports, every RTCP_INTERVAL): it follows a rise at once and a fall by
+ * FEC_LOSS_DECAY points per MEDIA_BRANCH_ADAPT_MS, so that one clean report
+ * in a lossy call does not switch it off. Before any report:
+ * FEC_INITIAL_LOSS. At 0 the encoder spends no bits on it. */
+#define FEC_INITIAL_LOSS 10
+#define FEC_MAX_LOSS 30
+#define FEC_LOSS_DECAY 1
 /* The mixer's (and its silence source's) period: one Opus frame. Every
  * period wakes two threads; 10 ms would halve a period's latency and double
  * those wake-ups, which cost more CPU here than the whole decoder. */
@@ -85,6 +93,8 @@ struct _MediaPipeline {
   GstElement *tee;            /* encoded RTP, one pad per peer */
   GstElement *mixer;          /* decoded audio, one pad per peer */
   GstElement *mute;
+  GstElement *encoder;
+  int expected_loss;          /* main context: the encoder's packet-loss-percentage */
   GstElement *playback_head;  /* right after the mixer: EOS goes in here */
 
   GMutex lock;
@@ -240,13 +250,16 @@ media_pipeline_new (const char *audio_source, const char *audio_sink,
    * before the first peer and between peers. The mixer is live whatever its
    * latency query says (it fails until the sources have caps): otherwise it
    * would wait for every peer instead of timing out. Opus in-band FEC only
-   * works with a loss estimate; DTX is off so that muted peers send silence. */
+   * works with a loss estimate: FEC_INITIAL_LOSS until the peers report
+   * theirs (media_pipeline_set_expected_loss). DTX: in silence (or muted)
+   * the encoder sends a comfort-noise frame every 400 ms instead of 50
+   * packets a second, and both sides' send and receive chains sleep. */
   description = g_strdup_printf (
     "audioconvert name=capture_head ! audioresample ! " RAW_CAPS " ! %s"
     "volume name=mute ! "
-    "opusenc bitrate=32000 frame-size=20 inband-fec=true packet-loss-percentage=10 "
-    "  audio-type=voice dtx=false complexity=%d ! "
-    "rtpopuspay pt=%d ! tee name=send allow-not-linked=true "
+    "opusenc name=encoder bitrate=32000 frame-size=20 inband-fec=true "
+    "  packet-loss-percentage=%d audio-type=voice dtx=true complexity=%d ! "
+    "rtpopuspay pt=%d dtx=true ! tee name=send allow-not-linked=true "
     "audiotestsrc wave=silence is-live=true samplesperbuffer=%d ! " RAW_CAPS " ! "
     "audiomixer name=mixer force-live=true ignore-inactive-pads=true "
     "  output-buffer-duration=%" G_GUINT64_FORMAT
@@ -255,7 +268,7 @@ media_pipeline_new (const char *audio_source, const char *audio_sink,
     " latency=%" G_GUINT64_FORMAT " ! "
     "capsfilter name=playback_head caps=\"" RAW_CAPS "\" ! %s"
     "audioconvert ! audioresample name=playback_tail",
-    dsp ? dsp : "", OPUS_COMPLEXITY, OPUS_PAYLOAD_TYPE,
+    dsp ? dsp : "", FEC_INITIAL_LOSS, OPUS_COMPLEXITY, OPUS_PAYLOAD_TYPE,
     (int) (48000 * MIXER_PERIOD / GST_SECOND), (guint64) MIXER_PERIOD, (guint64) MIXER_UPSTREAM_LATENCY,
     (guint64) MIXER_PROCESSING_SLACK, probe ? probe : "");
   pipeline = gst_parse_launch_full (description, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &local_error);
@@ -293,6 +306,8 @@ media_pipeline_new (const char *audio_source, const char *audio_sink,
   self->tee = gst_bin_get_by_name (GST_BIN (self->pipeline), "send");
   self->mixer = gst_bin_get_by_name (GST_BIN (self->pipeline), "mixer");
   self->mute = gst_bin_get_by_name (GST_BIN (self->pipeline), "mute");
+  self->encoder = gst_bin_get_by_name (GST_BIN (self->pipeline), "encoder");
+  self->expected_loss = FEC_INITIAL_LOSS;
   self->playback_head = gst_bin_get_by_name (GST_BIN (self->pipeline), "playback_head");
 
   bus = gst_element_get_bus (self->pipeline);
@@ -321,6 +336,20 @@ media_pipeline_set_muted (MediaPipeline *self, gboolean muted)
   /* Before the encoder: peers get silence, and their jitter buffers and
    * statistics keep running. */
   g_object_set (self->mute, "mute", muted, NULL);
+}
+
+void
+media_pipeline_set_expected_loss (MediaPipeline *self, double percent)
+{
+  int loss = CLAMP ((int) (percent + 0.5), 0, FEC_MAX_LOSS);
+
+  if (loss < self->expected_loss)
+    loss = MAX (loss, self->expected_loss - FEC_LOSS_DECAY);
+  if (loss == self->expected_loss)
+    return;
+  g_debug ("In-band FEC for %d%% loss (reported %.1f%%)", loss, percent);
+  self->expected_loss = loss;
+  g_object_set (self->encoder, "packet-loss-percentage", loss, NULL);
 }
 
 /* EOS into the playback side, so that e.g. wavenc writes its header, then NULL. */
@@ -362,6 +391,7 @@ media_pipeline_free (MediaPipeline *self)
   gst_clear_object (&self->tee);
   gst_clear_object (&self->mixer);
   gst_clear_object (&self->mute);
+  gst_clear_object (&self->encoder);
   gst_clear_object (&self->playback_head);
   gst_clear_object (&self->sink_bin);
   gst_clear_object (&self->pipeline);
@@ -742,6 +772,7 @@ media_branch_get_stats (MediaBranch *self, MediaBranchStats *stats)
   GValueArray *array;
 
   memset (stats, 0, sizeof *stats);
+  stats->reported_loss_percent = -1;
   g_signal_emit_by_name (self->rtpbin, "get-internal-session", 0, &session);
   if (!session)
     return;
@@ -763,7 +794,7 @@ media_branch_get_stats (MediaBranch *self, MediaBranchStats *stats)
         {
           guint64 received = 0;
           gint lost = 0, clock_rate = 0;
-          guint jitter = 0, round_trip = 0;
+          guint jitter = 0, round_trip = 0, fraction_lost = 0;
 
           /* The peer's stream as we receive it… */
           if (!gst_structure_get_uint64 (source, "packets-received", &received) || received == 0)
@@ -779,6 +810,9 @@ media_branch_get_stats (MediaBranch *self, MediaBranchStats *stats)
           gst_structure_get_boolean (source, "have-rb", &have_rb);
           if (have_rb && gst_structure_get_uint (source, "rb-round-trip", &round_trip))
             stats->rtt_ms = round_trip * 1000.0 / 65536.0;
+          /* …and what it lost of ours over its last report interval, in 1/256. */
+          if (have_rb && gst_structure_get_uint (source, "rb-fractionlost", &fraction_lost))
+            stats->reported_loss_percent = fraction_lost * 100.0 / 256.0;
         }
     }
   G_GNUC_END_IGNORE_DEPRECATIONS
@@ -795,7 +829,7 @@ round_up_to_step (double ms)
   return steps * JITTER_STEP_MS;
 }
 
-void
+double
 media_branch_adapt (MediaBranch *self)
 {
   g_autoptr(GstElement) jitterbuffer = NULL;
@@ -809,10 +843,10 @@ media_branch_adapt (MediaBranch *self)
   if (self->jitterbuffer)
     jitterbuffer = gst_object_ref (self->jitterbuffer);
   g_mutex_unlock (&self->lock);
-  if (!jitterbuffer)
-    return;
-
   media_branch_get_stats (self, &stats);
+  if (!jitterbuffer)
+    return stats.reported_loss_percent;
+
   g_object_get (jitterbuffer, "stats", &jitter_stats, NULL);
   if (jitter_stats)
     gst_structure_get_uint64 (jitter_stats, "num-late", &late);
@@ -831,13 +865,14 @@ media_branch_adapt (MediaBranch *self)
   else if (target < depth && now - self->last_grown >= JITTER_CALM)
     depth -= JITTER_STEP_MS;
   if (depth == self->depth_ms)
-    return;
+    return stats.reported_loss_percent;
   g_debug ("Jitter buffer %s: %u -> %u ms (jitter %.1f ms, %" G_GUINT64_FORMAT " late)",
            GST_OBJECT_NAME (self->bin), self->depth_ms, depth, stats.jitter_ms, late);
   self->depth_ms = depth;
   /* The jitter buffer posts LATENCY: on_bus_message redistributes it, and
    * the mixer then waits as long for this peer. */
   g_object_set (jitterbuffer, "latency", depth, NULL);
+  return stats.reported_loss_percent;
 }
 
 void

@@ -19,6 +19,9 @@ MediaPipeline *media_pipeline_new       (const char *audio_source, const char *a
                                          gboolean echo_cancellation, GError **error);
 gboolean       media_pipeline_start     (MediaPipeline *pipeline, GError **error);
 void           media_pipeline_set_muted (MediaPipeline *pipeline, gboolean muted);
+/* The loss the encoder's in-band FEC is sized for: the worst any peer
+ * reports (percent). */
+void           media_pipeline_set_expected_loss (MediaPipeline *pipeline, double percent);
 /* Sends EOS to the sink and waits (at most a second) for it to get there,
  * then stops everything (state NULL). Branches are freed after this. */
 void           media_pipeline_stop      (MediaPipeline *pipeline);
@@ -36,6 +39,7 @@ typedef struct {
   double   loss_percent;  /* of the packets the peer sent us */
   double   jitter_ms;
   guint    jitter_buffer_ms;  /* the jitter buffer's current depth */
+  double   reported_loss_percent;  /* of our packets, by the peer; -1 before its report */
 } MediaBranchStats;
 
 MediaBranch *media_branch_new       (MediaPipeline *pipeline, const char *name, GBytes *local_key,
@@ -43,10 +47,12 @@ MediaBranch *media_branch_new       (MediaPipeline *pipeline, const char *name, 
 /* One SRTP or SRTCP packet from the peer; any thread. */
 void         media_branch_push      (MediaBranch *branch, const guint8 *packet, gsize size);
 void         media_branch_get_stats (MediaBranch *branch, MediaBranchStats *stats);
-/* Sizes the jitter buffer to what the network asks for now; the main
- * context calls it every MEDIA_BRANCH_ADAPT_MS. */
+/* Sizes the jitter buffer to what the network asks for now, and returns
+ * the loss the peer reports on our packets in its RTCP receiver reports
+ * (percent), or -1 before the first; the main context calls it every
+ * MEDIA_BRANCH_ADAPT_MS. */
 #define MEDIA_BRANCH_ADAPT_MS 500
-void         media_branch_adapt     (MediaBranch *branch);
+double       media_branch_adapt     (MediaBranch *branch);
 /* Detaches the branch from the pipeline and frees it; the others go on. */
 void         media_branch_free      (MediaBranch *branch);
 
