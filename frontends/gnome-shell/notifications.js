@@ -4,11 +4,41 @@
  * (the contact's Muted property: `voipctl contact mute USER`).
  *
  * Like client.js, it takes its imports as parameters (see extension.js).
+ * MessageTray changed in GNOME Shell 46 (sources and notifications made from
+ * a property object, Source.addNotification); newSource(), newNotification()
+ * and show() speak whichever the running Shell has.
  */
 
 /* exported defineNotifier */
 
 function defineNotifier({ Main, MessageTray, _ }) {
+    /* GNOME Shell 46 and later */
+    const PROPERTY_API = typeof MessageTray.Source.prototype.addNotification === 'function';
+
+    function newSource(title, iconName) {
+        return PROPERTY_API ? new MessageTray.Source({ title, iconName })
+            : new MessageTray.Source(title, iconName);
+    }
+
+    /* options: urgency, resident (both left as they are by default) */
+    function newNotification(source, title, body, options = {}) {
+        if (PROPERTY_API)
+            return new MessageTray.Notification({ source, title, body: body ?? '', ...options });
+        const notification = new MessageTray.Notification(source, title, body);
+        if (options.urgency !== undefined)
+            notification.setUrgency(options.urgency);
+        if (options.resident !== undefined)
+            notification.setResident(options.resident);
+        return notification;
+    }
+
+    function show(source, notification) {
+        if (PROPERTY_API)
+            source.addNotification(notification);
+        else
+            source.showNotification(notification);
+    }
+
     class Notifier {
         constructor(client, reportError) {
             this._client = client;
@@ -35,7 +65,7 @@ function defineNotifier({ Main, MessageTray, _ }) {
          * notification, and it is made again for the next. */
         _ensureSource() {
             if (this._source === null) {
-                this._source = new MessageTray.Source(_('Voice calls and chat'), 'call-start-symbolic');
+                this._source = newSource(_('Voice calls and chat'), 'call-start-symbolic');
                 this._source.connect('destroy', () => {
                     this._source = null;
                 });
@@ -82,9 +112,8 @@ function defineNotifier({ Main, MessageTray, _ }) {
                 title = _('Incoming call from %s').format(caller);
                 body = _('Voice call');
             }
-            const notification = new MessageTray.Notification(source, title, body);
-            notification.setUrgency(MessageTray.Urgency.CRITICAL);
-            notification.setResident(false);
+            const notification = newNotification(source, title, body,
+                { urgency: MessageTray.Urgency.CRITICAL, resident: false });
             notification.voipCallPath = call.path;
             notification.addAction(_('Answer'), () =>
                 this._client.answer(call.path).catch(e =>
@@ -99,14 +128,14 @@ function defineNotifier({ Main, MessageTray, _ }) {
                     this._dismissedCalls.add(call.path);
             });
             this._callNotifications.set(call.path, notification);
-            source.showNotification(notification);
+            show(source, notification);
         }
 
         _onMissedCall(call) {
             const source = this._ensureSource();
-            const notification = new MessageTray.Notification(source,
+            const notification = newNotification(source,
                 _('Missed call from %s').format(this._nameOf(call.initiator)), null);
-            source.showNotification(notification);
+            show(source, notification);
         }
 
         /* ---- messages ---- */
@@ -126,11 +155,11 @@ function defineNotifier({ Main, MessageTray, _ }) {
             const title = conversation.isGroup ? conversation.name : sender;
             const body = conversation.isGroup ? `${sender}: ${text}` : text;
             const source = this._ensureSource();
-            const notification = new MessageTray.Notification(source, title, body);
+            const notification = newNotification(source, title, body);
             notification.addAction(_('Mark as read'), () =>
                 this._client.markRead(conversation.path).catch(e =>
                     this._reportError(_('Cannot mark as read'), e)));
-            source.showNotification(notification);
+            show(source, notification);
         }
     }
 
