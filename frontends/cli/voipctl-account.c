@@ -26,7 +26,9 @@ sign_in (const VoipctlCommand *cmd,
   gboolean password_stdin = FALSE;
   const GOptionEntry register_entries[] = {
     { "server", 's', 0, G_OPTION_ARG_STRING, &server,
-      N_("The server (default: the last one used)"), N_("HOST:PORT") },
+      N_("The server: HOST:PORT (an IPv6 host in brackets), a comma-separated list "
+         "HOST:PORT,HOST:PORT,... of at most 16, or a DOMAIN whose _voip._tcp SRV "
+         "records name the servers (default: the last one used)"), N_("SERVER") },
     { "email", 'e', 0, G_OPTION_ARG_STRING, &email,
       N_("An e-mail address for the account"), N_("ADDR") },
     { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin,
@@ -58,7 +60,7 @@ sign_in (const VoipctlCommand *cmd,
       const char *last = voip_account_get_server (account);
 
       if (last == NULL || *last == '\0')
-        return voipctl_usage_error (cmd, _("missing --server HOST:PORT"));
+        return voipctl_usage_error (cmd, _("missing --server SERVER"));
       server = g_strdup (last);
     }
 

@@ -22,9 +22,9 @@ static const VoipctlCommand commands[] = {
   /* Translators: in the synopses (the third column), translate the words in
    * capitals (USER, ID, FILE…) but neither the options (--server, --group,
    * --wait) nor the presences, which are typed as they are. */
-  { "register",       NULL,     N_("--server HOST:PORT USER"),
+  { "register",       NULL,     N_("--server SERVER USER"),
     N_("Create an account on a server and log in"), voipctl_cmd_register },
-  { "login",          NULL,     N_("--server HOST:PORT USER"),
+  { "login",          NULL,     N_("--server SERVER USER"),
     N_("Log in with a password"), voipctl_cmd_login },
   { "logout",         NULL,     "",
     N_("Log out and forget the stored login"), voipctl_cmd_logout },
