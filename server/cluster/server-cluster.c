@@ -31,11 +31,19 @@
 /* "NODE\n*" or "NODE\nID,ID,...": NODE could not publish events for these
  * users (or anyone) during its gap; their sessions resync from the store. */
 #define SUBJECT_RESYNC        "voip.resync"
+/* voip.calls.NODE: messages for the calls NODE owns or mirrors
+ * (server-cluster-calls.c says what they hold). */
+#define SUBJECT_CALLS_PREFIX  "voip.calls."
 /* How long to wait between reconnection attempts, and how long a silent
  * NATS server is trusted: two missed pings of PING_INTERVAL_MS. */
 #define RECONNECT_WAIT_MS     250
 #define PING_INTERVAL_MS      2000
 #define MAX_PINGS_OUT         2
+/* What was written to a NATS server that then went silent may be lost
+ * without an error: libnats notices the silence only after MAX_PINGS_OUT
+ * unanswered pings. The users we published to in that long before a
+ * disconnection (and a ping more of slack) resync on the other nodes. */
+#define UNSURE_WINDOW_US      ((gint64) PING_INTERVAL_MS * (MAX_PINGS_OUT + 1) * 1000)
 /* At shutdown, how long libnats may take to end its threads. */
 #define CLOSE_WAIT_MS         5000
 
@@ -60,24 +68,35 @@ struct _ServerCluster {
   natsSubscription       *control[6];      /* the control subjects */
   GHashTable             *unsent;          /* gint64* user ids whose events failed to go */
   gboolean                unsent_all;      /* too many: everyone resyncs */
+  GHashTable             *recent;          /* gint64* user id → Recent: published lately */
+  gint64                  disconnected_us; /* when the link was lost; 0 while it is up */
+  natsSubscription       *calls;           /* voip.calls.NODE */
 };
+
+/* The last publication for a user, for UNSURE_WINDOW_US. */
+typedef struct {
+  gint64 user_id;   /* the key */
+  gint64 published_us;
+} Recent;
 
 typedef enum {
   DELIVERY_FRAME,
   DELIVERY_GAP,
+  DELIVERY_DISCONNECTED,
   DELIVERY_PRESENCE,
   DELIVERY_HEARTBEAT,
   DELIVERY_HELLO,
   DELIVERY_LOGIN_FAILED,
   DELIVERY_REVOKE,
   DELIVERY_RESYNC,
+  DELIVERY_CALLS,
 } DeliveryKind;
 
 typedef struct {
   Inbox       *inbox;
   DeliveryKind kind;
   gint64       user_id;
-  GBytes      *frame;      /* DELIVERY_FRAME */
+  GBytes      *frame;      /* DELIVERY_FRAME, DELIVERY_CALLS */
   char        *node;       /* the control subjects */
   char        *username;   /* DELIVERY_PRESENCE, DELIVERY_LOGIN_FAILED */
   VoipPresence presence;
@@ -122,6 +141,25 @@ delivery_free (gpointer data)
 static gboolean publish_text (ServerCluster *self, const char *subject, const char *text);
 static void announce_all (ServerCluster *self);
 static void publish_resync (ServerCluster *self);
+static void remember_unsent (ServerCluster *self, gint64 user_id);
+
+/* The link is back: what we published in the UNSURE_WINDOW_US before it
+ * was lost may never have reached the other nodes. */
+static void
+remember_unsure (ServerCluster *self)
+{
+  gint64 since = (self->disconnected_us != 0 ? self->disconnected_us : g_get_monotonic_time ())
+                 - UNSURE_WINDOW_US;
+  GHashTableIter iter;
+  Recent *recent;
+
+  g_hash_table_iter_init (&iter, self->recent);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &recent))
+    if (recent->published_us >= since)
+      remember_unsent (self, recent->user_id);
+  g_hash_table_remove_all (self->recent);
+  self->disconnected_us = 0;
+}
 
 /* On the main context. */
 static gboolean
@@ -139,8 +177,13 @@ delivery_run (gpointer data)
       if (g_hash_table_contains (self->subscriptions, &delivery->user_id))
         self->callbacks.user_frame (delivery->user_id, delivery->frame, self->user_data);
       break;
+    case DELIVERY_DISCONNECTED:
+      if (self->disconnected_us == 0)
+        self->disconnected_us = now;
+      break;
     case DELIVERY_GAP:
       self->publish_failed = FALSE;
+      remember_unsure (self);
       /* The others may have forgotten us meanwhile. */
       publish_text (self, SUBJECT_HELLO, self->node);
       announce_all (self);
@@ -181,6 +224,10 @@ delivery_run (gpointer data)
       break;
     case DELIVERY_RESYNC:
       self->callbacks.resync (delivery->user_ids, self->user_data);
+      break;
+    case DELIVERY_CALLS:
+      if (self->callbacks.calls_message != NULL)
+        self->callbacks.calls_message (delivery->frame, self->user_data);
       break;
     }
   return G_SOURCE_REMOVE;
@@ -237,6 +284,20 @@ on_message (natsConnection *connection, natsSubscription *subscription, natsMsg 
   else
     g_warning ("cluster: ignored a message on '%s'", natsMsg_GetSubject (message));
   natsMsg_Destroy (message);
+}
+
+static void
+on_calls_message (natsConnection *connection, natsSubscription *subscription, natsMsg *message,
+                  void *closure)
+{
+  Delivery *delivery = g_new0 (Delivery, 1);
+
+  (void) connection;
+  (void) subscription;
+  delivery->kind = DELIVERY_CALLS;
+  delivery->frame = g_bytes_new (natsMsg_GetData (message), natsMsg_GetDataLength (message));
+  natsMsg_Destroy (message);
+  inbox_post_delivery (closure, delivery);
 }
 
 /* "ID,ID,..." (at most SERVER_CLUSTER_RESYNC_USERS_MAX), or "*": NULL in *ids. */
@@ -347,7 +408,13 @@ on_disconnected (natsConnection *connection, void *closure)
   (void) connection;
   /* g_warning is thread-safe; nothing else is touched. */
   if (!g_atomic_int_get (&inbox->closing))
-    g_warning ("cluster: lost the link to NATS; reconnecting");
+    {
+      Delivery *delivery = g_new0 (Delivery, 1);
+
+      g_warning ("cluster: lost the link to NATS; reconnecting");
+      delivery->kind = DELIVERY_DISCONNECTED;
+      inbox_post_delivery (inbox, delivery);
+    }
 }
 
 static void
@@ -468,6 +535,22 @@ remember_unsent (ServerCluster *self, gint64 user_id)
   g_hash_table_add (self->unsent, g_memdup2 (&user_id, sizeof user_id));
 }
 
+/* A publication for the user went to libnats: it may yet be lost if the
+ * server has gone silent (remember_unsure()). */
+static void
+remember_recent (ServerCluster *self, gint64 user_id)
+{
+  Recent *recent = g_hash_table_lookup (self->recent, &user_id);
+
+  if (recent == NULL)
+    {
+      recent = g_new (Recent, 1);
+      recent->user_id = user_id;
+      g_hash_table_insert (self->recent, &recent->user_id, recent);
+    }
+  recent->published_us = g_get_monotonic_time ();
+}
+
 /* After a gap: the users whose events we could not publish resync on the
  * other nodes (ours resync anyway). */
 static void
@@ -490,7 +573,7 @@ publish_resync (ServerCluster *self)
         g_string_append_printf (text, "%s%" G_GINT64_FORMAT, text->str[text->len - 1] == '\n'
                                 ? "" : ",", *user_id);
     }
-  g_message ("cluster: events for %s could not be published during the gap; they resync",
+  g_message ("cluster: events for %s may not have reached the other nodes; they resync",
              self->unsent_all ? "everyone" : "some users");
   /* Kept for the next gap if this fails too. */
   if (publish_text (self, SUBJECT_RESYNC, text->str))
@@ -525,11 +608,26 @@ on_heartbeat (gpointer user_data)
 {
   ServerCluster *self = user_data;
   g_autoptr(GPtrArray) gone = NULL;
+  g_autoptr(GPtrArray) dead = g_ptr_array_new_with_free_func (g_free);
 
   publish_text (self, SUBJECT_HEARTBEAT, self->node);
-  gone = server_cluster_presence_sweep (self->remote, g_get_monotonic_time ());
+  /* While the link is up, only the last UNSURE_WINDOW_US matter. */
+  if (self->disconnected_us == 0)
+    {
+      gint64 since = g_get_monotonic_time () - UNSURE_WINDOW_US;
+      GHashTableIter iter;
+      Recent *recent;
+
+      g_hash_table_iter_init (&iter, self->recent);
+      while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &recent))
+        if (recent->published_us < since)
+          g_hash_table_iter_remove (&iter);
+    }
+  gone = server_cluster_presence_sweep (self->remote, g_get_monotonic_time (), dead);
   if (gone->len > 0)
     self->callbacks.users_gone (gone, self->user_data);
+  if (dead->len > 0 && self->callbacks.nodes_gone != NULL)
+    self->callbacks.nodes_gone (dead, self->user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -603,6 +701,8 @@ server_cluster_new (const char *node, const char *const *urls, gsize reconnect_b
   self->announced = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   self->remote = server_cluster_presence_new ();
   self->unsent = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  /* The key lives in the value. */
+  self->recent = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   inbox->owner = self;
   {
     const char *subjects[] = { SUBJECT_PRESENCE, SUBJECT_HEARTBEAT, SUBJECT_HELLO,
@@ -618,6 +718,17 @@ server_cluster_new (const char *node, const char *const *urls, gsize reconnect_b
           server_cluster_free (self);
           return NULL;
         }
+  }
+  {
+    g_autofree char *subject = g_strconcat (SUBJECT_CALLS_PREFIX, node, NULL);
+
+    if (!nats_ok (natsConnection_Subscribe (&self->calls, connection, subject, on_calls_message,
+                                            inbox),
+                  "cannot subscribe", error))
+      {
+        server_cluster_free (self);
+        return NULL;
+      }
   }
   publish_text (self, SUBJECT_HELLO, node);
   self->heartbeat_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
@@ -645,8 +756,11 @@ server_cluster_free (ServerCluster *self)
   for (guint i = 0; i < G_N_ELEMENTS (self->control); i++)
     if (self->control[i] != NULL)
       subscription_free (self->control[i]);
+  if (self->calls != NULL)
+    subscription_free (self->calls);
   g_hash_table_unref (self->announced);
   g_hash_table_unref (self->unsent);
+  g_hash_table_unref (self->recent);
   server_cluster_presence_free (self->remote);
   natsConnection_Close (self->connection);
   natsConnection_Destroy (self->connection);
@@ -710,6 +824,8 @@ server_cluster_publish_user (ServerCluster *self, gint64 user_id, GBytes *frame)
       publish_failure (self, status);
       remember_unsent (self, user_id);
     }
+  else
+    remember_recent (self, user_id);
 }
 
 void
@@ -731,6 +847,8 @@ server_cluster_revoke (ServerCluster *self, gint64 user_id, const char *keep_tok
   /* Lost, the sessions elsewhere resync after the gap, and cannot resume. */
   if (!publish_text (self, SUBJECT_REVOKE, text))
     remember_unsent (self, user_id);
+  else
+    remember_recent (self, user_id);
 }
 
 void
@@ -752,4 +870,23 @@ VoipPresence
 server_cluster_remote_presence (ServerCluster *self, gint64 user_id)
 {
   return server_cluster_presence_get (self->remote, user_id);
+}
+
+GPtrArray *
+server_cluster_user_nodes (ServerCluster *self, gint64 user_id)
+{
+  return server_cluster_presence_nodes (self->remote, user_id);
+}
+
+gboolean
+server_cluster_publish_calls (ServerCluster *self, const char *node, GBytes *message)
+{
+  g_autofree char *subject = g_strconcat (SUBJECT_CALLS_PREFIX, node, NULL);
+  gsize len;
+  const void *data = g_bytes_get_data (message, &len);
+  natsStatus status = natsConnection_Publish (self->connection, subject, data, (int) len);
+
+  if (status != NATS_OK)
+    publish_failure (self, status);
+  return status == NATS_OK;
 }

@@ -41,6 +41,11 @@ typedef struct {
   /* Another node could not publish events for these users (user_ids NULL:
    * for anyone) while it had no link to NATS: their sessions resync. */
   void (*resync)        (GArray *user_ids, gpointer user_data);
+  /* A message for this node's calls (server-cluster-calls.h), from another
+   * node; NULL: the node takes none. */
+  void (*calls_message) (GBytes *message, gpointer user_data);
+  /* The heartbeat found these nodes (char*) dead; NULL: not wanted. */
+  void (*nodes_gone)    (GPtrArray *nodes, gpointer user_data);
 } ServerClusterCallbacks;
 
 /* Checks a node name: 1 to SERVER_CLUSTER_NODE_MAX of [A-Za-z0-9_-]. */
@@ -53,7 +58,7 @@ gboolean       server_cluster_validate_urls (const char *const *urls, GError **e
 #define SERVER_CLUSTER_RECONNECT_BUFFER (8 * 1024 * 1024)
 /* How many users a node remembers it could not publish for, during a gap;
  * past that, it asks every node to resync everyone. */
-#define SERVER_CLUSTER_RESYNC_USERS_MAX 1024
+#define SERVER_CLUSTER_RESYNC_USERS_MAX 32768   /* ids of up to 19 digits: < 1 MB, NATS' max payload */
 
 /* Connects to one of urls (blocking: at start-up only). reconnect_buffer:
  * bytes of publications libnats keeps while reconnecting. */
@@ -89,5 +94,12 @@ void           server_cluster_revoke (ServerCluster *self, gint64 user_id,
 
 /* The user's presence on the other nodes; OFFLINE when on none. */
 VoipPresence   server_cluster_remote_presence (ServerCluster *self, gint64 user_id);
+/* The other nodes (char*) where the user has a session. */
+GPtrArray     *server_cluster_user_nodes (ServerCluster *self, gint64 user_id);
+
+/* Sends a message to the calls of another node (voip.calls.NODE). Never
+ * blocks; FALSE when libnats refused it (no link, buffer full). */
+gboolean       server_cluster_publish_calls (ServerCluster *self, const char *node,
+                                             GBytes *message);
 
 G_END_DECLS

@@ -203,3 +203,11 @@ cluster_nats_kill (ClusterNats *nats, guint i)
   g_assert_true (test_process_wait_exit (node->process, TEST_PROCESS_STOP_MS));
   node->killed = TRUE;
 }
+
+void
+cluster_nats_freeze (ClusterNats *nats, guint i)
+{
+  Node *node = nats->nodes->pdata[i];
+
+  g_subprocess_send_signal (node->process, SIGSTOP);
+}

@@ -27,5 +27,8 @@ const char  *cluster_nats_get_url (ClusterNats *nats, guint i);
 char        *cluster_nats_get_urls (ClusterNats *nats);
 /* SIGKILL on server i, for the fault tests. */
 void         cluster_nats_kill (ClusterNats *nats, guint i);
+/* SIGSTOP on server i: it accepts bytes into its sockets and answers
+ * nothing, as a hung machine; end it with cluster_nats_kill(). */
+void         cluster_nats_freeze (ClusterNats *nats, guint i);
 
 G_END_DECLS
