@@ -1044,6 +1044,15 @@ on_handle_add_contact (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* Answered from the objects, connected or not, as GetManagedObjects is. */
+static gboolean
+on_handle_list_contacts (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+                         VoipdAccount *self)
+{
+  voip_account_complete_list_contacts (skeleton, invocation, voipd_contacts_list (self->manager));
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static GVariant *
 after_create_group (VoipdAccount *self, GVariant *reply, gpointer data)
 {
@@ -1581,6 +1590,8 @@ voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSettings *settings,
                     self);
   g_signal_connect (self->skeleton, "handle-add-contact", G_CALLBACK (on_handle_add_contact),
                     self);
+  g_signal_connect (self->skeleton, "handle-list-contacts",
+                    G_CALLBACK (on_handle_list_contacts), self);
   g_signal_connect (self->skeleton, "handle-create-group", G_CALLBACK (on_handle_create_group),
                     self);
   g_signal_connect (self->skeleton, "handle-find-message", G_CALLBACK (on_handle_find_message),

@@ -9,6 +9,7 @@
 #define G_LOG_DOMAIN "voipd"
 
 #include <errno.h>
+#include <string.h>
 
 #include <glib/gstdio.h>
 
@@ -242,6 +243,60 @@ voipd_contacts_set_presence (VoipdAccount *account, const char *username, guint 
 
   if (contact != NULL)
     voip_contact_set_presence (contact, voip_presence_to_string (presence));
+}
+
+/* ---- the listing --------------------------------------------------------------- */
+
+typedef struct {
+  VoipContact      *contact;
+  VoipConversation *conversation;
+} ListedContact;
+
+static int
+compare_listed (gconstpointer a, gconstpointer b)
+{
+  return strcmp (voip_contact_get_username (((const ListedContact *) a)->contact),
+                 voip_contact_get_username (((const ListedContact *) b)->contact));
+}
+
+/* Account.ListContacts: what a listing shows, as one array of structs. A
+ * client parses it several times faster than GetManagedObjects' dictionaries
+ * of every property (docs/BENCHMARKS.md). */
+GVariant *
+voipd_contacts_list (GDBusObjectManagerServer *manager)
+{
+  g_autoptr(GList) objects = g_dbus_object_manager_get_objects (G_DBUS_OBJECT_MANAGER (manager));
+  g_autoptr(GArray) listed = g_array_new (FALSE, FALSE, sizeof (ListedContact));
+  GVariantBuilder builder;
+
+  for (GList *l = objects; l != NULL; l = l->next)
+    {
+      ListedContact entry = {
+        voip_object_peek_contact (VOIP_OBJECT (l->data)),
+        voip_object_peek_conversation (VOIP_OBJECT (l->data)),
+      };
+
+      if (entry.contact != NULL && entry.conversation != NULL)
+        g_array_append_val (listed, entry);
+    }
+  g_array_sort (listed, compare_listed);
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(sssssub)"));
+  for (guint i = 0; i < listed->len; i++)
+    {
+      ListedContact *entry = &g_array_index (listed, ListedContact, i);
+
+      g_variant_builder_add (&builder, "(sssssub)",
+                             voip_contact_get_username (entry->contact),
+                             voip_contact_get_display_name (entry->contact),
+                             voip_contact_get_presence (entry->contact),
+                             voip_contact_get_subscription (entry->contact),
+                             voip_contact_get_motd (entry->contact),
+                             voip_conversation_get_unread (entry->conversation),
+                             voip_contact_get_muted (entry->contact));
+    }
+  g_list_free_full (g_steal_pointer (&objects), g_object_unref);
+  return g_variant_builder_end (&builder);
 }
 
 /* ---- presence while away, and the profile ------------------------------------- */

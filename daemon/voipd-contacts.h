@@ -21,6 +21,9 @@ void         voipd_contacts_set_presence (VoipdAccount *account, const char *use
 void         voipd_contacts_forget_presence (VoipdAccount *account);
 /* A friend's profile from the server (GetProfile's reply): every property. */
 void         voipd_contacts_set_profile (VoipdAccount *account, GVariant *profile);
+/* Every contact as (username, display_name, presence, subscription, motd,
+ * unread, muted), sorted by username: Account.ListContacts' reply. */
+GVariant    *voipd_contacts_list (GDBusObjectManagerServer *manager);
 /* Objects for every contact the cache knows (at start, before any server). */
 void         voipd_contacts_load_cache (VoipdAccount *account);
 

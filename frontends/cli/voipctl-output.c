@@ -340,52 +340,6 @@ voipctl_proxy_properties (GDBusProxy *proxy)
 
 /* ---- contacts ------------------------------------------------------------- */
 
-/* One pass over each interface's dictionary: a lookup per field would walk
- * them seven times, for each of a thousand contacts. */
-void
-voipctl_contact_read (VoipctlContact *contact,
-                      GVariant       *interfaces)
-{
-  gsize n_interfaces = g_variant_n_children (interfaces);
-
-  *contact = (VoipctlContact) { "", "", "", "", "", 0, FALSE };
-  for (gsize i = 0; i < n_interfaces; i++)
-    {
-      g_autoptr(GVariant) interface = g_variant_get_child_value (interfaces, i);
-      g_autoptr(GVariant) props = g_variant_get_child_value (interface, 1);
-      gsize n_entries = g_variant_n_children (props);
-
-      for (gsize j = 0; j < n_entries; j++)
-        {
-          g_autoptr(GVariant) entry = g_variant_get_child_value (props, j);
-          g_autoptr(GVariant) key = g_variant_get_child_value (entry, 0);
-          g_autoptr(GVariant) boxed = g_variant_get_child_value (entry, 1);
-          g_autoptr(GVariant) value = g_variant_get_variant (boxed);
-          const char *name = g_variant_get_string (key, NULL);
-          const char **text = NULL;
-
-          if (strcmp (name, "Username") == 0)
-            text = &contact->username;
-          else if (strcmp (name, "DisplayName") == 0)
-            text = &contact->display_name;
-          else if (strcmp (name, "Presence") == 0)
-            text = &contact->presence;
-          else if (strcmp (name, "Subscription") == 0)
-            text = &contact->subscription;
-          else if (strcmp (name, "Motd") == 0)
-            text = &contact->motd;
-          else if (strcmp (name, "Unread") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
-            contact->unread = g_variant_get_uint32 (value);
-          else if (strcmp (name, "Muted") == 0 && g_variant_is_of_type (value, G_VARIANT_TYPE_BOOLEAN))
-            contact->muted = g_variant_get_boolean (value);
-
-          /* The string lives as long as interfaces, which holds value. */
-          if (text != NULL && g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
-            *text = g_variant_get_string (value, NULL);
-        }
-    }
-}
-
 /* A JSON string (RFC 8259). D-Bus strings are valid UTF-8, which stays as
  * it is; the quote, the backslash and control characters are escaped. */
 void

@@ -19,6 +19,7 @@ G_BEGIN_DECLS
 #define VOIPCTL_CONTACT_PATH VOIPCTL_ROOT_PATH "/contact/"
 #define VOIPCTL_GROUP_PATH   VOIPCTL_ROOT_PATH "/group/"
 #define VOIPCTL_CALL_PATH    VOIPCTL_ROOT_PATH "/call/"
+#define VOIPCTL_ACCOUNT_INTERFACE "org.voipd.Voip1.Account"
 
 /* GetHistory's limit, as the API documents it (org.voipd.Voip1.xml). */
 #define VOIPCTL_HISTORY_LIMIT_MAX     500
@@ -122,9 +123,8 @@ void          voipctl_print_json_line    (const char           *text);
 void          voipctl_json_add_message   (JsonBuilder          *builder,
                                           GVariant             *message);
 char         *voipctl_format_message     (GVariant             *message);
-/* What a listing shows of a contact, read in one pass from the object's
- * interfaces (a{sa{sv}}, as GetManagedObjects gives them); the strings are
- * borrowed from it. */
+/* What a listing shows of a contact: one entry of Account.ListContacts,
+ * whose strings it borrows. */
 typedef struct
 {
   const char *username;
@@ -136,8 +136,6 @@ typedef struct
   gboolean    muted;
 } VoipctlContact;
 
-void          voipctl_contact_read       (VoipctlContact       *contact,
-                                          GVariant             *interfaces);
 void          voipctl_contact_append_json (GString             *out,
                                            const VoipctlContact *contact,
                                            gboolean             pretty);

@@ -323,6 +323,66 @@ test_profile_properties (DaemonFixture *f, gconstpointer data)
   g_assert_nonnull (strstr (run->out, "AvatarFile"));
 }
 
+static gboolean
+bob_unread_is_two (TestUser *user, gpointer bob_path)
+{
+  g_autoptr(GVariant) unread = test_user_get_property (user, bob_path, "Conversation", "Unread");
+
+  return unread != NULL && g_variant_get_uint32 (unread) == 2;
+}
+
+/* Account.ListContacts gives each contact's listing fields in one reply,
+ * sorted, with the same values as the objects' properties. */
+static void
+test_list_contacts (DaemonFixture *f, gconstpointer data)
+{
+  g_autofree char *bob_path = test_contact_path ("bob");
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *username, *display_name, *presence, *subscription, *motd;
+  guint32 n_unread;
+  gboolean muted;
+  GVariantIter *iter;
+
+  test_user_befriend (f->alice, f->bob);
+  g_free (voipctl_ok (f->alice, "contact", "add", "carol"));
+  test_user_wait_contact (f->alice, "bob", "presence", "online");
+  g_free (voipctl_ok (f->alice, "contact", "mute", "bob"));
+  daemon_send (f->bob, "alice", "one");
+  daemon_send (f->bob, "alice", "two");
+  g_assert_true (test_user_wait (f->alice, TEST_USER_WAIT_MS, bob_unread_is_two, bob_path));
+
+  reply = test_user_call (f->alice, TEST_VOIPD_PATH, "Account", "ListContacts", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(a(sssssub))");
+  g_variant_get (reply, "(a(sssssub))", &iter);
+  g_assert_cmpuint (g_variant_iter_n_children (iter), ==, 2);
+
+  g_assert_true (g_variant_iter_next (iter, "(&s&s&s&s&sub)", &username, &display_name,
+                                      &presence, &subscription, &motd, &n_unread, &muted));
+  g_assert_cmpstr (username, ==, "bob");
+  g_assert_cmpstr (presence, ==, "online");
+  g_assert_cmpstr (subscription, ==, "friend");
+  g_assert_cmpuint (n_unread, ==, 2);
+  g_assert_true (muted);
+  {
+    g_autofree char *shown = get_string (f->alice, bob_path, "Contact", "DisplayName");
+    g_autofree char *said = get_string (f->alice, bob_path, "Contact", "Motd");
+
+    g_assert_cmpstr (display_name, ==, shown);
+    g_assert_cmpstr (motd, ==, said);
+  }
+
+  g_assert_true (g_variant_iter_next (iter, "(&s&s&s&s&sub)", &username, &display_name,
+                                      &presence, &subscription, &motd, &n_unread, &muted));
+  g_assert_cmpstr (username, ==, "carol");
+  g_assert_cmpstr (presence, ==, "offline");
+  g_assert_cmpstr (subscription, ==, "outgoing");
+  g_assert_cmpuint (n_unread, ==, 0);
+  g_assert_false (muted);
+  g_variant_iter_free (iter);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -334,5 +394,6 @@ main (int argc, char **argv)
   daemon_test_add ("/daemon/api/state-reason-code", test_state_reason_code);
   daemon_test_add ("/daemon/api/bad-input-one-name", test_bad_input_one_name);
   daemon_test_add ("/daemon/api/profile-properties", test_profile_properties);
+  daemon_test_add ("/daemon/api/list-contacts", test_list_contacts);
   return g_test_run ();
 }
