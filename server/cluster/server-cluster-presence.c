@@ -120,7 +120,21 @@ server_cluster_presence_get (ServerClusterPresence *self, gint64 user_id)
 }
 
 GPtrArray *
-server_cluster_presence_sweep (ServerClusterPresence *self, gint64 now)
+server_cluster_presence_nodes (ServerClusterPresence *self, gint64 user_id)
+{
+  GPtrArray *nodes = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->nodes);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (g_hash_table_contains (((Node *) value)->users, &user_id))
+      g_ptr_array_add (nodes, g_strdup (key));
+  return nodes;
+}
+
+GPtrArray *
+server_cluster_presence_sweep (ServerClusterPresence *self, gint64 now, GPtrArray *dead_nodes)
 {
   GPtrArray *gone = g_ptr_array_new_with_free_func (gone_free);
   g_autoptr(GPtrArray) dead = g_ptr_array_new_with_free_func (node_free);
@@ -134,6 +148,8 @@ server_cluster_presence_sweep (ServerClusterPresence *self, gint64 now)
         g_warning ("cluster: node %s silent for %d s: its users are offline", (char *) key,
                    SERVER_CLUSTER_NODE_TIMEOUT_S);
         g_hash_table_iter_steal (&iter);
+        if (dead_nodes != NULL)
+          g_ptr_array_add (dead_nodes, g_strdup (key));
         g_free (key);
         g_ptr_array_add (dead, value);
       }

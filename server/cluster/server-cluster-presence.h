@@ -39,9 +39,13 @@ void         server_cluster_presence_set  (ServerClusterPresence *self, const ch
 /* The user's presence on some other node (their choice, invisible
  * included), or OFFLINE when they have no session elsewhere. */
 VoipPresence server_cluster_presence_get  (ServerClusterPresence *self, gint64 user_id);
+/* The nodes (char*, owned) where the user has a session. */
+GPtrArray   *server_cluster_presence_nodes (ServerClusterPresence *self, gint64 user_id);
 /* Forgets the nodes silent since before now - timeout; returns their users
- * (ServerClusterGone*, owned) who are online on no other node. */
-GPtrArray   *server_cluster_presence_sweep (ServerClusterPresence *self, gint64 now);
+ * (ServerClusterGone*, owned) who are online on no other node, and adds
+ * the nodes' names (char*) to dead_nodes if not NULL. */
+GPtrArray   *server_cluster_presence_sweep (ServerClusterPresence *self, gint64 now,
+                                            GPtrArray *dead_nodes);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ServerClusterPresence, server_cluster_presence_free)
 
