@@ -66,10 +66,13 @@ static void clear_input_pad (GstPad **pad);
 /* …plus the time to decode and convert what the jitter buffer releases, on
  * a busy machine: audio that comes later than that is a click. */
 #define MIXER_PROCESSING_SLACK (10 * GST_MSECOND)
-/* Opus's complexity 10 (its default) costs about 2.9% of a core here to
- * encode one voice stream, 5 about 1.6%: the rest of a call costs less than
- * that difference, and speech at 32 kb/s does not need the best search. */
-#define OPUS_COMPLEXITY 5
+/* Opus's complexity by measured cost (docs/BENCHMARKS.md): encoding a voice
+ * stream at 32 kb/s with FEC costs 0.45% of a core here at complexity 0 or
+ * 1, 0.9% at 2 and 3, 1.0% at 5, 1.8% at 10 (its default), and espeak-ng's
+ * speech through it scores STOI 0.976 at 1, 0.983 at 5 and 10: at 1 the
+ * encoder is half the cost of 5 for a difference a listener does not hear
+ * in intelligibility. */
+#define OPUS_COMPLEXITY 1
 /* In-band FEC is sized for the loss the peers report (RTCP receiver
  * reports, every RTCP_INTERVAL): it follows a rise at once and a fall by
  * FEC_LOSS_DECAY points per MEDIA_BRANCH_ADAPT_MS, so that one clean report
