@@ -8,6 +8,10 @@
 #               PAIRS pairs with the receiver on the node after the sender's
 #               (every message crosses nodes when there are several), pipelined
 #               SendText; durable messages/s (acknowledged after COMMIT)
+#   sessions    SESSION_NODES nodes holding SESSIONS sessions over ACCOUNTS
+#               accounts (several sessions per account, as several devices),
+#               the load spread over SESSION_PROCS processes; RSS per session
+#               summed over the nodes
 #   failover    FAILOVER_NODES nodes holding CLIENTS sessions spread over them;
 #               the last node is killed with SIGKILL and its sessions resume on
 #               the next node at once; time from the drop to logged in again
@@ -15,7 +19,9 @@
 # The single SQLite node for reference: MEASURES=throughput tests/bench/run-bench.sh.
 #
 # Environment (defaults): NODES="1 2 3" PAIRS=500 PROCS=2 DURATION=10 WINDOW=16
-# CLIENTS=3000 FAILOVER_NODES=3 MEASURES="throughput failover" KEEP=1 (keep
+# CLIENTS=3000 FAILOVER_NODES=3 SESSION_NODES=6 SESSIONS=100000 SESSION_PROCS=6
+# HOLD=5 MEASURES="throughput failover" (sessions too: "throughput failover
+# sessions"; each process is held under its open-file limit) KEEP=1 (keep
 # the temporary directory) BUILD (default build-bench).
 set -euo pipefail
 
@@ -28,6 +34,10 @@ DURATION=${DURATION:-10}
 WINDOW=${WINDOW:-16}
 CLIENTS=${CLIENTS:-3000}
 FAILOVER_NODES=${FAILOVER_NODES:-3}
+SESSION_NODES=${SESSION_NODES:-6}
+SESSIONS=${SESSIONS:-100000}
+SESSION_PROCS=${SESSION_PROCS:-6}
+HOLD=${HOLD:-5}
 MEASURES=${MEASURES:-throughput failover}
 NATS_SERVER=${NATS_SERVER:-/usr/sbin/nats-server}
 
@@ -149,6 +159,18 @@ for measure in $MEASURES; do
           --pairs "$PAIRS" --procs "$PROCS" --duration "$DURATION" --window "$WINDOW" || status=1
         stop_nodes
       done
+      ;;
+    sessions)
+      start_nodes "$SESSION_NODES"
+      echo; echo "== $SESSIONS sessions over $SESSION_NODES nodes"
+      pids=$(IFS=,; echo "${node_pids[*]}")
+      "$bench_bin" sessions --server "$addresses" --server-pids "$pids" \
+        --accounts "$work/accounts.txt" --clients "$SESSIONS" --procs "$SESSION_PROCS" \
+        --hold "$HOLD" --timeout 300 || status=1
+      for i in "${!node_pids[@]}"; do
+        echo "  node$i RSS: $(awk '/VmRSS/ {print $2, $3}' "/proc/${node_pids[$i]}/status")"
+      done
+      stop_nodes
       ;;
     failover)
       start_nodes "$FAILOVER_NODES"

@@ -102,6 +102,7 @@ typedef struct {
   guint    n_nodes;
   char    *server;
   gint     server_pid;
+  char    *server_pids;      /* sessions: "PID,PID,...", the nodes' RSS summed */
   gint     clients;
   gint     procs;
   gint     pairs;
@@ -1364,10 +1365,31 @@ run_prepare (void)
   return sum.failed == 0 ? 0 : 1;
 }
 
+/* The RSS of --server-pids summed (or of --server-pid); -1 if unknown. */
+static gint64
+servers_rss_kib (void)
+{
+  g_auto(GStrv) pids = NULL;
+  gint64 sum = 0;
+
+  if (bench.server_pids == NULL)
+    return process_rss_kib (bench.server_pid);
+  pids = g_strsplit (bench.server_pids, ",", -1);
+  for (guint i = 0; pids[i] != NULL; i++)
+    {
+      gint64 rss = process_rss_kib ((gint) g_ascii_strtoll (pids[i], NULL, 10));
+
+      if (rss < 0)
+        return -1;
+      sum += rss;
+    }
+  return sum;
+}
+
 static int
 run_sessions (void)
 {
-  gint64 rss_before = process_rss_kib (bench.server_pid);
+  gint64 rss_before = servers_rss_kib ();
   gint64 rss_after, start = now_us ();
   gboolean ready;
   WorkerStats sum;
@@ -1377,7 +1399,7 @@ run_sessions (void)
                         start + (gint64) (bench.timeout + 10) * G_USEC_PER_SEC);
   /* Let the server settle (presence fan-out, freed login buffers). */
   g_usleep ((gulong) bench.hold * G_USEC_PER_SEC);
-  rss_after = process_rss_kib (bench.server_pid);
+  rss_after = servers_rss_kib ();
   sum = sum_stats ();
   reap_workers ();
 
@@ -1630,6 +1652,8 @@ main (int argc, char **argv)
     { "server", 's', 0, G_OPTION_ARG_STRING, &bench.server, "Server address, or the nodes'",
       "HOST:PORT[,...]" },
     { "server-pid", 0, 0, G_OPTION_ARG_INT, &bench.server_pid, "Server process, for RSS and CPU", "PID" },
+    { "server-pids", 0, 0, G_OPTION_ARG_STRING, &bench.server_pids,
+      "sessions: the nodes' processes, their RSS summed", "PID,PID,..." },
     { "accounts", 'a', 0, G_OPTION_ARG_FILENAME, &bench.accounts_path, "Account file", "FILE" },
     { "clients", 'c', 0, G_OPTION_ARG_INT, &bench.clients, "sessions: connections to hold (10000)", "N" },
     { "pairs", 'p', 0, G_OPTION_ARG_INT, &bench.pairs, "Friend pairs (500)", "N" },
