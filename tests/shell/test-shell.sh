@@ -21,6 +21,9 @@
 #   - the menu then shows the call with a running timer; Mute microphone
 #     mutes and Hang up ends it;
 #   - a call bob cancels while it rings counts as missed (badge, notification).
+# Before the shell, the client logic of the ES-module build (GNOME Shell 45+)
+# runs under gjs on alice's voipd (esm-client.js): her account (its server a
+# list of nodes, the first down), friends, requests, groups, and a message.
 # Screenshots of the menu, the incoming-call notification and the call go to
 # $SCREENSHOT_DIR (meson-logs/) for people to look at.
 #
@@ -243,7 +246,10 @@ done
 
 user_start alice "$state" "$BUILD"
 user_start bob "$state" "$BUILD"
-echo "alice-password" | as_user alice voipctl register --server "$address" alice --password-stdin >/dev/null
+# alice's server is a list of nodes (HOST:PORT,HOST:PORT), its first one down:
+# what the applet shows must not depend on the server being one node.
+dead_node=127.0.0.1:1
+echo "alice-password" | as_user alice voipctl register --server "$dead_node,$address" alice --password-stdin >/dev/null
 echo "bob-password" | as_user bob voipctl register --server "$address" bob --password-stdin >/dev/null
 as_user alice voipctl profile set display_name "Alice Liddell" >/dev/null
 as_user bob voipctl profile set display_name "Bob Builder" >/dev/null
@@ -256,6 +262,28 @@ as_user alice voipctl group create Lunch bob >/dev/null
 user_start carol "$state" "$BUILD"
 echo "carol-password" | as_user carol voipctl register --server "$address" carol --password-stdin >/dev/null
 as_user carol voipctl contact add alice >/dev/null
+
+step "the applet's client logic from the ES-module build (GNOME Shell 45+), under gjs"
+# Not the Shell (Debian 12 has no GNOME Shell 45+): the shared VoipClient,
+# loaded as an ES module as 45+ loads it, on alice's real voipd.
+esm_dir=$BUILD/frontends/gnome-shell/esm
+snapshot=$(as_user alice gjs -m "$SOURCE/tests/shell/esm-client.js" "$esm_dir" snapshot bob carol)
+python3 - "$snapshot" "$dead_node,$address" <<'PY' || fail "the ES-module client's view of alice's account is wrong: $snapshot"
+import json, sys
+view, server = json.loads(sys.argv[1]), sys.argv[2]
+account = view["account"]
+assert account["running"] and account["state"] == "online", account
+assert account["username"] == "alice" and account["displayName"] == "Alice Liddell", account
+assert account["server"] == server, (account["server"], server)
+contacts = {c["username"]: c for c in view["contacts"]}
+assert contacts["bob"]["subscription"] == "friend" and contacts["bob"]["displayName"] == "Bob Builder", contacts
+assert contacts["carol"]["subscription"] == "incoming", contacts
+assert [(g["name"], sorted(g["members"])) for g in view["groups"]] == [("Lunch", ["alice", "bob"])], view["groups"]
+PY
+echo "ok: the ES-module client sees alice online on $dead_node,$address, bob a friend, carol's request, the group"
+as_user alice gjs -m "$SOURCE/tests/shell/esm-client.js" "$esm_dir" send bob "Sent by the ES-module client" >/dev/null
+wait_cmd "its message reaches bob" 'Sent by the ES-module client' bob voipctl history alice
+
 # Test tones for microphones, files for speakers.
 for who in alice bob; do
   freq=$([ $who = alice ] && echo 440 || echo 880)
