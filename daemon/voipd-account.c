@@ -42,7 +42,7 @@ struct _VoipdAccount {
 
   GDBusConnection          *bus;
   GDBusObjectManagerServer *manager;
-  VoipAccount              *skeleton;
+  VoipDBusAccount              *skeleton;
   GSettings                *settings;
   VoipdCache               *cache;
   VoipdConnection          *connection;
@@ -86,11 +86,11 @@ set_state (VoipdAccount *self, const char *state, VoipdStateReason code, const c
     reason = voipd_state_reason_describe (code);
   g_debug ("state %s (%s: %s)", state, voipd_state_reason_to_nick (code), reason);
   account_show_link (self);
-  voip_account_set_state (self->skeleton, state);
-  voip_account_set_state_reason_code (self->skeleton, voipd_state_reason_to_nick (code));
-  voip_account_set_state_reason (self->skeleton, reason);
+  voip_dbus_account_set_state (self->skeleton, state);
+  voip_dbus_account_set_state_reason_code (self->skeleton, voipd_state_reason_to_nick (code));
+  voip_dbus_account_set_state_reason (self->skeleton, reason);
   if (!g_str_equal (state, "online"))
-    voip_account_set_presence (self->skeleton, "offline");
+    voip_dbus_account_set_presence (self->skeleton, "offline");
   /* Without the session nobody can signal: the calls end here as they do
    * at the server (which saw us go). Authenticating follows a fresh login,
    * when calls may already come in. */
@@ -113,7 +113,7 @@ voipd_account_check_online (VoipdAccount *self, GError **error)
     {
       g_set_error (error, VOIPD_ERROR, VOIPD_ERROR_DISCONNECTED,
                    _("not connected to %s (%s)"), self->server,
-                   voip_account_get_state_reason (self->skeleton));
+                   voip_dbus_account_get_state_reason (self->skeleton));
       return FALSE;
     }
   return TRUE;
@@ -193,12 +193,12 @@ apply_own_profile (VoipdAccount *self, GVariant *profile)
 
   g_variant_get (profile, "(&s&su&s&s&s&s&s@ay@a(ss))", NULL, &display_name, NULL, &motd,
                  &city, &phone, &mail, &language, NULL, NULL);
-  voip_account_set_display_name (self->skeleton, display_name);
-  voip_account_set_motd (self->skeleton, motd);
-  voip_account_set_city (self->skeleton, city);
-  voip_account_set_phone (self->skeleton, phone);
-  voip_account_set_mail (self->skeleton, mail);
-  voip_account_set_language (self->skeleton, language);
+  voip_dbus_account_set_display_name (self->skeleton, display_name);
+  voip_dbus_account_set_motd (self->skeleton, motd);
+  voip_dbus_account_set_city (self->skeleton, city);
+  voip_dbus_account_set_phone (self->skeleton, phone);
+  voip_dbus_account_set_mail (self->skeleton, mail);
+  voip_dbus_account_set_language (self->skeleton, language);
 }
 
 /* ---- events from the server ----------------------------------------------------- */
@@ -213,7 +213,7 @@ on_session_closed (VoipdAccount *self, guint reason, const char *detail)
       if (self->server && self->username)
         voipd_secrets_clear_async (self->server, self->username, NULL, NULL, NULL);
       g_clear_pointer (&self->token, g_free);
-      voip_account_set_remember_login (self->skeleton, FALSE);
+      voip_dbus_account_set_remember_login (self->skeleton, FALSE);
       self->authenticated = FALSE;
       voipd_connection_close (self->connection);
       set_state (self, "offline", reason == VOIP_CLOSE_TOKEN_REVOKED
@@ -241,7 +241,7 @@ on_event (VoipdConnection *connection, guint code, GVariant *payload, VoipdAccou
       if (g_strcmp0 (username, self->username) == 0)
         {
           self->wanted_presence = presence;
-          voip_account_set_presence (self->skeleton, voip_presence_to_string (presence));
+          voip_dbus_account_set_presence (self->skeleton, voip_presence_to_string (presence));
         }
       else
         voipd_contacts_set_presence (self, username, presence);
@@ -250,14 +250,14 @@ on_event (VoipdConnection *connection, guint code, GVariant *payload, VoipdAccou
       g_variant_get (payload, "(&s&su&s)", &username, &display_name, &presence, &motd);
       if (g_strcmp0 (username, self->username) == 0)
         {
-          voip_account_set_display_name (self->skeleton, display_name);
-          voip_account_set_motd (self->skeleton, motd);
+          voip_dbus_account_set_display_name (self->skeleton, display_name);
+          voip_dbus_account_set_motd (self->skeleton, motd);
         }
       else if (voipd_contacts_lookup (self, username) != NULL)
         {
-          VoipContact *contact = voipd_contacts_lookup (self, username);
+          VoipDBusContact *contact = voipd_contacts_lookup (self, username);
           voipd_contacts_put (self, username, display_name, motd, VOIP_SUBSCRIPTION_FRIEND);
-          voip_contact_set_presence (contact, voip_presence_to_string (presence));
+          voip_dbus_contact_set_presence (contact, voip_presence_to_string (presence));
         }
       break;
     case VOIP_MSG_SESSION_CLOSED:
@@ -270,9 +270,9 @@ on_event (VoipdConnection *connection, guint code, GVariant *payload, VoipdAccou
         voipd_contacts_remove (self, username);
       else
         {
-          VoipContact *existing = voipd_contacts_lookup (self, username);
+          VoipDBusContact *existing = voipd_contacts_lookup (self, username);
           voipd_contacts_put (self, username, display_name,
-                              existing ? voip_contact_get_motd (existing) : "", subscription);
+                              existing ? voip_dbus_contact_get_motd (existing) : "", subscription);
           if (subscription == VOIP_SUBSCRIPTION_FRIEND)
             voipd_account_refresh_contact (self, username);
         }
@@ -298,12 +298,12 @@ on_event (VoipdConnection *connection, guint code, GVariant *payload, VoipdAccou
       {
         const char *plugin;
         g_autoptr(GVariant) data = NULL;
-        VoipContact *contact;
+        VoipDBusContact *contact;
 
         g_variant_get (payload, "(&s&s@ay)", &username, &plugin, &data);
         contact = voipd_contacts_lookup (self, username);
         if (contact != NULL)
-          voip_contact_emit_plugin_message (contact, plugin, data);
+          voip_dbus_contact_emit_plugin_message (contact, plugin, data);
       }
       break;
     default:
@@ -472,7 +472,7 @@ attempt_fail (Attempt *attempt, GError *error)
       if (self->server && self->username)
         voipd_secrets_clear_async (self->server, self->username, NULL, NULL, NULL);
       g_clear_pointer (&self->token, g_free);
-      voip_account_set_remember_login (self->skeleton, FALSE);
+      voip_dbus_account_set_remember_login (self->skeleton, FALSE);
       set_state (self, "offline", VOIPD_STATE_REASON_TOKEN_REFUSED, NULL);
     }
   else if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
@@ -492,11 +492,11 @@ on_token_stored (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
 
   if (voipd_secrets_store_finish (result, &error))
-    voip_account_set_remember_login (self->skeleton, TRUE);
+    voip_dbus_account_set_remember_login (self->skeleton, TRUE);
   else
     {
       g_message ("cannot remember the login (no usable keyring): %s", error->message);
-      voip_account_set_remember_login (self->skeleton, FALSE);
+      voip_dbus_account_set_remember_login (self->skeleton, FALSE);
     }
   g_object_unref (self);
 }
@@ -518,8 +518,8 @@ account_show_link (VoipdAccount *self)
 {
   const char *fingerprint = voipd_connection_get_tls_fingerprint (self->connection);
 
-  voip_account_set_tls (self->skeleton, fingerprint != NULL);
-  voip_account_set_tls_fingerprint (self->skeleton, fingerprint ? fingerprint : "");
+  voip_dbus_account_set_tls (self->skeleton, fingerprint != NULL);
+  voip_dbus_account_set_tls_fingerprint (self->skeleton, fingerprint ? fingerprint : "");
 }
 
 static const char *
@@ -552,8 +552,8 @@ account_adopt (VoipdAccount *self, Attempt *attempt, const char *token)
   g_set_object (&self->connection, connection);
   g_signal_connect (self->connection, "event", G_CALLBACK (on_event), self);
   g_signal_connect (self->connection, "lost", G_CALLBACK (on_lost), self);
-  voip_account_set_server (self->skeleton, self->server);
-  voip_account_set_username (self->skeleton, self->username);
+  voip_dbus_account_set_server (self->skeleton, self->server);
+  voip_dbus_account_set_username (self->skeleton, self->username);
   if (attempt->kind != ATTEMPT_RESUME)
     {
       voipd_cache_set_meta (self->cache, "server", self->server, NULL);
@@ -776,7 +776,7 @@ start_login (VoipdAccount *self, GDBusMethodInvocation *invocation, AttemptKind 
 }
 
 static gboolean
-on_handle_login (VoipAccount *skeleton, GDBusMethodInvocation *invocation, const char *server,
+on_handle_login (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation, const char *server,
                  const char *username, const char *password, VoipdAccount *self)
 {
   g_autofree char *fallback = *server ? NULL : g_settings_get_string (self->settings,
@@ -787,7 +787,7 @@ on_handle_login (VoipAccount *skeleton, GDBusMethodInvocation *invocation, const
 }
 
 static gboolean
-on_handle_register (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+on_handle_register (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
                     const char *server, const char *username, const char *password,
                     const char *email, VoipdAccount *self)
 {
@@ -810,7 +810,7 @@ account_forget_session (VoipdAccount *self, VoipdStateReason code)
   /* A resume in flight would bring the session back. */
   if (self->resume_cancellable != NULL)
     g_cancellable_cancel (self->resume_cancellable);
-  voip_account_set_remember_login (self->skeleton, FALSE);
+  voip_dbus_account_set_remember_login (self->skeleton, FALSE);
   self->authenticated = FALSE;
   voipd_connection_close (self->connection);
   set_state (self, "offline", code, NULL);
@@ -824,7 +824,7 @@ after_logout (VoipdAccount *self, GVariant *reply, gpointer data)
 }
 
 static gboolean
-on_handle_logout (VoipAccount *skeleton, GDBusMethodInvocation *invocation, VoipdAccount *self)
+on_handle_logout (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation, VoipdAccount *self)
 {
   if (self->username == NULL)
     {
@@ -837,7 +837,7 @@ on_handle_logout (VoipAccount *skeleton, GDBusMethodInvocation *invocation, Voip
       /* The server cannot be told; the token is forgotten here, and the
        * server lets it expire with the account's other changes. */
       account_forget_session (self, VOIPD_STATE_REASON_LOGGED_OUT);
-      voip_account_complete_logout (skeleton, invocation);
+      voip_dbus_account_complete_logout (skeleton, invocation);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   voipd_account_call (self, invocation, VOIP_MSG_LOGOUT, g_variant_new ("()"), after_logout,
@@ -846,7 +846,7 @@ on_handle_logout (VoipAccount *skeleton, GDBusMethodInvocation *invocation, Voip
 }
 
 static gboolean
-on_handle_change_password (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+on_handle_change_password (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
                            const char *old_password, const char *new_password,
                            VoipdAccount *self)
 {
@@ -870,12 +870,12 @@ after_delete_account (VoipdAccount *self, GVariant *reply, gpointer data)
   voipd_cache_reset (self->cache, NULL);
   voipd_cache_set_meta (self->cache, "server", "", NULL);
   voipd_cache_set_meta (self->cache, "username", "", NULL);
-  voip_account_set_username (self->skeleton, "");
+  voip_dbus_account_set_username (self->skeleton, "");
   return NULL;
 }
 
 static gboolean
-on_handle_delete_account (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+on_handle_delete_account (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
                           const char *password, VoipdAccount *self)
 {
   voipd_account_call (self, invocation, VOIP_MSG_DELETE_ACCOUNT,
@@ -889,12 +889,12 @@ static GVariant *
 after_set_presence (VoipdAccount *self, GVariant *reply, gpointer data)
 {
   self->wanted_presence = GPOINTER_TO_UINT (data);
-  voip_account_set_presence (self->skeleton, voip_presence_to_string (self->wanted_presence));
+  voip_dbus_account_set_presence (self->skeleton, voip_presence_to_string (self->wanted_presence));
   return NULL;
 }
 
 static gboolean
-on_handle_set_presence (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+on_handle_set_presence (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
                         const char *presence, VoipdAccount *self)
 {
   VoipPresence value;
@@ -918,22 +918,22 @@ after_set_profile (VoipdAccount *self, GVariant *reply, gpointer data)
   const char *value;
 
   if (g_variant_lookup (fields, "display_name", "&s", &value))
-    voip_account_set_display_name (self->skeleton, value);
+    voip_dbus_account_set_display_name (self->skeleton, value);
   if (g_variant_lookup (fields, "motd", "&s", &value))
-    voip_account_set_motd (self->skeleton, value);
+    voip_dbus_account_set_motd (self->skeleton, value);
   if (g_variant_lookup (fields, "city", "&s", &value))
-    voip_account_set_city (self->skeleton, value);
+    voip_dbus_account_set_city (self->skeleton, value);
   if (g_variant_lookup (fields, "phone", "&s", &value))
-    voip_account_set_phone (self->skeleton, value);
+    voip_dbus_account_set_phone (self->skeleton, value);
   if (g_variant_lookup (fields, "mail", "&s", &value))
-    voip_account_set_mail (self->skeleton, value);
+    voip_dbus_account_set_mail (self->skeleton, value);
   if (g_variant_lookup (fields, "language", "&s", &value))
-    voip_account_set_language (self->skeleton, value);
+    voip_dbus_account_set_language (self->skeleton, value);
   return NULL;
 }
 
 static gboolean
-on_handle_set_profile (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+on_handle_set_profile (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
                        GVariant *fields, VoipdAccount *self)
 {
   g_autoptr(GError) error = NULL;
@@ -998,7 +998,7 @@ check_peer_username (const char *username, GError **error)
 }
 
 static gboolean
-on_handle_get_profile (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+on_handle_get_profile (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
                        const char *username, VoipdAccount *self)
 {
   g_autoptr(GError) error = NULL;
@@ -1029,7 +1029,7 @@ after_add_contact (VoipdAccount *self, GVariant *reply, gpointer data)
 }
 
 static gboolean
-on_handle_add_contact (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+on_handle_add_contact (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
                        const char *username, VoipdAccount *self)
 {
   g_autoptr(GError) error = NULL;
@@ -1046,10 +1046,10 @@ on_handle_add_contact (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
 
 /* Answered from the objects, connected or not, as GetManagedObjects is. */
 static gboolean
-on_handle_list_contacts (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+on_handle_list_contacts (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
                          VoipdAccount *self)
 {
-  voip_account_complete_list_contacts (skeleton, invocation, voipd_contacts_list (self->manager));
+  voip_dbus_account_complete_list_contacts (skeleton, invocation, voipd_contacts_list (self->manager));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -1068,7 +1068,7 @@ after_create_group (VoipdAccount *self, GVariant *reply, gpointer data)
 }
 
 static gboolean
-on_handle_create_group (VoipAccount *skeleton, GDBusMethodInvocation *invocation,
+on_handle_create_group (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
                         const char *name, const char *const *members, VoipdAccount *self)
 {
   g_autoptr(GError) error = NULL;
@@ -1169,7 +1169,7 @@ on_message_found (GObject *source, GAsyncResult *result, gpointer user_data)
       else
         path = voipd_contact_path (g_strcmp0 (m->sender, self->username) == 0 ? m->recipient
                                                                                : m->sender);
-      voip_account_complete_find_message (self->skeleton, find->invocation, path);
+      voip_dbus_account_complete_find_message (self->skeleton, find->invocation, path);
     }
   g_object_unref (find->account);
   g_object_unref (find->invocation);
@@ -1177,7 +1177,7 @@ on_message_found (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
-on_handle_find_message (VoipAccount *skeleton, GDBusMethodInvocation *invocation, guint64 id,
+on_handle_find_message (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation, guint64 id,
                         VoipdAccount *self)
 {
   FindMessage *find = g_new0 (FindMessage, 1);
@@ -1321,13 +1321,13 @@ on_sync_reply (GObject *source, GAsyncResult *result, gpointer user_data)
           for (gsize i = 0; i < g_variant_n_children (names); i++)
             {
               const char *username;
-              VoipContact *existing;
+              VoipDBusContact *existing;
 
               g_variant_get_child (names, i, "&s", &username);
               existing = voipd_contacts_lookup (self, username);
               voipd_contacts_put (self, username,
-                                  existing ? voip_contact_get_display_name (existing) : "",
-                                  existing ? voip_contact_get_motd (existing) : "",
+                                  existing ? voip_dbus_contact_get_display_name (existing) : "",
+                                  existing ? voip_dbus_contact_get_motd (existing) : "",
                                   incoming ? VOIP_SUBSCRIPTION_INCOMING
                                            : VOIP_SUBSCRIPTION_OUTGOING);
               g_hash_table_add (sync->seen_contacts, g_strdup (username));
@@ -1420,7 +1420,7 @@ sync_step (Sync *sync)
     default:
       g_debug ("resync done");
       set_state (self, "online", VOIPD_STATE_REASON_NONE, NULL);
-      voip_account_set_presence (self->skeleton, voip_presence_to_string (self->wanted_presence));
+      voip_dbus_account_set_presence (self->skeleton, voip_presence_to_string (self->wanted_presence));
       sync_free (sync);
       return;
     }
@@ -1464,7 +1464,7 @@ on_token_found (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     {
       self->token = g_steal_pointer (&token);
-      voip_account_set_remember_login (self->skeleton, TRUE);
+      voip_dbus_account_set_remember_login (self->skeleton, TRUE);
       account_resume (self);
     }
   g_object_unref (self);
@@ -1486,8 +1486,8 @@ voipd_account_start (VoipdAccount *self)
     }
   self->server = g_steal_pointer (&server);
   self->username = g_steal_pointer (&username);
-  voip_account_set_server (self->skeleton, self->server);
-  voip_account_set_username (self->skeleton, self->username);
+  voip_dbus_account_set_server (self->skeleton, self->server);
+  voip_dbus_account_set_username (self->skeleton, self->username);
   set_state (self, "offline", VOIPD_STATE_REASON_LOOKING_UP_LOGIN, NULL);
 
   /* libsecret may wait for a keyring that never answers; do not. */
@@ -1570,11 +1570,11 @@ voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSettings *settings,
   g_signal_connect (self->connection, "event", G_CALLBACK (on_event), self);
   g_signal_connect (self->connection, "lost", G_CALLBACK (on_lost), self);
 
-  self->skeleton = voip_account_skeleton_new ();
-  voip_account_set_state (self->skeleton, "offline");
-  voip_account_set_state_reason_code (self->skeleton,
+  self->skeleton = voip_dbus_account_skeleton_new ();
+  voip_dbus_account_set_state (self->skeleton, "offline");
+  voip_dbus_account_set_state_reason_code (self->skeleton,
                                       voipd_state_reason_to_nick (VOIPD_STATE_REASON_NONE));
-  voip_account_set_presence (self->skeleton, "offline");
+  voip_dbus_account_set_presence (self->skeleton, "offline");
   g_signal_connect (self->skeleton, "handle-login", G_CALLBACK (on_handle_login), self);
   g_signal_connect (self->skeleton, "handle-register", G_CALLBACK (on_handle_register), self);
   g_signal_connect (self->skeleton, "handle-logout", G_CALLBACK (on_handle_logout), self);

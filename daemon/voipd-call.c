@@ -38,8 +38,8 @@ struct _VoipdCall {
   VoipdAccount       *account;       /* not owned: it owns the registry that owns us */
   guint64             id;
   char               *path;
-  VoipObjectSkeleton *object;
-  VoipCall           *skeleton;
+  VoipDBusObjectSkeleton *object;
+  VoipDBusCall           *skeleton;
 
   guint               server_state;  /* VoipCallState; 0 before the first CallChanged */
   GVariant           *participants;  /* the last a(su), with us in it */
@@ -142,9 +142,9 @@ call_reason_describe (VoipCallReason reason)
 static void
 call_set_reason (VoipdCall *self, VoipCallReason reason)
 {
-  voip_call_set_state_reason_code (self->skeleton, reason == VOIP_CALL_REASON_NONE
+  voip_dbus_call_set_state_reason_code (self->skeleton, reason == VOIP_CALL_REASON_NONE
                                                    ? "" : voip_call_reason_to_string (reason));
-  voip_call_set_state_reason (self->skeleton, call_reason_describe (reason));
+  voip_dbus_call_set_state_reason (self->skeleton, call_reason_describe (reason));
 }
 
 /* Call.Stats with the bus's spelling of keys (rtt_ms), whatever the
@@ -212,9 +212,9 @@ call_refresh_stats (VoipdCall *self)
   if (self->media == NULL)
     return;
   stats = g_variant_ref_sink (stats_for_bus (self->api->get_stats (self->media)));
-  current = voip_call_get_stats (self->skeleton);
+  current = voip_dbus_call_get_stats (self->skeleton);
   if (current == NULL || !g_variant_equal (current, stats))
-    voip_call_set_stats (self->skeleton, stats);
+    voip_dbus_call_set_stats (self->skeleton, stats);
 }
 
 static gboolean
@@ -280,8 +280,8 @@ on_media_peer_state (gpointer user_data, const char *peer, VoipdMediaPeerState s
   g_hash_table_insert (self->peers, g_strdup (peer), GUINT_TO_POINTER (state));
   if (state == VOIPD_MEDIA_PEER_CONNECTED)
     {
-      if (g_strcmp0 (voip_call_get_state (self->skeleton), "connecting") == 0)
-        voip_call_set_state (self->skeleton, "active");
+      if (g_strcmp0 (voip_dbus_call_get_state (self->skeleton), "connecting") == 0)
+        voip_dbus_call_set_state (self->skeleton, "active");
       call_refresh_stats (self);
     }
   else if (state == VOIPD_MEDIA_PEER_FAILED)
@@ -431,7 +431,7 @@ call_start_media (VoipdCall *self, GVariant *servers)
       call_fail (self, error->message);
       return;
     }
-  if (voip_call_get_muted (self->skeleton))
+  if (voip_dbus_call_get_muted (self->skeleton))
     self->api->set_muted (self->media, TRUE);
 
   call_sync_peers (self);
@@ -513,7 +513,7 @@ call_set_ended (VoipdCall *self, VoipCallReason reason)
   g_debug ("call %" G_GUINT64_FORMAT " ended: %s", self->id, voip_call_reason_to_string (reason));
   self->ended = TRUE;
   call_stop_media (self);
-  voip_call_set_state (self->skeleton, "ended");
+  voip_dbus_call_set_state (self->skeleton, "ended");
   call_set_reason (self, reason);
   self->linger_id = g_timeout_add_seconds (VOIPD_CALL_LINGER_S, on_linger_timeout, self);
 }
@@ -521,23 +521,23 @@ call_set_ended (VoipdCall *self, VoipCallReason reason)
 /* ---- methods ------------------------------------------------------------------- */
 
 static gboolean
-on_handle_answer (VoipCall *skeleton, GDBusMethodInvocation *invocation, VoipdCall *self)
+on_handle_answer (VoipDBusCall *skeleton, GDBusMethodInvocation *invocation, VoipdCall *self)
 {
   g_autoptr(GError) error = NULL;
 
   /* The server would ignore it, and the caller would think it answered. */
-  if (g_strcmp0 (voip_call_get_direction (skeleton), "incoming") != 0)
+  if (g_strcmp0 (voip_dbus_call_get_direction (skeleton), "incoming") != 0)
     {
       g_dbus_method_invocation_return_error_literal (
           invocation, VOIP_ERROR, VOIP_STATUS_NOT_ALLOWED,
           _("this is your own call: only the people you call can answer it"));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  if (g_strcmp0 (voip_call_get_state (skeleton), "ringing") != 0)
+  if (g_strcmp0 (voip_dbus_call_get_state (skeleton), "ringing") != 0)
     {
       g_dbus_method_invocation_return_error (invocation, VOIP_ERROR, VOIP_STATUS_NOT_ALLOWED,
                                              _("the call is no longer ringing (it is %s)"),
-                                             voip_call_get_state (skeleton));
+                                             voip_dbus_call_get_state (skeleton));
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   /* Answering without audio would leave the caller talking to nobody. */
@@ -552,7 +552,7 @@ on_handle_answer (VoipCall *skeleton, GDBusMethodInvocation *invocation, VoipdCa
 }
 
 static gboolean
-on_handle_reject (VoipCall *skeleton, GDBusMethodInvocation *invocation, VoipdCall *self)
+on_handle_reject (VoipDBusCall *skeleton, GDBusMethodInvocation *invocation, VoipdCall *self)
 {
   voipd_account_call (self->account, invocation, VOIP_MSG_CALL_REJECT,
                       g_variant_new ("(t)", self->id), NULL, NULL, NULL);
@@ -560,7 +560,7 @@ on_handle_reject (VoipCall *skeleton, GDBusMethodInvocation *invocation, VoipdCa
 }
 
 static gboolean
-on_handle_hangup (VoipCall *skeleton, GDBusMethodInvocation *invocation, VoipdCall *self)
+on_handle_hangup (VoipDBusCall *skeleton, GDBusMethodInvocation *invocation, VoipdCall *self)
 {
   voipd_account_call (self->account, invocation, VOIP_MSG_CALL_HANGUP,
                       g_variant_new ("(t)", self->id), NULL, NULL, NULL);
@@ -570,10 +570,10 @@ on_handle_hangup (VoipCall *skeleton, GDBusMethodInvocation *invocation, VoipdCa
 /* Muted is writable on the bus: the skeleton's property changes, and the
  * engine follows (or picks it up when it starts). */
 static void
-on_muted_changed (VoipCall *skeleton, GParamSpec *pspec, VoipdCall *self)
+on_muted_changed (VoipDBusCall *skeleton, GParamSpec *pspec, VoipdCall *self)
 {
   if (self->media != NULL)
-    self->api->set_muted (self->media, voip_call_get_muted (skeleton));
+    self->api->set_muted (self->media, voip_dbus_call_get_muted (skeleton));
 }
 
 /* ---- public -------------------------------------------------------------------- */
@@ -605,17 +605,17 @@ voipd_call_update (VoipdCall *self, GVariant *call)
   self->participants = g_steal_pointer (&participants);
   self->server_state = state;
 
-  voip_call_set_participants (self->skeleton, participants_for_bus (self, self->participants));
-  voip_call_set_start_time (self->skeleton, started_ms);
+  voip_dbus_call_set_participants (self->skeleton, participants_for_bus (self, self->participants));
+  voip_dbus_call_set_start_time (self->skeleton, started_ms);
   switch (state)
     {
     case VOIP_CALL_STATE_RINGING:
-      voip_call_set_state (self->skeleton, "ringing");
+      voip_dbus_call_set_state (self->skeleton, "ringing");
       call_set_reason (self, VOIP_CALL_REASON_NONE);
       break;
     case VOIP_CALL_STATE_ACTIVE:
-      if (g_strcmp0 (voip_call_get_state (self->skeleton), "active") != 0)
-        voip_call_set_state (self->skeleton, "connecting");
+      if (g_strcmp0 (voip_dbus_call_get_state (self->skeleton), "active") != 0)
+        voip_dbus_call_set_state (self->skeleton, "connecting");
       call_set_reason (self, VOIP_CALL_REASON_ANSWERED);
       call_sync_peers (self);
       call_maybe_start_media (self);
@@ -734,8 +734,8 @@ voipd_call_new (VoipdAccount *account, guint64 id, const char *initiator, guint6
   self->account = account;
   self->id = id;
   self->path = voipd_call_path (id);
-  self->object = voip_object_skeleton_new (self->path);
-  self->skeleton = voip_call_skeleton_new ();
+  self->object = voip_dbus_object_skeleton_new (self->path);
+  self->skeleton = voip_dbus_call_skeleton_new ();
 
   g_variant_builder_init (&participants, G_VARIANT_TYPE ("a(ss)"));
   if (callee != NULL)
@@ -743,22 +743,22 @@ voipd_call_new (VoipdAccount *account, guint64 id, const char *initiator, guint6
                            voip_participant_state_to_string (VOIP_PARTICIPANT_INVITED));
 
   /* Every property set before the export, so that InterfacesAdded carries them. */
-  voip_call_set_id (self->skeleton, id);
-  voip_call_set_direction (self->skeleton, outgoing ? "outgoing" : "incoming");
-  voip_call_set_initiator (self->skeleton, initiator);
-  voip_call_set_state (self->skeleton, "ringing");
+  voip_dbus_call_set_id (self->skeleton, id);
+  voip_dbus_call_set_direction (self->skeleton, outgoing ? "outgoing" : "incoming");
+  voip_dbus_call_set_initiator (self->skeleton, initiator);
+  voip_dbus_call_set_state (self->skeleton, "ringing");
   call_set_reason (self, VOIP_CALL_REASON_NONE);
-  voip_call_set_participants (self->skeleton, g_variant_builder_end (&participants));
-  voip_call_set_group (self->skeleton, group_path);
-  voip_call_set_muted (self->skeleton, FALSE);
-  voip_call_set_start_time (self->skeleton, 0);
-  voip_call_set_stats (self->skeleton, g_variant_new ("a{sa{sv}}", NULL));
+  voip_dbus_call_set_participants (self->skeleton, g_variant_builder_end (&participants));
+  voip_dbus_call_set_group (self->skeleton, group_path);
+  voip_dbus_call_set_muted (self->skeleton, FALSE);
+  voip_dbus_call_set_start_time (self->skeleton, 0);
+  voip_dbus_call_set_stats (self->skeleton, g_variant_new ("a{sa{sv}}", NULL));
 
   g_signal_connect (self->skeleton, "handle-answer", G_CALLBACK (on_handle_answer), self);
   g_signal_connect (self->skeleton, "handle-reject", G_CALLBACK (on_handle_reject), self);
   g_signal_connect (self->skeleton, "handle-hangup", G_CALLBACK (on_handle_hangup), self);
   g_signal_connect (self->skeleton, "notify::muted", G_CALLBACK (on_muted_changed), self);
-  voip_object_skeleton_set_call (self->object, self->skeleton);
+  voip_dbus_object_skeleton_set_call (self->object, self->skeleton);
   g_dbus_object_manager_server_export (voipd_account_get_manager (account),
                                        G_DBUS_OBJECT_SKELETON (self->object));
   return self;

@@ -26,14 +26,14 @@ voipd_contact_path (const char *username)
   return g_strconcat (VOIPD_OBJECT_ROOT "/contact/", escaped, NULL);
 }
 
-VoipContact *
+VoipDBusContact *
 voipd_contacts_lookup (VoipdAccount *account, const char *username)
 {
   g_autofree char *path = voipd_contact_path (username);
   g_autoptr(GDBusObject) object = g_dbus_object_manager_get_object (
       G_DBUS_OBJECT_MANAGER (voipd_account_get_manager (account)), path);
 
-  return object ? voip_object_peek_contact (VOIP_OBJECT (object)) : NULL;
+  return object ? voip_dbus_object_peek_contact (VOIP_DBUS_OBJECT (object)) : NULL;
 }
 
 /* ---- methods ------------------------------------------------------------------ */
@@ -41,12 +41,12 @@ voipd_contacts_lookup (VoipdAccount *account, const char *username)
 static GVariant *
 after_accept (VoipdAccount *account, GVariant *reply, gpointer data)
 {
-  VoipContact *contact = voipd_contacts_lookup (account, data);
+  VoipDBusContact *contact = voipd_contacts_lookup (account, data);
 
   /* The server tells the other side and our other sessions, not us. */
   if (contact != NULL)
-    voipd_contacts_put (account, data, voip_contact_get_display_name (contact),
-                        voip_contact_get_motd (contact), VOIP_SUBSCRIPTION_FRIEND);
+    voipd_contacts_put (account, data, voip_dbus_contact_get_display_name (contact),
+                        voip_dbus_contact_get_motd (contact), VOIP_SUBSCRIPTION_FRIEND);
   voipd_account_refresh_contact (account, data);
   return NULL;
 }
@@ -59,9 +59,9 @@ after_unlink (VoipdAccount *account, GVariant *reply, gpointer data)
 }
 
 static gboolean
-on_accept (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer account)
+on_accept (VoipDBusContact *contact, GDBusMethodInvocation *invocation, gpointer account)
 {
-  const char *username = voip_contact_get_username (contact);
+  const char *username = voip_dbus_contact_get_username (contact);
 
   voipd_account_call (account, invocation, VOIP_MSG_CONTACT_ACCEPT,
                       g_variant_new ("(s)", username), after_accept, g_strdup (username), g_free);
@@ -69,9 +69,9 @@ on_accept (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer acc
 }
 
 static gboolean
-on_deny (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer account)
+on_deny (VoipDBusContact *contact, GDBusMethodInvocation *invocation, gpointer account)
 {
-  const char *username = voip_contact_get_username (contact);
+  const char *username = voip_dbus_contact_get_username (contact);
 
   voipd_account_call (account, invocation, VOIP_MSG_CONTACT_DENY,
                       g_variant_new ("(s)", username), after_unlink, g_strdup (username), g_free);
@@ -79,9 +79,9 @@ on_deny (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer accou
 }
 
 static gboolean
-on_remove (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer account)
+on_remove (VoipDBusContact *contact, GDBusMethodInvocation *invocation, gpointer account)
 {
-  const char *username = voip_contact_get_username (contact);
+  const char *username = voip_dbus_contact_get_username (contact);
 
   voipd_account_call (account, invocation, VOIP_MSG_CONTACT_REMOVE,
                       g_variant_new ("(s)", username), after_unlink, g_strdup (username), g_free);
@@ -89,27 +89,27 @@ on_remove (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer acc
 }
 
 static gboolean
-on_send_plugin_message (VoipContact *contact, GDBusMethodInvocation *invocation,
+on_send_plugin_message (VoipDBusContact *contact, GDBusMethodInvocation *invocation,
                         const char *plugin, GVariant *data, gpointer account)
 {
   voipd_account_call (account, invocation, VOIP_MSG_PLUGIN_SEND,
-                      g_variant_new ("(ss@ay)", voip_contact_get_username (contact), plugin,
+                      g_variant_new ("(ss@ay)", voip_dbus_contact_get_username (contact), plugin,
                                      data),
                       NULL, NULL, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 static gboolean
-on_call (VoipContact *contact, GDBusMethodInvocation *invocation, gpointer account)
+on_call (VoipDBusContact *contact, GDBusMethodInvocation *invocation, gpointer account)
 {
   voipd_calls_invite (voipd_account_get_calls (account), invocation,
-                      voip_contact_get_username (contact), 0);
+                      voip_dbus_contact_get_username (contact), 0);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- objects --------------------------------------------------------------------- */
 
-static void contact_set (VoipContact *contact, const char *display_name, const char *motd,
+static void contact_set (VoipDBusContact *contact, const char *display_name, const char *motd,
                          guint subscription);
 
 /* ---- muting ------------------------------------------------------------------- */
@@ -117,28 +117,28 @@ static void contact_set (VoipContact *contact, const char *display_name, const c
 /* Muted lives in GSettings (muted-contacts), so that it survives restarts and
  * a person can read and change it with gsettings; the property mirrors it. */
 static void
-contact_sync_muted (VoipContact *contact, GSettings *settings)
+contact_sync_muted (VoipDBusContact *contact, GSettings *settings)
 {
   g_auto(GStrv) muted = g_settings_get_strv (settings, "muted-contacts");
   gboolean listed = g_strv_contains ((const char *const *) muted,
-                                     voip_contact_get_username (contact));
+                                     voip_dbus_contact_get_username (contact));
 
-  if (voip_contact_get_muted (contact) != listed)
-    voip_contact_set_muted (contact, listed);
+  if (voip_dbus_contact_get_muted (contact) != listed)
+    voip_dbus_contact_set_muted (contact, listed);
 }
 
 static void
-on_muted_contacts_changed (GSettings *settings, const char *key, VoipContact *contact)
+on_muted_contacts_changed (GSettings *settings, const char *key, VoipDBusContact *contact)
 {
   contact_sync_muted (contact, settings);
 }
 
 /* A client wrote the property: list or unlist the contact. */
 static void
-on_muted_notify (VoipContact *contact, GParamSpec *pspec, GSettings *settings)
+on_muted_notify (VoipDBusContact *contact, GParamSpec *pspec, GSettings *settings)
 {
-  const char *username = voip_contact_get_username (contact);
-  gboolean muted = voip_contact_get_muted (contact);
+  const char *username = voip_dbus_contact_get_username (contact);
+  gboolean muted = voip_dbus_contact_get_muted (contact);
   g_auto(GStrv) listed = g_settings_get_strv (settings, "muted-contacts");
   g_autoptr(GStrvBuilder) builder = NULL;
   g_auto(GStrv) updated = NULL;
@@ -157,20 +157,20 @@ on_muted_notify (VoipContact *contact, GParamSpec *pspec, GSettings *settings)
 
 /* Exported only once its properties are set, so that InterfacesAdded
  * already carries them. */
-static VoipContact *
+static VoipDBusContact *
 contact_create (VoipdAccount *account, const char *username, const char *display_name,
                 const char *motd, guint subscription, guint unread)
 {
   g_autofree char *path = voipd_contact_path (username);
-  g_autoptr(VoipObjectSkeleton) object = voip_object_skeleton_new (path);
-  g_autoptr(VoipContact) contact = voip_contact_skeleton_new ();
-  g_autoptr(VoipConversation) conversation = voipd_conversation_new (account, username, 0,
+  g_autoptr(VoipDBusObjectSkeleton) object = voip_dbus_object_skeleton_new (path);
+  g_autoptr(VoipDBusContact) contact = voip_dbus_contact_skeleton_new ();
+  g_autoptr(VoipDBusConversation) conversation = voipd_conversation_new (account, username, 0,
                                                                       unread);
   GSettings *settings = voipd_account_get_settings (account);
 
-  voip_contact_set_username (contact, username);
+  voip_dbus_contact_set_username (contact, username);
   /* A friend's presence is known once the server says it (the resync). */
-  voip_contact_set_presence (contact, subscription == VOIP_SUBSCRIPTION_FRIEND ? "unknown"
+  voip_dbus_contact_set_presence (contact, subscription == VOIP_SUBSCRIPTION_FRIEND ? "unknown"
                                                                                 : "offline");
   contact_set (contact, display_name, motd, subscription);
   contact_sync_muted (contact, settings);
@@ -183,18 +183,18 @@ contact_create (VoipdAccount *account, const char *username, const char *display
   g_signal_connect (contact, "handle-send-plugin-message",
                     G_CALLBACK (on_send_plugin_message), account);
   g_signal_connect (contact, "handle-call", G_CALLBACK (on_call), account);
-  voip_object_skeleton_set_contact (object, contact);
-  voip_object_skeleton_set_conversation (object, conversation);
+  voip_dbus_object_skeleton_set_contact (object, contact);
+  voip_dbus_object_skeleton_set_conversation (object, conversation);
   g_dbus_object_manager_server_export (voipd_account_get_manager (account),
                                        G_DBUS_OBJECT_SKELETON (object));
   return contact;   /* the object (exported) holds it */
 }
 
-VoipContact *
+VoipDBusContact *
 voipd_contacts_put (VoipdAccount *account, const char *username, const char *display_name,
                     const char *motd, guint subscription)
 {
-  VoipContact *contact = voipd_contacts_lookup (account, username);
+  VoipDBusContact *contact = voipd_contacts_lookup (account, username);
   g_autoptr(GError) error = NULL;
 
   if (!voipd_cache_put_contact (voipd_account_get_cache (account), username, display_name,
@@ -207,21 +207,21 @@ voipd_contacts_put (VoipdAccount *account, const char *username, const char *dis
 }
 
 static void
-contact_set (VoipContact *contact, const char *display_name, const char *motd,
+contact_set (VoipDBusContact *contact, const char *display_name, const char *motd,
              guint subscription)
 {
-  voip_contact_set_display_name (contact, display_name ? display_name : "");
-  voip_contact_set_motd (contact, motd ? motd : "");
-  voip_contact_set_subscription (contact, voip_subscription_to_string (subscription));
+  voip_dbus_contact_set_display_name (contact, display_name ? display_name : "");
+  voip_dbus_contact_set_motd (contact, motd ? motd : "");
+  voip_dbus_contact_set_subscription (contact, voip_subscription_to_string (subscription));
   if (subscription != VOIP_SUBSCRIPTION_FRIEND)
     {
       /* Only friends' presence and profile are known. */
-      voip_contact_set_presence (contact, "offline");
-      voip_contact_set_city (contact, "");
-      voip_contact_set_phone (contact, "");
-      voip_contact_set_mail (contact, "");
-      voip_contact_set_language (contact, "");
-      voip_contact_set_avatar_file (contact, "");
+      voip_dbus_contact_set_presence (contact, "offline");
+      voip_dbus_contact_set_city (contact, "");
+      voip_dbus_contact_set_phone (contact, "");
+      voip_dbus_contact_set_mail (contact, "");
+      voip_dbus_contact_set_language (contact, "");
+      voip_dbus_contact_set_avatar_file (contact, "");
     }
 }
 
@@ -239,24 +239,24 @@ voipd_contacts_remove (VoipdAccount *account, const char *username)
 void
 voipd_contacts_set_presence (VoipdAccount *account, const char *username, guint presence)
 {
-  VoipContact *contact = voipd_contacts_lookup (account, username);
+  VoipDBusContact *contact = voipd_contacts_lookup (account, username);
 
   if (contact != NULL)
-    voip_contact_set_presence (contact, voip_presence_to_string (presence));
+    voip_dbus_contact_set_presence (contact, voip_presence_to_string (presence));
 }
 
 /* ---- the listing --------------------------------------------------------------- */
 
 typedef struct {
-  VoipContact      *contact;
-  VoipConversation *conversation;
+  VoipDBusContact      *contact;
+  VoipDBusConversation *conversation;
 } ListedContact;
 
 static int
 compare_listed (gconstpointer a, gconstpointer b)
 {
-  return strcmp (voip_contact_get_username (((const ListedContact *) a)->contact),
-                 voip_contact_get_username (((const ListedContact *) b)->contact));
+  return strcmp (voip_dbus_contact_get_username (((const ListedContact *) a)->contact),
+                 voip_dbus_contact_get_username (((const ListedContact *) b)->contact));
 }
 
 /* Account.ListContacts: what a listing shows, as one array of structs. A
@@ -272,8 +272,8 @@ voipd_contacts_list (GDBusObjectManagerServer *manager)
   for (GList *l = objects; l != NULL; l = l->next)
     {
       ListedContact entry = {
-        voip_object_peek_contact (VOIP_OBJECT (l->data)),
-        voip_object_peek_conversation (VOIP_OBJECT (l->data)),
+        voip_dbus_object_peek_contact (VOIP_DBUS_OBJECT (l->data)),
+        voip_dbus_object_peek_conversation (VOIP_DBUS_OBJECT (l->data)),
       };
 
       if (entry.contact != NULL && entry.conversation != NULL)
@@ -287,13 +287,13 @@ voipd_contacts_list (GDBusObjectManagerServer *manager)
       ListedContact *entry = &g_array_index (listed, ListedContact, i);
 
       g_variant_builder_add (&builder, "(sssssub)",
-                             voip_contact_get_username (entry->contact),
-                             voip_contact_get_display_name (entry->contact),
-                             voip_contact_get_presence (entry->contact),
-                             voip_contact_get_subscription (entry->contact),
-                             voip_contact_get_motd (entry->contact),
-                             voip_conversation_get_unread (entry->conversation),
-                             voip_contact_get_muted (entry->contact));
+                             voip_dbus_contact_get_username (entry->contact),
+                             voip_dbus_contact_get_display_name (entry->contact),
+                             voip_dbus_contact_get_presence (entry->contact),
+                             voip_dbus_contact_get_subscription (entry->contact),
+                             voip_dbus_contact_get_motd (entry->contact),
+                             voip_dbus_conversation_get_unread (entry->conversation),
+                             voip_dbus_contact_get_muted (entry->contact));
     }
   g_list_free_full (g_steal_pointer (&objects), g_object_unref);
   return g_variant_builder_end (&builder);
@@ -309,11 +309,11 @@ voipd_contacts_forget_presence (VoipdAccount *account)
 
   for (GList *l = objects; l != NULL; l = l->next)
     {
-      VoipContact *contact = voip_object_peek_contact (VOIP_OBJECT (l->data));
+      VoipDBusContact *contact = voip_dbus_object_peek_contact (VOIP_DBUS_OBJECT (l->data));
 
       if (contact != NULL
-          && g_strcmp0 (voip_contact_get_subscription (contact), "friend") == 0)
-        voip_contact_set_presence (contact, "unknown");
+          && g_strcmp0 (voip_dbus_contact_get_subscription (contact), "friend") == 0)
+        voip_dbus_contact_set_presence (contact, "unknown");
       g_object_unref (l->data);
     }
 }
@@ -362,7 +362,7 @@ on_avatar_written (GObject *source, GAsyncResult *result, gpointer user_data)
   VoipdAccount *account = VOIPD_ACCOUNT (source);
   AvatarWrite *write = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
-  VoipContact *contact;
+  VoipDBusContact *contact;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
@@ -371,13 +371,13 @@ on_avatar_written (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   contact = voipd_contacts_lookup (account, write->username);
   if (contact != NULL)
-    voip_contact_set_avatar_file (contact, write->path);
+    voip_dbus_contact_set_avatar_file (contact, write->path);
 }
 
 static void
-contact_set_avatar (VoipdAccount *account, VoipContact *contact, GVariant *avatar)
+contact_set_avatar (VoipdAccount *account, VoipDBusContact *contact, GVariant *avatar)
 {
-  const char *username = voip_contact_get_username (contact);
+  const char *username = voip_dbus_contact_get_username (contact);
   g_autoptr(GBytes) png = g_variant_get_data_as_bytes (avatar);
   g_autofree char *digest = NULL;
   g_autofree char *escaped = NULL;
@@ -387,7 +387,7 @@ contact_set_avatar (VoipdAccount *account, VoipContact *contact, GVariant *avata
 
   if (g_bytes_get_size (png) == 0)
     {
-      voip_contact_set_avatar_file (contact, "");
+      voip_dbus_contact_set_avatar_file (contact, "");
       return;
     }
   digest = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, png);
@@ -397,7 +397,7 @@ contact_set_avatar (VoipdAccount *account, VoipContact *contact, GVariant *avata
   write->username = g_strdup (username);
   write->path = g_build_filename (g_get_user_cache_dir (), "voipd", "avatars", name, NULL);
   write->png = g_steal_pointer (&png);
-  if (g_strcmp0 (voip_contact_get_avatar_file (contact), write->path) == 0)
+  if (g_strcmp0 (voip_dbus_contact_get_avatar_file (contact), write->path) == 0)
     {
       avatar_write_free (write);
       return;
@@ -413,20 +413,20 @@ voipd_contacts_set_profile (VoipdAccount *account, GVariant *profile)
   const char *username, *display_name, *motd, *city, *phone, *mail, *language;
   g_autoptr(GVariant) avatar = NULL;
   guint32 presence;
-  VoipContact *contact;
+  VoipDBusContact *contact;
 
   g_variant_get (profile, "(&s&su&s&s&s&s&s@ay@a(ss))", &username, &display_name, &presence,
                  &motd, &city, &phone, &mail, &language, &avatar, NULL);
   contact = voipd_contacts_lookup (account, username);
   /* Only a friend's: a request may have been withdrawn meanwhile. */
-  if (contact == NULL || g_strcmp0 (voip_contact_get_subscription (contact), "friend") != 0)
+  if (contact == NULL || g_strcmp0 (voip_dbus_contact_get_subscription (contact), "friend") != 0)
     return;
   voipd_contacts_put (account, username, display_name, motd, VOIP_SUBSCRIPTION_FRIEND);
-  voip_contact_set_presence (contact, voip_presence_to_string (presence));
-  voip_contact_set_city (contact, city);
-  voip_contact_set_phone (contact, phone);
-  voip_contact_set_mail (contact, mail);
-  voip_contact_set_language (contact, language);
+  voip_dbus_contact_set_presence (contact, voip_presence_to_string (presence));
+  voip_dbus_contact_set_city (contact, city);
+  voip_dbus_contact_set_phone (contact, phone);
+  voip_dbus_contact_set_mail (contact, mail);
+  voip_dbus_contact_set_language (contact, language);
   contact_set_avatar (account, contact, avatar);
 }
 
@@ -445,17 +445,17 @@ voipd_contacts_load_cache (VoipdAccount *account)
   for (guint i = 0; i < contacts->len; i++)
     {
       VoipdCachedContact *c = contacts->pdata[i];
-      VoipContact *contact = voipd_contacts_lookup (account, c->username);
+      VoipDBusContact *contact = voipd_contacts_lookup (account, c->username);
 
       if (contact == NULL)
         contact_create (account, c->username, c->display_name, c->motd, c->subscription,
                         c->unread);
       else
         {
-          VoipConversation *conversation = voipd_conversation_lookup (account, c->username, 0);
+          VoipDBusConversation *conversation = voipd_conversation_lookup (account, c->username, 0);
 
           contact_set (contact, c->display_name, c->motd, c->subscription);
-          voip_conversation_set_unread (conversation, c->unread);
+          voip_dbus_conversation_set_unread (conversation, c->unread);
         }
     }
 }

@@ -9,9 +9,9 @@ G_BEGIN_DECLS
 /* The object path of a contact (the username escaped for D-Bus). */
 char        *voipd_contact_path (const char *username);
 /* The contact's interface, or NULL. */
-VoipContact *voipd_contacts_lookup (VoipdAccount *account, const char *username);
+VoipDBusContact *voipd_contacts_lookup (VoipdAccount *account, const char *username);
 /* Creates or updates the object, and the cache. */
-VoipContact *voipd_contacts_put    (VoipdAccount *account, const char *username,
+VoipDBusContact *voipd_contacts_put    (VoipdAccount *account, const char *username,
                                     const char *display_name, const char *motd,
                                     guint subscription);
 void         voipd_contacts_remove (VoipdAccount *account, const char *username);

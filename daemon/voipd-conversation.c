@@ -47,18 +47,18 @@ voipd_message_from_wire (GVariant *message)
   return m;
 }
 
-VoipConversation *
+VoipDBusConversation *
 voipd_conversation_lookup (VoipdAccount *account, const char *peer, gint64 group)
 {
   g_autofree char *path = group != 0 ? voipd_group_path (group) : voipd_contact_path (peer);
   g_autoptr(GDBusObject) object = g_dbus_object_manager_get_object (
       G_DBUS_OBJECT_MANAGER (voipd_account_get_manager (account)), path);
 
-  return object ? voip_object_peek_conversation (VOIP_OBJECT (object)) : NULL;
+  return object ? voip_dbus_object_peek_conversation (VOIP_DBUS_OBJECT (object)) : NULL;
 }
 
 /* The conversation a message belongs to, seen from `me`. */
-static VoipConversation *
+static VoipDBusConversation *
 lookup_for_message (VoipdAccount *account, const VoipdCachedMessage *m)
 {
   const char *me = voipd_account_get_username (account);
@@ -74,18 +74,18 @@ lookup_for_message (VoipdAccount *account, const VoipdCachedMessage *m)
 static void
 signal_message (VoipdAccount *account, guint code, const VoipdCachedMessage *m)
 {
-  VoipConversation *conversation = lookup_for_message (account, m);
+  VoipDBusConversation *conversation = lookup_for_message (account, m);
   GVariant *message;
 
   if (conversation == NULL)
     return;
   message = voipd_message_to_dbus (m, voipd_account_get_username (account));
   if (code == VOIP_MSG_MESSAGE_RECEIVED)
-    voip_conversation_emit_message_received (conversation, message);
+    voip_dbus_conversation_emit_message_received (conversation, message);
   else if (code == VOIP_MSG_MESSAGE_EDITED)
-    voip_conversation_emit_message_edited (conversation, message);
+    voip_dbus_conversation_emit_message_edited (conversation, message);
   else
-    voip_conversation_emit_message_deleted (conversation, message);
+    voip_dbus_conversation_emit_message_deleted (conversation, message);
 }
 
 typedef struct {
@@ -110,7 +110,7 @@ on_event_stored (GObject *source, GAsyncResult *result, gpointer user_data)
   VoipdAccount *account = event->account;
   const VoipdCachedMessage *m = event->message;
   g_autoptr(GError) error = NULL;
-  VoipConversation *conversation;
+  VoipDBusConversation *conversation;
   gboolean is_new = FALSE;
 
   if (!voipd_cache_put_message_finish (VOIPD_CACHE (source), result, &is_new, &error))
@@ -131,8 +131,8 @@ on_event_stored (GObject *source, GAsyncResult *result, gpointer user_data)
         {
           voipd_cache_add_unread (VOIPD_CACHE (source), m->group != 0 ? NULL : m->sender,
                                   m->group, 1, NULL);
-          voip_conversation_set_unread (conversation,
-                                        voip_conversation_get_unread (conversation) + 1);
+          voip_dbus_conversation_set_unread (conversation,
+                                        voip_dbus_conversation_get_unread (conversation) + 1);
         }
       signal_message (account, event->code, m);
     }
@@ -325,7 +325,7 @@ entry_new (const Conversation *conversation, guint kind)
 }
 
 static gboolean
-on_send_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
+on_send_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation,
                  const char *text, Conversation *conversation)
 {
   g_autoptr(GError) error = NULL;
@@ -346,7 +346,7 @@ on_send_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
 }
 
 static gboolean
-on_send_voice_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
+on_send_voice_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation,
                        GVariant *ogg, guint duration_ms, Conversation *conversation)
 {
   g_autoptr(GError) error = NULL;
@@ -501,7 +501,7 @@ on_history (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
-on_get_history (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
+on_get_history (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation,
                 guint64 before_id, guint limit, Conversation *conversation)
 {
   VoipdAccount *account = conversation->account;
@@ -618,7 +618,7 @@ change_message (VoipdAccount *account, GDBusMethodInvocation *invocation, guint6
 }
 
 static gboolean
-on_edit_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
+on_edit_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
                  const char *text, Conversation *conversation)
 {
   change_message (conversation->account, invocation, id, text);
@@ -626,7 +626,7 @@ on_edit_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation, 
 }
 
 static gboolean
-on_delete_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
+on_delete_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
                    Conversation *conversation)
 {
   change_message (conversation->account, invocation, id, NULL);
@@ -649,7 +649,7 @@ on_voice (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static gboolean
-on_get_voice_message (VoipConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
+on_get_voice_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
                       Conversation *conversation)
 {
   VoipdAccount *account = conversation->account;
@@ -667,7 +667,7 @@ on_get_voice_message (VoipConversation *skeleton, GDBusMethodInvocation *invocat
 }
 
 static gboolean
-on_mark_read (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
+on_mark_read (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation,
               Conversation *conversation)
 {
   g_autoptr(GError) error = NULL;
@@ -678,17 +678,17 @@ on_mark_read (VoipConversation *skeleton, GDBusMethodInvocation *invocation,
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  voip_conversation_set_unread (skeleton, 0);
-  voip_conversation_complete_mark_read (skeleton, invocation);
+  voip_dbus_conversation_set_unread (skeleton, 0);
+  voip_dbus_conversation_complete_mark_read (skeleton, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- the interface ------------------------------------------------------------------ */
 
-VoipConversation *
+VoipDBusConversation *
 voipd_conversation_new (VoipdAccount *account, const char *peer, gint64 group, guint unread)
 {
-  VoipConversation *skeleton = voip_conversation_skeleton_new ();
+  VoipDBusConversation *skeleton = voip_dbus_conversation_skeleton_new ();
   Conversation *conversation = g_new0 (Conversation, 1);
 
   conversation->account = account;
@@ -696,7 +696,7 @@ voipd_conversation_new (VoipdAccount *account, const char *peer, gint64 group, g
   conversation->group = group;
   g_object_set_data_full (G_OBJECT (skeleton), "voipd-conversation", conversation,
                           (GDestroyNotify) conversation_free);
-  voip_conversation_set_unread (skeleton, unread);
+  voip_dbus_conversation_set_unread (skeleton, unread);
   g_signal_connect (skeleton, "handle-send-message", G_CALLBACK (on_send_message),
                     conversation);
   g_signal_connect (skeleton, "handle-send-voice-message",

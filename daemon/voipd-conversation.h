@@ -22,10 +22,10 @@ VoipdCachedMessage *voipd_message_from_wire (GVariant *message);
 /* A new Conversation interface for the object of a peer (group 0) or of a
  * group (peer NULL), its handlers connected; the caller adds it to the
  * object before exporting it. account is not owned (it outlives its objects). */
-VoipConversation *voipd_conversation_new (VoipdAccount *account, const char *peer, gint64 group,
+VoipDBusConversation *voipd_conversation_new (VoipdAccount *account, const char *peer, gint64 group,
                                           guint unread);
 /* The exported conversation of a peer or a group, or NULL. */
-VoipConversation *voipd_conversation_lookup (VoipdAccount *account, const char *peer,
+VoipDBusConversation *voipd_conversation_lookup (VoipdAccount *account, const char *peer,
                                              gint64 group);
 
 /* MessageReceived, MessageEdited or MessageDeleted from the server (a live

@@ -13,14 +13,14 @@ voipd_group_path (gint64 id)
   return g_strdup_printf (VOIPD_OBJECT_ROOT "/group/%" G_GUINT64_FORMAT, (guint64) id);
 }
 
-VoipGroup *
+VoipDBusGroup *
 voipd_groups_lookup (VoipdAccount *account, gint64 id)
 {
   g_autofree char *path = voipd_group_path (id);
   g_autoptr(GDBusObject) object = g_dbus_object_manager_get_object (
       G_DBUS_OBJECT_MANAGER (voipd_account_get_manager (account)), path);
 
-  return object ? voip_object_peek_group (VOIP_OBJECT (object)) : NULL;
+  return object ? voip_dbus_object_peek_group (VOIP_DBUS_OBJECT (object)) : NULL;
 }
 
 /* ---- methods ------------------------------------------------------------------ */
@@ -42,10 +42,10 @@ after_gone (VoipdAccount *account, GVariant *reply, gpointer data)
 }
 
 static gboolean
-on_rename (VoipGroup *group, GDBusMethodInvocation *invocation, const char *name,
+on_rename (VoipDBusGroup *group, GDBusMethodInvocation *invocation, const char *name,
            gpointer account)
 {
-  guint64 id = voip_group_get_id (group);
+  guint64 id = voip_dbus_group_get_id (group);
 
   voipd_account_call (account, invocation, VOIP_MSG_GROUP_RENAME,
                       g_variant_new ("(ts)", id, name), after_change, GSIZE_TO_POINTER (id), NULL);
@@ -53,10 +53,10 @@ on_rename (VoipGroup *group, GDBusMethodInvocation *invocation, const char *name
 }
 
 static gboolean
-on_add_member (VoipGroup *group, GDBusMethodInvocation *invocation, const char *username,
+on_add_member (VoipDBusGroup *group, GDBusMethodInvocation *invocation, const char *username,
                gpointer account)
 {
-  guint64 id = voip_group_get_id (group);
+  guint64 id = voip_dbus_group_get_id (group);
 
   voipd_account_call (account, invocation, VOIP_MSG_GROUP_ADD_MEMBER,
                       g_variant_new ("(ts)", id, username), after_change,
@@ -65,10 +65,10 @@ on_add_member (VoipGroup *group, GDBusMethodInvocation *invocation, const char *
 }
 
 static gboolean
-on_remove_member (VoipGroup *group, GDBusMethodInvocation *invocation, const char *username,
+on_remove_member (VoipDBusGroup *group, GDBusMethodInvocation *invocation, const char *username,
                   gpointer account)
 {
-  guint64 id = voip_group_get_id (group);
+  guint64 id = voip_dbus_group_get_id (group);
 
   voipd_account_call (account, invocation, VOIP_MSG_GROUP_REMOVE_MEMBER,
                       g_variant_new ("(ts)", id, username), after_change,
@@ -77,9 +77,9 @@ on_remove_member (VoipGroup *group, GDBusMethodInvocation *invocation, const cha
 }
 
 static gboolean
-on_leave (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account)
+on_leave (VoipDBusGroup *group, GDBusMethodInvocation *invocation, gpointer account)
 {
-  guint64 id = voip_group_get_id (group);
+  guint64 id = voip_dbus_group_get_id (group);
 
   voipd_account_call (account, invocation, VOIP_MSG_GROUP_LEAVE, g_variant_new ("(t)", id),
                       after_gone, GSIZE_TO_POINTER (id), NULL);
@@ -87,9 +87,9 @@ on_leave (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account)
 }
 
 static gboolean
-on_delete (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account)
+on_delete (VoipDBusGroup *group, GDBusMethodInvocation *invocation, gpointer account)
 {
-  guint64 id = voip_group_get_id (group);
+  guint64 id = voip_dbus_group_get_id (group);
 
   voipd_account_call (account, invocation, VOIP_MSG_GROUP_DELETE, g_variant_new ("(t)", id),
                       after_gone, GSIZE_TO_POINTER (id), NULL);
@@ -97,30 +97,30 @@ on_delete (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account
 }
 
 static gboolean
-on_call (VoipGroup *group, GDBusMethodInvocation *invocation, gpointer account)
+on_call (VoipDBusGroup *group, GDBusMethodInvocation *invocation, gpointer account)
 {
   voipd_calls_invite (voipd_account_get_calls (account), invocation, "",
-                      voip_group_get_id (group));
+                      voip_dbus_group_get_id (group));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- objects --------------------------------------------------------------------- */
 
-static void group_set (VoipGroup *group, const char *name, const char *owner,
+static void group_set (VoipDBusGroup *group, const char *name, const char *owner,
                        const char *const *members);
 
 /* Exported only once its properties are set, so that InterfacesAdded
  * already carries them. */
-static VoipGroup *
+static VoipDBusGroup *
 group_create (VoipdAccount *account, gint64 id, const char *name, const char *owner,
               const char *const *members, guint unread)
 {
   g_autofree char *path = voipd_group_path (id);
-  g_autoptr(VoipObjectSkeleton) object = voip_object_skeleton_new (path);
-  g_autoptr(VoipGroup) group = voip_group_skeleton_new ();
-  g_autoptr(VoipConversation) conversation = voipd_conversation_new (account, NULL, id, unread);
+  g_autoptr(VoipDBusObjectSkeleton) object = voip_dbus_object_skeleton_new (path);
+  g_autoptr(VoipDBusGroup) group = voip_dbus_group_skeleton_new ();
+  g_autoptr(VoipDBusConversation) conversation = voipd_conversation_new (account, NULL, id, unread);
 
-  voip_group_set_id (group, id);
+  voip_dbus_group_set_id (group, id);
   group_set (group, name, owner, members);
   g_signal_connect (group, "handle-rename", G_CALLBACK (on_rename), account);
   g_signal_connect (group, "handle-add-member", G_CALLBACK (on_add_member), account);
@@ -128,26 +128,26 @@ group_create (VoipdAccount *account, gint64 id, const char *name, const char *ow
   g_signal_connect (group, "handle-leave", G_CALLBACK (on_leave), account);
   g_signal_connect (group, "handle-delete", G_CALLBACK (on_delete), account);
   g_signal_connect (group, "handle-call", G_CALLBACK (on_call), account);
-  voip_object_skeleton_set_group (object, group);
-  voip_object_skeleton_set_conversation (object, conversation);
+  voip_dbus_object_skeleton_set_group (object, group);
+  voip_dbus_object_skeleton_set_conversation (object, conversation);
   g_dbus_object_manager_server_export (voipd_account_get_manager (account),
                                        G_DBUS_OBJECT_SKELETON (object));
   return group;
 }
 
 static void
-group_set (VoipGroup *group, const char *name, const char *owner, const char *const *members)
+group_set (VoipDBusGroup *group, const char *name, const char *owner, const char *const *members)
 {
-  voip_group_set_name (group, name);
-  voip_group_set_owner (group, owner);
-  voip_group_set_members (group, members);
+  voip_dbus_group_set_name (group, name);
+  voip_dbus_group_set_owner (group, owner);
+  voip_dbus_group_set_members (group, members);
 }
 
-VoipGroup *
+VoipDBusGroup *
 voipd_groups_put (VoipdAccount *account, gint64 id, const char *name, const char *owner,
                   const char *const *members)
 {
-  VoipGroup *group = voipd_groups_lookup (account, id);
+  VoipDBusGroup *group = voipd_groups_lookup (account, id);
   g_autoptr(GError) error = NULL;
 
   if (!voipd_cache_put_group (voipd_account_get_cache (account), id, name, owner, members,
@@ -159,7 +159,7 @@ voipd_groups_put (VoipdAccount *account, gint64 id, const char *name, const char
   return group;
 }
 
-VoipGroup *
+VoipDBusGroup *
 voipd_groups_put_wire (VoipdAccount *account, GVariant *wire)
 {
   guint64 id;
@@ -196,7 +196,7 @@ voipd_groups_load_cache (VoipdAccount *account)
   for (guint i = 0; i < groups->len; i++)
     {
       VoipdCachedGroup *g = groups->pdata[i];
-      VoipGroup *group = voipd_groups_lookup (account, g->id);
+      VoipDBusGroup *group = voipd_groups_lookup (account, g->id);
 
       if (group == NULL)
         group_create (account, g->id, g->name, g->owner, (const char *const *) g->members,
@@ -204,7 +204,7 @@ voipd_groups_load_cache (VoipdAccount *account)
       else
         {
           group_set (group, g->name, g->owner, (const char *const *) g->members);
-          voip_conversation_set_unread (voipd_conversation_lookup (account, NULL, g->id),
+          voip_dbus_conversation_set_unread (voipd_conversation_lookup (account, NULL, g->id),
                                         g->unread);
         }
     }

@@ -6,12 +6,12 @@
 G_BEGIN_DECLS
 
 char      *voipd_group_path     (gint64 id);
-VoipGroup *voipd_groups_lookup  (VoipdAccount *account, gint64 id);
+VoipDBusGroup *voipd_groups_lookup  (VoipdAccount *account, gint64 id);
 /* Creates or updates the object, and the cache. */
-VoipGroup *voipd_groups_put     (VoipdAccount *account, gint64 id, const char *name,
+VoipDBusGroup *voipd_groups_put     (VoipdAccount *account, gint64 id, const char *name,
                                  const char *owner, const char *const *members);
 /* From the protocol's (tssas). */
-VoipGroup *voipd_groups_put_wire (VoipdAccount *account, GVariant *group);
+VoipDBusGroup *voipd_groups_put_wire (VoipdAccount *account, GVariant *group);
 void       voipd_groups_remove  (VoipdAccount *account, gint64 id);
 void       voipd_groups_load_cache (VoipdAccount *account);
 

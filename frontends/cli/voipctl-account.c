@@ -38,7 +38,7 @@ sign_in (const VoipctlCommand *cmd,
   const GOptionEntry login_entries[] = {
     register_entries[0], register_entries[2], G_OPTION_ENTRY_NULL
   };
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(VoipctlPassword) password = NULL;
   g_autofree char *prompt = NULL;
@@ -57,7 +57,7 @@ sign_in (const VoipctlCommand *cmd,
 
   if (server == NULL)
     {
-      const char *last = voip_account_get_server (account);
+      const char *last = voip_dbus_account_get_server (account);
 
       if (last == NULL || *last == '\0')
         return voipctl_usage_error (cmd, _("missing --server SERVER"));
@@ -80,10 +80,10 @@ sign_in (const VoipctlCommand *cmd,
     }
 
   if (create)
-    ok = voip_account_call_register_sync (account, server, username, password,
+    ok = voip_dbus_account_call_register_sync (account, server, username, password,
                                           email != NULL ? email : "", NULL, &error);
   else
-    ok = voip_account_call_login_sync (account, server, username, password, NULL, &error);
+    ok = voip_dbus_account_call_login_sync (account, server, username, password, NULL, &error);
   if (!ok)
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
@@ -110,14 +110,14 @@ voipctl_cmd_logout (const VoipctlCommand *cmd,
                     int                   argc,
                     char                **argv)
 {
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GError) error = NULL;
 
   if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 0, 0))
     return VOIPCTL_EXIT_USAGE;
 
   account = voipctl_get_account (&error);
-  if (account == NULL || !voip_account_call_logout_sync (account, NULL, &error))
+  if (account == NULL || !voip_dbus_account_call_logout_sync (account, NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
@@ -133,7 +133,7 @@ voipctl_cmd_passwd (const VoipctlCommand *cmd,
       N_("Read the current password, then the new one, from two lines of standard input"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(VoipctlPassword) old_password = NULL;
   g_auto(VoipctlPassword) new_password = NULL;
@@ -161,7 +161,7 @@ voipctl_cmd_passwd (const VoipctlCommand *cmd,
         return voipctl_failf (_("the passwords do not match"));
     }
 
-  if (!voip_account_call_change_password_sync (account, old_password, new_password, NULL, &error))
+  if (!voip_dbus_account_call_change_password_sync (account, old_password, new_password, NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
@@ -177,7 +177,7 @@ voipctl_cmd_delete_account (const VoipctlCommand *cmd,
       N_("Read the password from the first line of standard input"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(VoipctlPassword) password = NULL;
   g_autofree char *prompt = NULL;
@@ -190,12 +190,12 @@ voipctl_cmd_delete_account (const VoipctlCommand *cmd,
     return voipctl_fail (error);
 
   prompt = g_strdup_printf (_("Password of %s, to delete the account: "),
-                            voip_account_get_username (account));
+                            voip_dbus_account_get_username (account));
   password = voipctl_read_password (prompt, password_stdin, &error);
   if (password == NULL)
     return voipctl_fail (error);
 
-  if (!voip_account_call_delete_account_sync (account, password, NULL, &error))
+  if (!voip_dbus_account_call_delete_account_sync (account, password, NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
@@ -211,7 +211,7 @@ voipctl_cmd_status (const VoipctlCommand *cmd,
                     int                   argc,
                     char                **argv)
 {
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GError) error = NULL;
 
   if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 0, 0))
@@ -228,25 +228,25 @@ voipctl_cmd_status (const VoipctlCommand *cmd,
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "state");
-      json_builder_add_string_value (builder, or_empty (voip_account_get_state (account)));
+      json_builder_add_string_value (builder, or_empty (voip_dbus_account_get_state (account)));
       /* The code is what scripts match; the reason is for people. */
       json_builder_set_member_name (builder, "state_reason_code");
       json_builder_add_string_value (builder,
-                                     or_empty (voip_account_get_state_reason_code (account)));
+                                     or_empty (voip_dbus_account_get_state_reason_code (account)));
       json_builder_set_member_name (builder, "state_reason");
-      json_builder_add_string_value (builder, or_empty (voip_account_get_state_reason (account)));
+      json_builder_add_string_value (builder, or_empty (voip_dbus_account_get_state_reason (account)));
       json_builder_set_member_name (builder, "server");
-      json_builder_add_string_value (builder, or_empty (voip_account_get_server (account)));
+      json_builder_add_string_value (builder, or_empty (voip_dbus_account_get_server (account)));
       json_builder_set_member_name (builder, "username");
-      json_builder_add_string_value (builder, or_empty (voip_account_get_username (account)));
+      json_builder_add_string_value (builder, or_empty (voip_dbus_account_get_username (account)));
       json_builder_set_member_name (builder, "presence");
-      json_builder_add_string_value (builder, or_empty (voip_account_get_presence (account)));
+      json_builder_add_string_value (builder, or_empty (voip_dbus_account_get_presence (account)));
       json_builder_set_member_name (builder, "remember_login");
-      json_builder_add_boolean_value (builder, voip_account_get_remember_login (account));
+      json_builder_add_boolean_value (builder, voip_dbus_account_get_remember_login (account));
       json_builder_set_member_name (builder, "tls");
-      json_builder_add_boolean_value (builder, voip_account_get_tls (account));
+      json_builder_add_boolean_value (builder, voip_dbus_account_get_tls (account));
       json_builder_set_member_name (builder, "tls_fingerprint");
-      json_builder_add_string_value (builder, or_empty (voip_account_get_tls_fingerprint (account)));
+      json_builder_add_string_value (builder, or_empty (voip_dbus_account_get_tls_fingerprint (account)));
       json_builder_end_object (builder);
 
       root = json_builder_get_root (builder);
@@ -255,18 +255,18 @@ voipctl_cmd_status (const VoipctlCommand *cmd,
   else
     {
       /* The link's security, with the certificate to compare out of band. */
-      g_autofree char *tls = voip_account_get_tls (account)
+      g_autofree char *tls = voip_dbus_account_get_tls (account)
                              ? g_strdup_printf (_("yes (SHA-256 %s)"),
-                                                voip_account_get_tls_fingerprint (account))
+                                                voip_dbus_account_get_tls_fingerprint (account))
                              : g_strdup (_("no"));
 
-      voipctl_print_fields (_("State"), voip_account_get_state (account),
-                            _("Reason"), voip_account_get_state_reason (account),
-                            _("Server"), voip_account_get_server (account),
-                            _("Username"), voip_account_get_username (account),
-                            _("Presence"), voip_account_get_presence (account),
+      voipctl_print_fields (_("State"), voip_dbus_account_get_state (account),
+                            _("Reason"), voip_dbus_account_get_state_reason (account),
+                            _("Server"), voip_dbus_account_get_server (account),
+                            _("Username"), voip_dbus_account_get_username (account),
+                            _("Presence"), voip_dbus_account_get_presence (account),
                             _("Remember login"),
-                            voip_account_get_remember_login (account) ? _("yes") : _("no"),
+                            voip_dbus_account_get_remember_login (account) ? _("yes") : _("no"),
                             _("TLS"), tls,
                             NULL);
     }
@@ -278,7 +278,7 @@ voipctl_cmd_presence (const VoipctlCommand *cmd,
                       int                   argc,
                       char                **argv)
 {
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GError) error = NULL;
 
   if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 1, 1))
@@ -288,7 +288,7 @@ voipctl_cmd_presence (const VoipctlCommand *cmd,
                                 argv[1]);
 
   account = voipctl_get_account (&error);
-  if (account == NULL || !voip_account_call_set_presence_sync (account, argv[1], NULL, &error))
+  if (account == NULL || !voip_dbus_account_call_set_presence_sync (account, argv[1], NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
@@ -393,7 +393,7 @@ static int
 show_profile (const char *username,
               gboolean    json)
 {
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GVariant) profile = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -403,12 +403,12 @@ show_profile (const char *username,
 
   if (username == NULL)
     {
-      username = voip_account_get_username (account);
+      username = voip_dbus_account_get_username (account);
       if (username == NULL || *username == '\0')
         return voipctl_failf (_("not logged in: name a USER, or log in first"));
     }
 
-  if (!voip_account_call_get_profile_sync (account, username, &profile, NULL, &error))
+  if (!voip_dbus_account_call_get_profile_sync (account, username, &profile, NULL, &error))
     return voipctl_fail (error);
 
   if (json)
@@ -458,7 +458,7 @@ voipctl_cmd_profile_set (const VoipctlCommand *cmd,
                          int                   argc,
                          char                **argv)
 {
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariantDict) fields = NULL;
   GVariant *value;
@@ -495,7 +495,7 @@ voipctl_cmd_profile_set (const VoipctlCommand *cmd,
 
   account = voipctl_get_account (&error);
   if (account == NULL ||
-      !voip_account_call_set_profile_sync (account, g_variant_dict_end (fields), NULL, &error))
+      !voip_dbus_account_call_set_profile_sync (account, g_variant_dict_end (fields), NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }

@@ -28,17 +28,17 @@ call_path (guint64 id)
   return g_strdup_printf (VOIPCTL_CALL_PATH "%" G_GUINT64_FORMAT, id);
 }
 
-static VoipCall *
+static VoipDBusCall *
 get_call (guint64 id, GError **error)
 {
   g_autofree char *path = call_path (id);
-  g_autoptr(VoipCall) call = NULL;
+  g_autoptr(VoipDBusCall) call = NULL;
 
-  call = voip_call_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
+  call = voip_dbus_call_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
                                            VOIPCTL_BUS_NAME, path, NULL, error);
   if (call == NULL)
     return NULL;
-  if (voip_call_get_state (call) == NULL)
+  if (voip_dbus_call_get_state (call) == NULL)
     {
       g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (call));
 
@@ -61,7 +61,7 @@ typedef enum
 
 /* The call CALL names, or the only one that fits. On failure prints why and
  * sets *out_status. */
-static VoipCall *
+static VoipDBusCall *
 pick_call (const VoipctlCommand *cmd,
            const char           *arg,
            CallPick              pick,
@@ -70,7 +70,7 @@ pick_call (const VoipctlCommand *cmd,
   g_autoptr(GPtrArray) calls = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GString) ids = g_string_new (NULL);
-  VoipCall *call;
+  VoipDBusCall *call;
   guint64 id = 0;
   guint found = 0;
 
@@ -379,7 +379,7 @@ voipctl_cmd_calls (const VoipctlCommand *cmd,
 typedef struct
 {
   GMainLoop *loop;
-  VoipCall  *call;
+  VoipDBusCall  *call;
   gboolean   tty;          /* stdout is a terminal: one line, refreshed in place */
   gboolean   line_open;    /* a refreshed line is on the screen */
   char      *last_state;
@@ -408,9 +408,9 @@ watch_print (Watch *watch, const char *text, gboolean in_place)
 
 /* Seconds since the answer (StartTime is in ms since the epoch). */
 static gint64
-elapsed_s (VoipCall *call)
+elapsed_s (VoipDBusCall *call)
 {
-  return MAX (0, g_get_real_time () / 1000 - voip_call_get_start_time (call)) / 1000;
+  return MAX (0, g_get_real_time () / 1000 - voip_dbus_call_get_start_time (call)) / 1000;
 }
 
 static void
@@ -418,10 +418,10 @@ watch_print_connected (Watch *watch)
 {
   g_autofree char *duration = format_duration (
       elapsed_s (watch->call));
-  g_autofree char *stats = format_stats (voip_call_get_stats (watch->call));
+  g_autofree char *stats = format_stats (voip_dbus_call_get_stats (watch->call));
   g_autofree char *text = NULL;
 
-  if (voip_call_get_muted (watch->call))
+  if (voip_dbus_call_get_muted (watch->call))
     text = g_strdup_printf (_("connected %s (muted)  %s"), duration, stats);
   else
     text = g_strdup_printf (_("connected %s  %s"), duration, stats);
@@ -437,17 +437,17 @@ on_watch_tick (gpointer user_data)
 
 /* Was answered, and did not end for want of audio. */
 static gboolean
-call_succeeded (VoipCall *call)
+call_succeeded (VoipDBusCall *call)
 {
-  const char *reason = voip_call_get_state_reason_code (call);
+  const char *reason = voip_dbus_call_get_state_reason_code (call);
 
-  return voip_call_get_start_time (call) != 0 && g_strcmp0 (reason, "failed") != 0;
+  return voip_dbus_call_get_start_time (call) != 0 && g_strcmp0 (reason, "failed") != 0;
 }
 
 static void
 watch_update (Watch *watch)
 {
-  const char *state = voip_call_get_state (watch->call);
+  const char *state = voip_dbus_call_get_state (watch->call);
 
   if (state == NULL)
     return;
@@ -470,12 +470,12 @@ watch_update (Watch *watch)
     {
       /* The words, and the code that scripts match ("declined (rejected)"). */
       g_autofree char *reason = g_strdup_printf ("%s (%s)",
-                                                 voip_call_get_state_reason (watch->call),
-                                                 voip_call_get_state_reason_code (watch->call));
+                                                 voip_dbus_call_get_state_reason (watch->call),
+                                                 voip_dbus_call_get_state_reason_code (watch->call));
       g_autofree char *text = NULL;
 
       g_clear_handle_id (&watch->tick_id, g_source_remove);
-      if (voip_call_get_start_time (watch->call) != 0)
+      if (voip_dbus_call_get_start_time (watch->call) != 0)
         {
           g_autofree char *duration = NULL;
 
@@ -496,7 +496,7 @@ on_watch_properties_changed (GDBusProxy        *proxy,
                              const char *const *invalidated,
                              Watch             *watch)
 {
-  const char *state = voip_call_get_state (watch->call);
+  const char *state = voip_dbus_call_get_state (watch->call);
 
   g_autoptr(GVariant) muted = g_variant_lookup_value (changed, "Muted", NULL);
 
@@ -528,10 +528,10 @@ on_watch_hung_up (GObject      *source,
   Watch *watch = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!voip_call_call_hangup_finish (VOIP_CALL (source), result, &error))
+  if (!voip_dbus_call_call_hangup_finish (VOIP_DBUS_CALL (source), result, &error))
     {
       /* Already over (NoSuchCall): the state says how it ended. */
-      if (g_strcmp0 (voip_call_get_state (watch->call), "ended") != 0)
+      if (g_strcmp0 (voip_dbus_call_get_state (watch->call), "ended") != 0)
         {
           voipctl_fail (error);
           watch->status = VOIPCTL_EXIT_FAILURE;
@@ -554,12 +554,12 @@ on_watch_interrupt (gpointer user_data)
     }
   watch->hanging_up = TRUE;
   watch_print (watch, _("hanging up"), FALSE);
-  voip_call_call_hangup (watch->call, NULL, on_watch_hung_up, watch);
+  voip_dbus_call_call_hangup (watch->call, NULL, on_watch_hung_up, watch);
   return G_SOURCE_CONTINUE;
 }
 
 static int
-watch_call (VoipCall *call)
+watch_call (VoipDBusCall *call)
 {
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   Watch watch = { 0 };
@@ -652,7 +652,7 @@ voipctl_cmd_call (const VoipctlCommand *cmd,
     G_OPTION_ENTRY_NULL
   };
   g_autoptr(GError) error = NULL;
-  g_autoptr(VoipCall) call = NULL;
+  g_autoptr(VoipDBusCall) call = NULL;
   g_autofree char *path = NULL;
   const char *username = NULL;
 
@@ -668,7 +668,7 @@ voipctl_cmd_call (const VoipctlCommand *cmd,
 
   if (group_arg != NULL)
     {
-      g_autoptr(VoipGroup) group = NULL;
+      g_autoptr(VoipDBusGroup) group = NULL;
       guint64 id;
 
       if (!voipctl_parse_id (group_arg, &id))
@@ -677,31 +677,31 @@ voipctl_cmd_call (const VoipctlCommand *cmd,
       group = voipctl_get_group (id, &error);
       if (group == NULL)
         return voipctl_fail (error);
-      if (!voip_group_call_call_sync (group, &path, NULL, &error))
+      if (!voip_dbus_group_call_call_sync (group, &path, NULL, &error))
         return fail_call (NULL, error);
     }
   else
     {
-      g_autoptr(VoipAccount) account = voipctl_get_account (&error);
-      g_autoptr(VoipContact) contact = NULL;
+      g_autoptr(VoipDBusAccount) account = voipctl_get_account (&error);
+      g_autoptr(VoipDBusContact) contact = NULL;
 
       username = argv[1];
       if (account == NULL)
         return voipctl_fail (error);
-      if (g_strcmp0 (voip_account_get_username (account), username) == 0)
+      if (g_strcmp0 (voip_dbus_account_get_username (account), username) == 0)
         return voipctl_failf (_("you cannot call yourself"));
       contact = voipctl_get_contact (username, &error);
       if (contact == NULL)
         return voipctl_fail (error);
-      if (!voip_contact_call_call_sync (contact, &path, NULL, &error))
+      if (!voip_dbus_contact_call_call_sync (contact, &path, NULL, &error))
         return fail_call (username, error);
     }
 
-  call = voip_call_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
+  call = voip_dbus_call_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
                                            VOIPCTL_BUS_NAME, path, NULL, &error);
   if (call == NULL)
     return voipctl_fail (error);
-  print_call_id (voip_call_get_id (call), username, group_arg);
+  print_call_id (voip_dbus_call_get_id (call), username, group_arg);
   fflush (stdout);
   if (!wait)
     return VOIPCTL_EXIT_OK;
@@ -725,7 +725,7 @@ call_action (const VoipctlCommand *cmd,
              char                **argv,
              CallAction            action)
 {
-  g_autoptr(VoipCall) call = NULL;
+  g_autoptr(VoipDBusCall) call = NULL;
   g_autoptr(GError) error = NULL;
   gboolean ok = FALSE;
   int status = VOIPCTL_EXIT_FAILURE;
@@ -742,13 +742,13 @@ call_action (const VoipctlCommand *cmd,
   switch (action)
     {
     case ACTION_ANSWER:
-      ok = voip_call_call_answer_sync (call, NULL, &error);
+      ok = voip_dbus_call_call_answer_sync (call, NULL, &error);
       break;
     case ACTION_REJECT:
-      ok = voip_call_call_reject_sync (call, NULL, &error);
+      ok = voip_dbus_call_call_reject_sync (call, NULL, &error);
       break;
     case ACTION_HANGUP:
-      ok = voip_call_call_hangup_sync (call, NULL, &error);
+      ok = voip_dbus_call_call_hangup_sync (call, NULL, &error);
       break;
     case ACTION_MUTE:
     case ACTION_UNMUTE:

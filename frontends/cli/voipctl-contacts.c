@@ -99,7 +99,7 @@ voipctl_cmd_contact_add (const VoipctlCommand *cmd,
                          int                   argc,
                          char                **argv)
 {
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
 
@@ -108,7 +108,7 @@ voipctl_cmd_contact_add (const VoipctlCommand *cmd,
 
   account = voipctl_get_account (&error);
   if (account == NULL ||
-      !voip_account_call_add_contact_sync (account, argv[1], &path, NULL, &error))
+      !voip_dbus_account_call_add_contact_sync (account, argv[1], &path, NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
@@ -128,7 +128,7 @@ contact_action (const VoipctlCommand *cmd,
                 char                **argv,
                 ContactAction         action)
 {
-  g_autoptr(VoipContact) contact = NULL;
+  g_autoptr(VoipDBusContact) contact = NULL;
   g_autoptr(GError) error = NULL;
   gboolean ok = FALSE;
 
@@ -142,13 +142,13 @@ contact_action (const VoipctlCommand *cmd,
   switch (action)
     {
     case CONTACT_ACCEPT:
-      ok = voip_contact_call_accept_sync (contact, NULL, &error);
+      ok = voip_dbus_contact_call_accept_sync (contact, NULL, &error);
       break;
     case CONTACT_DENY:
-      ok = voip_contact_call_deny_sync (contact, NULL, &error);
+      ok = voip_dbus_contact_call_deny_sync (contact, NULL, &error);
       break;
     case CONTACT_REMOVE:
-      ok = voip_contact_call_remove_sync (contact, NULL, &error);
+      ok = voip_dbus_contact_call_remove_sync (contact, NULL, &error);
       break;
     case CONTACT_MUTE:
     case CONTACT_UNMUTE:
@@ -207,7 +207,7 @@ voipctl_cmd_plugin_send (const VoipctlCommand *cmd,
                          int                   argc,
                          char                **argv)
 {
-  g_autoptr(VoipContact) contact = NULL;
+  g_autoptr(VoipDBusContact) contact = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   GVariant *data;

@@ -10,13 +10,13 @@
 #include "voipctl.h"
 
 /* The group named by argv[1], or NULL with *out_status set. */
-static VoipGroup *
+static VoipDBusGroup *
 group_from_arg (const VoipctlCommand *cmd,
                 const char           *id_text,
                 int                  *out_status)
 {
   g_autoptr(GError) error = NULL;
-  VoipGroup *group;
+  VoipDBusGroup *group;
   guint64 id;
 
   if (!voipctl_parse_id (id_text, &id))
@@ -36,8 +36,8 @@ voipctl_cmd_group_create (const VoipctlCommand *cmd,
                           int                   argc,
                           char                **argv)
 {
-  g_autoptr(VoipAccount) account = NULL;
-  g_autoptr(VoipGroup) group = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
+  g_autoptr(VoipDBusGroup) group = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GStrvBuilder) members = g_strv_builder_new ();
   g_auto(GStrv) member_list = NULL;
@@ -55,7 +55,7 @@ voipctl_cmd_group_create (const VoipctlCommand *cmd,
 
   account = voipctl_get_account (&error);
   if (account == NULL ||
-      !voip_account_call_create_group_sync (account, argv[1], (const char *const *) member_list,
+      !voip_dbus_account_call_create_group_sync (account, argv[1], (const char *const *) member_list,
                                             &path, NULL, &error))
     return voipctl_fail (error);
 
@@ -143,8 +143,8 @@ voipctl_cmd_group_info (const VoipctlCommand *cmd,
                         int                   argc,
                         char                **argv)
 {
-  g_autoptr(VoipGroup) group = NULL;
-  g_autoptr(VoipConversation) conversation = NULL;
+  g_autoptr(VoipDBusGroup) group = NULL;
+  g_autoptr(VoipDBusConversation) conversation = NULL;
   g_autoptr(GVariant) group_props = NULL;
   g_autoptr(GVariant) props = NULL;
   g_autoptr(GError) error = NULL;
@@ -158,12 +158,12 @@ voipctl_cmd_group_info (const VoipctlCommand *cmd,
   if (group == NULL)
     return status;
   /* Unread is the group's conversation's. */
-  conversation = voip_conversation_proxy_new_for_bus_sync (
+  conversation = voip_dbus_conversation_proxy_new_for_bus_sync (
       G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS, VOIPCTL_BUS_NAME,
       g_dbus_proxy_get_object_path (G_DBUS_PROXY (group)), NULL, &error);
   if (conversation == NULL)
     return voipctl_fail (error);
-  unread = voip_conversation_get_unread (conversation);
+  unread = voip_dbus_conversation_get_unread (conversation);
 
   group_props = voipctl_proxy_properties (G_DBUS_PROXY (group));
   g_variant_dict_init (&dict, group_props);
@@ -180,14 +180,14 @@ voipctl_cmd_group_info (const VoipctlCommand *cmd,
     }
   else
     {
-      const char *const *members = voip_group_get_members (group);
+      const char *const *members = voip_dbus_group_get_members (group);
       g_autofree char *member_list = members != NULL ? g_strjoinv (", ", (char **) members) : g_strdup ("");
-      g_autofree char *id = g_strdup_printf ("%" G_GUINT64_FORMAT, voip_group_get_id (group));
+      g_autofree char *id = g_strdup_printf ("%" G_GUINT64_FORMAT, voip_dbus_group_get_id (group));
       g_autofree char *unread_text = g_strdup_printf ("%u", unread);
 
       voipctl_print_fields (_("Id"), id,
-                            _("Name"), voip_group_get_name (group),
-                            _("Owner"), voip_group_get_owner (group),
+                            _("Name"), voip_dbus_group_get_name (group),
+                            _("Owner"), voip_dbus_group_get_owner (group),
                             _("Members"), member_list,
                             _("Unread"), unread_text,
                             NULL);
@@ -211,7 +211,7 @@ group_action (const VoipctlCommand *cmd,
               GroupAction           action)
 {
   int n_args = action == GROUP_LEAVE || action == GROUP_DELETE ? 1 : 2;
-  g_autoptr(VoipGroup) group = NULL;
+  g_autoptr(VoipDBusGroup) group = NULL;
   g_autoptr(GError) error = NULL;
   gboolean ok = FALSE;
   int status;
@@ -228,19 +228,19 @@ group_action (const VoipctlCommand *cmd,
   switch (action)
     {
     case GROUP_RENAME:
-      ok = voip_group_call_rename_sync (group, argv[2], NULL, &error);
+      ok = voip_dbus_group_call_rename_sync (group, argv[2], NULL, &error);
       break;
     case GROUP_ADD:
-      ok = voip_group_call_add_member_sync (group, argv[2], NULL, &error);
+      ok = voip_dbus_group_call_add_member_sync (group, argv[2], NULL, &error);
       break;
     case GROUP_REMOVE:
-      ok = voip_group_call_remove_member_sync (group, argv[2], NULL, &error);
+      ok = voip_dbus_group_call_remove_member_sync (group, argv[2], NULL, &error);
       break;
     case GROUP_LEAVE:
-      ok = voip_group_call_leave_sync (group, NULL, &error);
+      ok = voip_dbus_group_call_leave_sync (group, NULL, &error);
       break;
     case GROUP_DELETE:
-      ok = voip_group_call_delete_sync (group, NULL, &error);
+      ok = voip_dbus_group_call_delete_sync (group, NULL, &error);
       break;
     }
   if (!ok)

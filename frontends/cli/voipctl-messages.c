@@ -19,7 +19,7 @@
 
 /* "USER ARG…" or "--group ID ARG…": n_rest arguments after the conversation.
  * Returns the conversation, or NULL with *out_status set. */
-static VoipConversation *
+static VoipDBusConversation *
 conversation_from_args (const VoipctlCommand  *cmd,
                         int                    argc,
                         char                 **argv,
@@ -108,7 +108,7 @@ voipctl_cmd_send (const VoipctlCommand *cmd,
     { "group", 'g', 0, G_OPTION_ARG_STRING, &group_id, N_("Send to a group"), N_("ID") },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(VoipConversation) conversation = NULL;
+  g_autoptr(VoipDBusConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *stdin_text = NULL;
   const char *text;
@@ -133,7 +133,7 @@ voipctl_cmd_send (const VoipctlCommand *cmd,
   if (!g_utf8_validate (text, -1, NULL))
     return voipctl_usage_error (cmd, _("the text is not valid UTF-8"));
 
-  if (!voip_conversation_call_send_message_sync (conversation, text, &id, NULL, &error))
+  if (!voip_dbus_conversation_call_send_message_sync (conversation, text, &id, NULL, &error))
     return voipctl_fail (error);
   print_sent (id, group_id != NULL ? NULL : argv[1], group_id);
   return VOIPCTL_EXIT_OK;
@@ -240,7 +240,7 @@ voipctl_cmd_voice_message (const VoipctlCommand *cmd,
     { "group", 'g', 0, G_OPTION_ARG_STRING, &group_id, N_("Send to a group"), N_("ID") },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(VoipConversation) conversation = NULL;
+  g_autoptr(VoipDBusConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GFile) file = NULL;
   g_autoptr(GBytes) bytes = NULL;
@@ -265,7 +265,7 @@ voipctl_cmd_voice_message (const VoipctlCommand *cmd,
   if (!voipctl_ogg_opus_duration (data, size, &duration_ms, &error))
     return voipctl_failf ("%s: %s", rest[0], error->message);
 
-  if (!voip_conversation_call_send_voice_message_sync (
+  if (!voip_dbus_conversation_call_send_voice_message_sync (
           conversation, g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE),
           duration_ms, &id, NULL, &error))
     return voipctl_fail (error);
@@ -291,7 +291,7 @@ voipctl_cmd_history (const VoipctlCommand *cmd,
       N_("Only messages older than message ID"), N_("ID") },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(VoipConversation) conversation = NULL;
+  g_autoptr(VoipDBusConversation) conversation = NULL;
   g_autoptr(GVariant) messages = NULL;
   g_autoptr(GError) error = NULL;
   guint64 limit = VOIPCTL_HISTORY_LIMIT_DEFAULT;
@@ -312,7 +312,7 @@ voipctl_cmd_history (const VoipctlCommand *cmd,
   if (conversation == NULL)
     return status;
 
-  if (!voip_conversation_call_get_history_sync (conversation, before, (guint32) limit,
+  if (!voip_dbus_conversation_call_get_history_sync (conversation, before, (guint32) limit,
                                                 &messages, NULL, &error))
     return voipctl_fail (error);
 
@@ -372,7 +372,7 @@ voipctl_cmd_read (const VoipctlCommand *cmd,
     { "group", 'g', 0, G_OPTION_ARG_STRING, &group_id, N_("Mark a group's conversation read"), N_("ID") },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(VoipConversation) conversation = NULL;
+  g_autoptr(VoipDBusConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   char **rest;
   int status;
@@ -383,7 +383,7 @@ voipctl_cmd_read (const VoipctlCommand *cmd,
   if (conversation == NULL)
     return status;
 
-  if (!voip_conversation_call_mark_read_sync (conversation, NULL, &error))
+  if (!voip_dbus_conversation_call_mark_read_sync (conversation, NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
@@ -392,16 +392,16 @@ voipctl_cmd_read (const VoipctlCommand *cmd,
 
 /* Account.FindMessage names the conversation's object, a contact's or a
  * group's: either way its Conversation interface. */
-static VoipConversation *
+static VoipDBusConversation *
 find_message (const VoipctlCommand *cmd,
               const char           *id_text,
               guint64              *out_id,
               int                  *out_status)
 {
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
-  VoipConversation *conversation;
+  VoipDBusConversation *conversation;
 
   if (!voipctl_parse_id (id_text, out_id))
     {
@@ -412,7 +412,7 @@ find_message (const VoipctlCommand *cmd,
 
   account = voipctl_get_account (&error);
   if (account == NULL ||
-      !voip_account_call_find_message_sync (account, *out_id, &path, NULL, &error))
+      !voip_dbus_account_call_find_message_sync (account, *out_id, &path, NULL, &error))
     {
       *out_status = voipctl_fail (error);
       return NULL;
@@ -429,7 +429,7 @@ voipctl_cmd_message_edit (const VoipctlCommand *cmd,
                           int                   argc,
                           char                **argv)
 {
-  g_autoptr(VoipConversation) conversation = NULL;
+  g_autoptr(VoipDBusConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   guint64 id;
   int status;
@@ -443,7 +443,7 @@ voipctl_cmd_message_edit (const VoipctlCommand *cmd,
   if (conversation == NULL)
     return status;
 
-  if (!voip_conversation_call_edit_message_sync (conversation, id, argv[2], NULL, &error))
+  if (!voip_dbus_conversation_call_edit_message_sync (conversation, id, argv[2], NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
@@ -453,7 +453,7 @@ voipctl_cmd_message_delete (const VoipctlCommand *cmd,
                             int                   argc,
                             char                **argv)
 {
-  g_autoptr(VoipConversation) conversation = NULL;
+  g_autoptr(VoipDBusConversation) conversation = NULL;
   g_autoptr(GError) error = NULL;
   guint64 id;
   int status;
@@ -465,7 +465,7 @@ voipctl_cmd_message_delete (const VoipctlCommand *cmd,
   if (conversation == NULL)
     return status;
 
-  if (!voip_conversation_call_delete_message_sync (conversation, id, NULL, &error))
+  if (!voip_dbus_conversation_call_delete_message_sync (conversation, id, NULL, &error))
     return voipctl_fail (error);
   return VOIPCTL_EXIT_OK;
 }
@@ -476,7 +476,7 @@ voipctl_cmd_message_save (const VoipctlCommand *cmd,
                           int                   argc,
                           char                **argv)
 {
-  g_autoptr(VoipConversation) conversation = NULL;
+  g_autoptr(VoipDBusConversation) conversation = NULL;
   g_autoptr(GVariant) audio = NULL;
   g_autoptr(GError) error = NULL;
   guint64 id;
@@ -489,7 +489,7 @@ voipctl_cmd_message_save (const VoipctlCommand *cmd,
   if (conversation == NULL)
     return status;
 
-  if (!voip_conversation_call_get_voice_message_sync (conversation, id, &audio, NULL, &error))
+  if (!voip_dbus_conversation_call_get_voice_message_sync (conversation, id, &audio, NULL, &error))
     return voipctl_fail (error);
 
   if (strcmp (argv[2], "-") == 0)

@@ -30,7 +30,7 @@ typedef struct
 {
   gboolean            json;
   GMainLoop          *loop;
-  VoipAccount        *account;
+  VoipDBusAccount        *account;
   GDBusObjectManager *manager;
   GHashTable         *account_values;   /* property name → GVariant, to drop repeats */
   gboolean            daemon_present;
@@ -540,7 +540,7 @@ voipctl_cmd_monitor (const VoipctlCommand *cmd,
                      char                **argv)
 {
   g_autoptr(GDBusObjectManager) manager = NULL;
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GHashTable) account_values = NULL;
   g_autoptr(GError) error = NULL;
@@ -552,13 +552,13 @@ voipctl_cmd_monitor (const VoipctlCommand *cmd,
   if (!voipctl_parse_args (cmd, NULL, &argc, &argv, 0, 0))
     return VOIPCTL_EXIT_USAGE;
 
-  manager = voip_object_manager_client_new_for_bus_sync (G_BUS_TYPE_SESSION,
+  manager = voip_dbus_object_manager_client_new_for_bus_sync (G_BUS_TYPE_SESSION,
                                                          G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
                                                          VOIPCTL_BUS_NAME, VOIPCTL_ROOT_PATH,
                                                          NULL, &error);
   if (manager == NULL)
     return voipctl_fail (error);
-  account = voip_account_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
+  account = voip_dbus_account_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
                                                  VOIPCTL_BUS_NAME, VOIPCTL_ROOT_PATH,
                                                  NULL, &error);
   if (account == NULL)

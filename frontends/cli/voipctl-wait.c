@@ -20,16 +20,16 @@
 typedef struct
 {
   GMainLoop   *loop;
-  VoipAccount *account;
+  VoipDBusAccount *account;
   gboolean     online;
 } WaitOnline;
 
 static gboolean
-account_online (VoipAccount *account)
+account_online (VoipDBusAccount *account)
 {
   g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (account));
 
-  return owner != NULL && g_strcmp0 (voip_account_get_state (account), "online") == 0;
+  return owner != NULL && g_strcmp0 (voip_dbus_account_get_state (account), "online") == 0;
 }
 
 static void
@@ -71,11 +71,11 @@ on_timeout (gpointer user_data)
 
 /* Why it is not online, for the timeout's message. */
 static char *
-describe_state (VoipAccount *account)
+describe_state (VoipDBusAccount *account)
 {
   g_autofree char *owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (account));
-  const char *state = voip_account_get_state (account);
-  const char *reason = voip_account_get_state_reason (account);
+  const char *state = voip_dbus_account_get_state (account);
+  const char *reason = voip_dbus_account_get_state_reason (account);
 
   if (owner == NULL || state == NULL)
     return g_strdup (_("voipd is not running"));
@@ -96,7 +96,7 @@ voipctl_cmd_wait_online (const VoipctlCommand *cmd,
       N_("Give up after SECONDS (default 30; 0: do not wait)"), N_("SECONDS") },
     G_OPTION_ENTRY_NULL
   };
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *why = NULL;
@@ -112,7 +112,7 @@ voipctl_cmd_wait_online (const VoipctlCommand *cmd,
   /* Signals connected, unlike the other commands' proxies: the changes are
    * what this command waits for. The proxy follows voipd's name, so a voipd
    * that is not running yet may still come within the timeout. */
-  account = voip_account_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
+  account = voip_dbus_account_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_NONE,
                                                  VOIPCTL_BUS_NAME, VOIPCTL_ROOT_PATH,
                                                  NULL, &error);
   if (account == NULL)

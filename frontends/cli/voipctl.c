@@ -421,12 +421,12 @@ check_daemon (GDBusProxy  *proxy,
 
 /* The account at /org/voipd/Voip1 (not a managed object). Creating the proxy
  * starts voipd by D-Bus activation when it is installed. */
-VoipAccount *
+VoipDBusAccount *
 voipctl_get_account (GError **error)
 {
-  g_autoptr(VoipAccount) account = NULL;
+  g_autoptr(VoipDBusAccount) account = NULL;
 
-  account = voip_account_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+  account = voip_dbus_account_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
                                                  G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
                                                  VOIPCTL_BUS_NAME, VOIPCTL_ROOT_PATH,
                                                  NULL, error);
@@ -452,20 +452,20 @@ voipctl_set_property (GDBusProxy  *proxy,
 
 /* A contact's object, found at its documented path. A proxy for a path where
  * nothing is exported has no properties: that is how a stranger shows. */
-VoipContact *
+VoipDBusContact *
 voipctl_get_contact (const char  *username,
                      GError     **error)
 {
-  g_autoptr(VoipContact) contact = NULL;
+  g_autoptr(VoipDBusContact) contact = NULL;
   g_autofree char *escaped = g_dbus_escape_object_path (username);
   g_autofree char *path = g_strconcat (VOIPCTL_CONTACT_PATH, escaped, NULL);
 
-  contact = voip_contact_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+  contact = voip_dbus_contact_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
                                                  G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
                                                  VOIPCTL_BUS_NAME, path, NULL, error);
   if (contact == NULL || !check_daemon (G_DBUS_PROXY (contact), error))
     return NULL;
-  if (voip_contact_get_username (contact) == NULL)
+  if (voip_dbus_contact_get_username (contact) == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                    _("%s is not one of your contacts"), username);
@@ -474,19 +474,19 @@ voipctl_get_contact (const char  *username,
   return g_steal_pointer (&contact);
 }
 
-VoipGroup *
+VoipDBusGroup *
 voipctl_get_group (guint64   id,
                    GError  **error)
 {
-  g_autoptr(VoipGroup) group = NULL;
+  g_autoptr(VoipDBusGroup) group = NULL;
   g_autofree char *path = g_strdup_printf (VOIPCTL_GROUP_PATH "%" G_GUINT64_FORMAT, id);
 
-  group = voip_group_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+  group = voip_dbus_group_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
                                              G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
                                              VOIPCTL_BUS_NAME, path, NULL, error);
   if (group == NULL || !check_daemon (G_DBUS_PROXY (group), error))
     return NULL;
-  if (voip_group_get_name (group) == NULL)
+  if (voip_dbus_group_get_name (group) == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                    _("you are in no group with id %llu"), (unsigned long long) id);
@@ -495,11 +495,11 @@ voipctl_get_group (guint64   id,
   return g_steal_pointer (&group);
 }
 
-VoipConversation *
+VoipDBusConversation *
 voipctl_get_conversation_at (const char  *path,
                              GError     **error)
 {
-  return voip_conversation_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
+  return voip_dbus_conversation_proxy_new_for_bus_sync (G_BUS_TYPE_SESSION,
                                                    G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
                                                    G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES,
                                                    VOIPCTL_BUS_NAME, path, NULL, error);
@@ -510,7 +510,7 @@ voipctl_get_conversation_at (const char  *path,
  * contact or group is looked up first, so that a stranger or an unknown
  * group is an error of its own. On failure returns NULL and sets
  * *out_status (after printing why). */
-VoipConversation *
+VoipDBusConversation *
 voipctl_get_conversation (const VoipctlCommand *cmd,
                           const char           *username,
                           const char           *group_id,
@@ -518,7 +518,7 @@ voipctl_get_conversation (const VoipctlCommand *cmd,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GDBusProxy) proxy = NULL;
-  VoipConversation *conversation = NULL;
+  VoipDBusConversation *conversation = NULL;
 
   if (group_id != NULL)
     {

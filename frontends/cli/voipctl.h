@@ -78,17 +78,17 @@ typedef char *VoipctlPassword;
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (VoipctlPassword, voipctl_free_password, NULL)
 
 /* voipctl.c: the daemon's objects */
-VoipAccount *voipctl_get_account         (GError              **error);
-VoipContact *voipctl_get_contact         (const char           *username,
+VoipDBusAccount *voipctl_get_account         (GError              **error);
+VoipDBusContact *voipctl_get_contact         (const char           *username,
                                           GError              **error);
-VoipGroup   *voipctl_get_group           (guint64               id,
+VoipDBusGroup   *voipctl_get_group           (guint64               id,
                                           GError              **error);
-VoipConversation *voipctl_get_conversation (const VoipctlCommand *cmd,
+VoipDBusConversation *voipctl_get_conversation (const VoipctlCommand *cmd,
                                             const char           *username,
                                             const char           *group_id,
                                             int                  *out_status);
 /* The Conversation interface of the contact or group object at path. */
-VoipConversation *voipctl_get_conversation_at (const char  *path,
+VoipDBusConversation *voipctl_get_conversation_at (const char  *path,
                                                GError     **error);
 /* Writes a property of the proxy's interface with Properties.Set, so that a
  * refusal comes back as an error (the proxy's own setter would not say). */

@@ -64,11 +64,11 @@ open_pending (VoipApplication *self)
     g_clear_pointer (&self->pending_path, g_free);
 }
 
-static VoipCall *
+static VoipDBusCall *
 lookup_call (VoipApplication *self, const char *path)
 {
-  g_autoptr(VoipObject) object = voip_client_lookup (self->client, path);
-  VoipCall *call = object != NULL ? voip_object_peek_call (object) : NULL;
+  g_autoptr(VoipDBusObject) object = voip_client_lookup (self->client, path);
+  VoipDBusCall *call = object != NULL ? voip_dbus_object_peek_call (object) : NULL;
 
   return call != NULL ? g_object_ref (call) : NULL;
 }
@@ -82,7 +82,7 @@ on_conversations_changed (VoipClient *client, gpointer user_data)
 }
 
 static void
-on_message (VoipClient *client, VoipObject *object, const char *kind, GVariant *message,
+on_message (VoipClient *client, VoipDBusObject *object, const char *kind, GVariant *message,
             gpointer user_data)
 {
   VoipApplication *self = user_data;
@@ -92,13 +92,13 @@ on_message (VoipClient *client, VoipObject *object, const char *kind, GVariant *
   g_autofree char *title = NULL;
   g_autofree char *id = NULL;
   g_autoptr(GNotification) notification = NULL;
-  VoipContact *contact = voip_object_peek_contact (object);
+  VoipDBusContact *contact = voip_dbus_object_peek_contact (object);
 
   if (g_strcmp0 (kind, "received") != 0)
     return;
   g_variant_get (message, "(tx&s&s&s&sbbu)", NULL, NULL, &sender, &direction, &message_kind,
                  &text, NULL, NULL, NULL);
-  if (g_strcmp0 (direction, "incoming") != 0 || (contact != NULL && voip_contact_get_muted (contact)))
+  if (g_strcmp0 (direction, "incoming") != 0 || (contact != NULL && voip_dbus_contact_get_muted (contact)))
     return;
   /* Nothing to tell of what is on screen in the window in front. */
   if (window != NULL && gtk_window_is_active (GTK_WINDOW (window)) &&
@@ -114,7 +114,7 @@ on_message (VoipClient *client, VoipObject *object, const char *kind, GVariant *
 }
 
 static void
-on_call_added (VoipClient *client, VoipCall *call, gpointer user_data)
+on_call_added (VoipClient *client, VoipDBusCall *call, gpointer user_data)
 {
   VoipApplication *self = user_data;
   const char *path = g_dbus_proxy_get_object_path (G_DBUS_PROXY (call));
@@ -122,11 +122,11 @@ on_call_added (VoipClient *client, VoipCall *call, gpointer user_data)
   g_autofree char *title = NULL;
   g_autofree char *id = NULL;
 
-  if (g_strcmp0 (voip_call_get_direction (call), "incoming") != 0 ||
-      g_strcmp0 (voip_call_get_state (call), "ringing") != 0)
+  if (g_strcmp0 (voip_dbus_call_get_direction (call), "incoming") != 0 ||
+      g_strcmp0 (voip_dbus_call_get_state (call), "ringing") != 0)
     return;
   /* e.g. "bob is calling" */
-  title = g_strdup_printf (_("%s is calling"), voip_call_get_initiator (call));
+  title = g_strdup_printf (_("%s is calling"), voip_dbus_call_get_initiator (call));
   notification = g_notification_new (title);
   g_notification_set_priority (notification, G_NOTIFICATION_PRIORITY_URGENT);
   g_notification_set_default_action_and_target (notification, "app.open-call", "s", path);
@@ -137,12 +137,12 @@ on_call_added (VoipClient *client, VoipCall *call, gpointer user_data)
 }
 
 static void
-on_call_changed (VoipClient *client, VoipCall *call, gpointer user_data)
+on_call_changed (VoipClient *client, VoipDBusCall *call, gpointer user_data)
 {
   VoipApplication *self = user_data;
   g_autofree char *id = NULL;
 
-  if (g_strcmp0 (voip_call_get_state (call), "ringing") == 0)
+  if (g_strcmp0 (voip_dbus_call_get_state (call), "ringing") == 0)
     return;
   id = g_strconcat ("call-", g_dbus_proxy_get_object_path (G_DBUS_PROXY (call)), NULL);
   g_application_withdraw_notification (G_APPLICATION (self), id);
@@ -174,7 +174,7 @@ static void
 open_call_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   VoipApplication *self = user_data;
-  g_autoptr(VoipCall) call = lookup_call (self, g_variant_get_string (parameter, NULL));
+  g_autoptr(VoipDBusCall) call = lookup_call (self, g_variant_get_string (parameter, NULL));
   VoipWindow *window = get_window (self, TRUE);
 
   if (call != NULL)
@@ -186,12 +186,12 @@ static void
 answer_call_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   VoipApplication *self = user_data;
-  g_autoptr(VoipCall) call = lookup_call (self, g_variant_get_string (parameter, NULL));
+  g_autoptr(VoipDBusCall) call = lookup_call (self, g_variant_get_string (parameter, NULL));
   VoipWindow *window = get_window (self, TRUE);
 
   if (call == NULL)
     return;
-  voip_call_call_answer (call, NULL, NULL, NULL);
+  voip_dbus_call_call_answer (call, NULL, NULL, NULL);
   voip_window_show_call (window, call);
   gtk_window_present (GTK_WINDOW (window));
 }
@@ -200,10 +200,10 @@ static void
 decline_call_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   VoipApplication *self = user_data;
-  g_autoptr(VoipCall) call = lookup_call (self, g_variant_get_string (parameter, NULL));
+  g_autoptr(VoipDBusCall) call = lookup_call (self, g_variant_get_string (parameter, NULL));
 
   if (call != NULL)
-    voip_call_call_reject (call, NULL, NULL, NULL);
+    voip_dbus_call_call_reject (call, NULL, NULL, NULL);
 }
 
 static void

@@ -12,7 +12,7 @@
 struct _VoipCallView
 {
   GtkBox      parent_instance;
-  VoipCall   *call;
+  VoipDBusCall   *call;
   guint       timer;
   GtkWidget  *status;        /* AdwStatusPage: who, and the state */
   GtkWidget  *participants;  /* GtkListBox */
@@ -56,7 +56,7 @@ participant_label (const char *status)
 static void
 update_timer (VoipCallView *self)
 {
-  gint64 start = self->call != NULL ? voip_call_get_start_time (self->call) : 0;
+  gint64 start = self->call != NULL ? voip_dbus_call_get_start_time (self->call) : 0;
   gint64 seconds;
   g_autofree char *text = NULL;
 
@@ -88,14 +88,14 @@ update (VoipCallView *self)
 
   if (self->call == NULL)
     return;
-  state = voip_call_get_state (self->call);
-  direction = voip_call_get_direction (self->call);
+  state = voip_dbus_call_get_state (self->call);
+  direction = voip_dbus_call_get_direction (self->call);
   ringing_in = g_strcmp0 (state, "ringing") == 0 && g_strcmp0 (direction, "incoming") == 0;
   ended = g_strcmp0 (state, "ended") == 0;
 
   while ((child = gtk_widget_get_first_child (self->participants)) != NULL)
     gtk_list_box_remove (GTK_LIST_BOX (self->participants), child);
-  participants = voip_call_get_participants (self->call);
+  participants = voip_dbus_call_get_participants (self->call);
   if (participants != NULL)
     {
       GVariantIter iter;
@@ -117,7 +117,7 @@ update (VoipCallView *self)
         }
     }
   if (who->len == 0)
-    g_string_append (who, voip_call_get_initiator (self->call));
+    g_string_append (who, voip_dbus_call_get_initiator (self->call));
   adw_status_page_set_title (ADW_STATUS_PAGE (self->status), who->str);
   adw_status_page_set_description (ADW_STATUS_PAGE (self->status), state_label (state, direction));
 
@@ -125,7 +125,7 @@ update (VoipCallView *self)
   gtk_widget_set_visible (self->decline, ringing_in);
   gtk_widget_set_visible (self->mute, !ringing_in && !ended);
   gtk_widget_set_visible (self->hangup, !ringing_in && !ended);
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->mute), voip_call_get_muted (self->call));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->mute), voip_dbus_call_get_muted (self->call));
   update_timer (self);
   if (ended)
     g_clear_handle_id (&self->timer, g_source_remove);
@@ -159,7 +159,7 @@ on_answer_clicked (GtkButton *button, gpointer user_data)
   VoipCallView *self = user_data;
 
   if (self->call != NULL)
-    voip_call_call_answer (self->call, NULL, on_call_done, NULL);
+    voip_dbus_call_call_answer (self->call, NULL, on_call_done, NULL);
 }
 
 static void
@@ -168,7 +168,7 @@ on_decline_clicked (GtkButton *button, gpointer user_data)
   VoipCallView *self = user_data;
 
   if (self->call != NULL)
-    voip_call_call_reject (self->call, NULL, on_call_done, NULL);
+    voip_dbus_call_call_reject (self->call, NULL, on_call_done, NULL);
 }
 
 static void
@@ -177,7 +177,7 @@ on_hangup_clicked (GtkButton *button, gpointer user_data)
   VoipCallView *self = user_data;
 
   if (self->call != NULL)
-    voip_call_call_hangup (self->call, NULL, on_call_done, NULL);
+    voip_dbus_call_call_hangup (self->call, NULL, on_call_done, NULL);
 }
 
 static void
@@ -186,8 +186,8 @@ on_mute_toggled (GtkToggleButton *button, gpointer user_data)
   VoipCallView *self = user_data;
   gboolean active = gtk_toggle_button_get_active (button);
 
-  if (self->call != NULL && voip_call_get_muted (self->call) != active)
-    voip_call_set_muted (self->call, active);
+  if (self->call != NULL && voip_dbus_call_get_muted (self->call) != active)
+    voip_dbus_call_set_muted (self->call, active);
 }
 
 /* ---- GObject ------------------------------------------------------------ */
@@ -266,6 +266,11 @@ voip_call_view_init (VoipCallView *self)
   gtk_widget_set_halign (buttons, GTK_ALIGN_CENTER);
   gtk_widget_set_margin_top (buttons, 24);
   gtk_widget_set_margin_bottom (buttons, 24);
+  /* Until a call is shown, no button (nor, for screen readers, their names). */
+  gtk_widget_set_visible (self->answer, FALSE);
+  gtk_widget_set_visible (self->decline, FALSE);
+  gtk_widget_set_visible (self->mute, FALSE);
+  gtk_widget_set_visible (self->hangup, FALSE);
   gtk_box_append (GTK_BOX (buttons), self->decline);
   gtk_box_append (GTK_BOX (buttons), self->answer);
   gtk_box_append (GTK_BOX (buttons), self->mute);
@@ -282,7 +287,7 @@ voip_call_view_new (void)
 /* ---- public ------------------------------------------------------------- */
 
 void
-voip_call_view_set_call (VoipCallView *self, VoipCall *call)
+voip_call_view_set_call (VoipCallView *self, VoipDBusCall *call)
 {
   if (self->call == call)
     return;
@@ -296,7 +301,7 @@ voip_call_view_set_call (VoipCallView *self, VoipCall *call)
   update (self);
 }
 
-VoipCall *
+VoipDBusCall *
 voip_call_view_get_call (VoipCallView *self)
 {
   return self->call;

@@ -11,7 +11,7 @@ G_DECLARE_FINAL_TYPE (VoipCallView, voip_call_view, VOIP, CALL_VIEW, GtkBox)
 
 GtkWidget *voip_call_view_new      (void);
 /* The call shown (NULL: none). */
-void       voip_call_view_set_call (VoipCallView *self, VoipCall *call);
-VoipCall  *voip_call_view_get_call (VoipCallView *self);
+void       voip_call_view_set_call (VoipCallView *self, VoipDBusCall *call);
+VoipDBusCall  *voip_call_view_get_call (VoipCallView *self);
 
 G_END_DECLS

@@ -4,11 +4,11 @@
  * Signals (all on the main context):
  *   daemon-changed ()                          voipd came or went
  *   conversations-changed ()                   a contact or group came or went
- *   object-changed (VoipObject)                a property of one changed
- *   message (VoipObject, kind, GVariant msg)   MessageReceived/Edited/Deleted;
+ *   object-changed (VoipDBusObject)                a property of one changed
+ *   message (VoipDBusObject, kind, GVariant msg)   MessageReceived/Edited/Deleted;
  *                                              kind "received", "edited", "deleted"
- *   call-added (VoipCall)                      a call object appeared
- *   call-changed (VoipCall)                    a property of a call changed
+ *   call-added (VoipDBusCall)                      a call object appeared
+ *   call-changed (VoipDBusCall)                    a property of a call changed
  */
 #define G_LOG_DOMAIN "voip"
 
@@ -42,7 +42,7 @@ G_DEFINE_FINAL_TYPE (VoipClient, voip_client, G_TYPE_OBJECT)
 static gboolean
 is_conversation (GDBusObject *object)
 {
-  return voip_object_peek_conversation (VOIP_OBJECT (object)) != NULL;
+  return voip_dbus_object_peek_conversation (VOIP_DBUS_OBJECT (object)) != NULL;
 }
 
 static void
@@ -57,13 +57,13 @@ static void on_proxy_properties_changed (GDBusProxy *proxy, GVariant *changed,
 static void
 watch_interface (VoipClient *self, GDBusInterface *interface)
 {
-  if (VOIP_IS_CONVERSATION (interface))
+  if (VOIP_DBUS_IS_CONVERSATION (interface))
     g_signal_connect_object (interface, "g-signal",
                              G_CALLBACK (on_conversation_signal), self, 0);
   if (G_IS_DBUS_PROXY (interface))
     g_signal_connect_object (interface, "g-properties-changed",
                              G_CALLBACK (on_proxy_properties_changed), self, 0);
-  if (VOIP_IS_CALL (interface))
+  if (VOIP_DBUS_IS_CALL (interface))
     g_signal_emit (self, signals[SIGNAL_CALL_ADDED], 0, interface);
 }
 
@@ -107,7 +107,7 @@ on_proxy_properties_changed (GDBusProxy *proxy,
   VoipClient *self = user_data;
   g_autoptr(GDBusObject) object = g_dbus_interface_dup_object (G_DBUS_INTERFACE (proxy));
 
-  if (VOIP_IS_CALL (proxy))
+  if (VOIP_DBUS_IS_CALL (proxy))
     g_signal_emit (self, signals[SIGNAL_CALL_CHANGED], 0, proxy);
   else if (object != NULL)
     g_signal_emit (self, signals[SIGNAL_OBJECT_CHANGED], 0, object);
@@ -170,7 +170,7 @@ on_manager_ready (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autolist(GDBusObject) objects = NULL;
 
-  self->manager = voip_object_manager_client_new_for_bus_finish (result, &error);
+  self->manager = voip_dbus_object_manager_client_new_for_bus_finish (result, &error);
   if (self->manager == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -222,17 +222,17 @@ voip_client_class_init (VoipClientClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   signals[SIGNAL_OBJECT_CHANGED] =
     g_signal_new ("object-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, VOIP_TYPE_OBJECT);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, VOIP_DBUS_TYPE_OBJECT);
   signals[SIGNAL_MESSAGE] =
     g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 3,
-                  VOIP_TYPE_OBJECT, G_TYPE_STRING, G_TYPE_VARIANT);
+                  VOIP_DBUS_TYPE_OBJECT, G_TYPE_STRING, G_TYPE_VARIANT);
   signals[SIGNAL_CALL_ADDED] =
     g_signal_new ("call-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, VOIP_TYPE_CALL);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, VOIP_DBUS_TYPE_CALL);
   signals[SIGNAL_CALL_CHANGED] =
     g_signal_new ("call-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, VOIP_TYPE_CALL);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, VOIP_DBUS_TYPE_CALL);
 }
 
 static void
@@ -241,7 +241,7 @@ voip_client_init (VoipClient *self)
   self->cancellable = g_cancellable_new ();
   /* Never auto-start voipd from here: its user unit or D-Bus activation
    * does that, and the offline page says when it is not running. */
-  voip_object_manager_client_new_for_bus (G_BUS_TYPE_SESSION,
+  voip_dbus_object_manager_client_new_for_bus (G_BUS_TYPE_SESSION,
                                           G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
                                           VOIP_BUS_NAME, VOIP_ROOT_PATH,
                                           self->cancellable, on_manager_ready,
@@ -268,7 +268,7 @@ voip_client_get_daemon_running (VoipClient *self)
   return owner != NULL;
 }
 
-VoipAccount *
+VoipDBusAccount *
 voip_client_get_account (VoipClient *self)
 {
   g_autoptr(GDBusObject) root = NULL;
@@ -280,7 +280,7 @@ voip_client_get_account (VoipClient *self)
   if (root == NULL)
     return NULL;
   /* The object manager keeps the object, and with it the proxy. */
-  return voip_object_peek_account (VOIP_OBJECT (root));
+  return voip_dbus_object_peek_account (VOIP_DBUS_OBJECT (root));
 }
 
 GList *
@@ -299,42 +299,42 @@ voip_client_get_conversations (VoipClient *self)
   return conversations;
 }
 
-VoipObject *
+VoipDBusObject *
 voip_client_lookup (VoipClient *self, const char *path)
 {
   g_return_val_if_fail (VOIP_IS_CLIENT (self), NULL);
   if (self->manager == NULL || !g_variant_is_object_path (path))
     return NULL;
-  return (VoipObject *) g_dbus_object_manager_get_object (self->manager, path);
+  return (VoipDBusObject *) g_dbus_object_manager_get_object (self->manager, path);
 }
 
-VoipObject *
+VoipDBusObject *
 voip_client_find_contact (VoipClient *self, const char *username)
 {
   g_autofree char *escaped = g_dbus_escape_object_path (username);
   g_autofree char *path = g_strconcat (VOIP_ROOT_PATH "/contact/", escaped, NULL);
-  g_autoptr(VoipObject) object = voip_client_lookup (self, path);
+  g_autoptr(VoipDBusObject) object = voip_client_lookup (self, path);
 
-  if (object == NULL || voip_object_peek_contact (object) == NULL)
+  if (object == NULL || voip_dbus_object_peek_contact (object) == NULL)
     return NULL;
   return g_steal_pointer (&object);
 }
 
 char *
-voip_object_dup_title (VoipObject *object)
+voip_object_dup_title (VoipDBusObject *object)
 {
-  VoipContact *contact = voip_object_peek_contact (object);
-  VoipGroup *group = voip_object_peek_group (object);
+  VoipDBusContact *contact = voip_dbus_object_peek_contact (object);
+  VoipDBusGroup *group = voip_dbus_object_peek_group (object);
 
   if (contact != NULL)
     {
-      const char *display = voip_contact_get_display_name (contact);
+      const char *display = voip_dbus_contact_get_display_name (contact);
 
       if (display != NULL && *display != '\0')
         return g_strdup (display);
-      return g_strdup (voip_contact_get_username (contact));
+      return g_strdup (voip_dbus_contact_get_username (contact));
     }
   if (group != NULL)
-    return g_strdup (voip_group_get_name (group));
+    return g_strdup (voip_dbus_group_get_name (group));
   return g_strdup ("");
 }

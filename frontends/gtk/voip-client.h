@@ -19,17 +19,17 @@ VoipClient   *voip_client_new               (void);
 /* TRUE while voipd owns its name and the objects are known. */
 gboolean      voip_client_get_daemon_running (VoipClient *self);
 /* voipd's account object, or NULL while voipd is not running. */
-VoipAccount  *voip_client_get_account       (VoipClient *self);
-/* Every contact and group object (VoipObject), in no order (free the list
+VoipDBusAccount  *voip_client_get_account       (VoipClient *self);
+/* Every contact and group object (VoipDBusObject), in no order (free the list
  * with g_list_free_full (list, g_object_unref)). */
 GList        *voip_client_get_conversations (VoipClient *self);
 /* The contact object of `username`, or NULL. */
-VoipObject   *voip_client_find_contact      (VoipClient *self, const char *username);
+VoipDBusObject   *voip_client_find_contact      (VoipClient *self, const char *username);
 /* The object at `path`, or NULL. */
-VoipObject   *voip_client_lookup            (VoipClient *self, const char *path);
+VoipDBusObject   *voip_client_lookup            (VoipClient *self, const char *path);
 
 /* The name people see for a conversation object: the contact's display name
  * or username, the group's name. */
-char         *voip_object_dup_title         (VoipObject *object);
+char         *voip_object_dup_title         (VoipDBusObject *object);
 
 G_END_DECLS

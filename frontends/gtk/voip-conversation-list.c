@@ -2,7 +2,7 @@
  * the add and account menus, a search entry, and a row per contact and
  * group, online ones first, then by the time of their last message.
  *
- * Signal: selected (VoipObject) when the user picks a conversation. */
+ * Signal: selected (VoipDBusObject) when the user picks a conversation. */
 #define G_LOG_DOMAIN "voip"
 
 #include <adwaita.h>
@@ -36,10 +36,10 @@ G_DEFINE_FINAL_TYPE (VoipConversationList, voip_conversation_list, GTK_TYPE_BOX)
 static int
 row_presence_rank (VoipConversationRow *row)
 {
-  VoipContact *contact = voip_object_peek_contact (voip_conversation_row_get_object (row));
+  VoipDBusContact *contact = voip_dbus_object_peek_contact (voip_conversation_row_get_object (row));
 
   /* Groups sort with the online contacts: someone may be there. */
-  return contact != NULL ? voip_presence_rank (voip_contact_get_presence (contact)) : 0;
+  return contact != NULL ? voip_presence_rank (voip_dbus_contact_get_presence (contact)) : 0;
 }
 
 static int
@@ -81,7 +81,7 @@ on_last_message_ready (GObject *source, GAsyncResult *result, gpointer user_data
   g_autoptr(GError) error = NULL;
   GtkWidget *list_box;
 
-  if (!voip_conversation_call_get_history_finish (VOIP_CONVERSATION (source), &messages,
+  if (!voip_dbus_conversation_call_get_history_finish (VOIP_DBUS_CONVERSATION (source), &messages,
                                                   result, &error))
     {
       g_debug ("No last message: %s", error->message);
@@ -101,7 +101,7 @@ on_last_message_ready (GObject *source, GAsyncResult *result, gpointer user_data
 static void
 reconcile (VoipConversationList *self)
 {
-  g_autolist(VoipObject) objects = voip_client_get_conversations (self->client);
+  g_autolist(VoipDBusObject) objects = voip_client_get_conversations (self->client);
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   GHashTableIter iter;
   gpointer path, row;
@@ -116,7 +116,7 @@ reconcile (VoipConversationList *self)
       row = voip_conversation_row_new (l->data);
       g_hash_table_insert (self->rows, g_strdup (object_path), row);
       gtk_list_box_append (GTK_LIST_BOX (self->list_box), row);
-      voip_conversation_call_get_history (voip_object_peek_conversation (l->data), 0, 1, NULL,
+      voip_dbus_conversation_call_get_history (voip_dbus_object_peek_conversation (l->data), 0, 1, NULL,
                                           on_last_message_ready, g_object_ref (row));
     }
   g_hash_table_iter_init (&iter, self->rows);
@@ -140,7 +140,7 @@ on_conversations_changed (VoipClient *client, gpointer user_data)
 }
 
 static void
-on_object_changed (VoipClient *client, VoipObject *object, gpointer user_data)
+on_object_changed (VoipClient *client, VoipDBusObject *object, gpointer user_data)
 {
   VoipConversationList *self = user_data;
   GtkWidget *row = g_hash_table_lookup (self->rows, g_dbus_object_get_object_path (G_DBUS_OBJECT (object)));
@@ -153,7 +153,7 @@ on_object_changed (VoipClient *client, VoipObject *object, gpointer user_data)
 }
 
 static void
-on_message (VoipClient *client, VoipObject *object, const char *kind, GVariant *message,
+on_message (VoipClient *client, VoipDBusObject *object, const char *kind, GVariant *message,
             gpointer user_data)
 {
   VoipConversationList *self = user_data;
@@ -206,7 +206,7 @@ voip_conversation_list_class_init (VoipConversationListClass *klass)
   object_class->dispose = voip_conversation_list_dispose;
   signals[SIGNAL_SELECTED] =
     g_signal_new ("selected", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, VOIP_TYPE_OBJECT);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, VOIP_DBUS_TYPE_OBJECT);
 }
 
 static GMenuModel *
@@ -315,7 +315,7 @@ voip_conversation_list_new (VoipClient *client)
 /* ---- public ------------------------------------------------------------- */
 
 void
-voip_conversation_list_select (VoipConversationList *self, VoipObject *object)
+voip_conversation_list_select (VoipConversationList *self, VoipDBusObject *object)
 {
   GtkWidget *row = NULL;
 

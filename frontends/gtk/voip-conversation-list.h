@@ -12,6 +12,6 @@ G_DECLARE_FINAL_TYPE (VoipConversationList, voip_conversation_list, VOIP, CONVER
 
 GtkWidget *voip_conversation_list_new    (VoipClient *client);
 /* Highlights the row of `object` (NULL: none) without emitting "selected". */
-void       voip_conversation_list_select (VoipConversationList *self, VoipObject *object);
+void       voip_conversation_list_select (VoipConversationList *self, VoipDBusObject *object);
 
 G_END_DECLS

@@ -13,7 +13,7 @@
 struct _VoipConversationRow
 {
   GtkListBoxRow  parent_instance;
-  VoipObject    *object;
+  VoipDBusObject    *object;
   char          *title;
   char          *last_text;
   gint64         last_time;
@@ -57,20 +57,20 @@ static void
 on_accept_clicked (GtkButton *button, gpointer user_data)
 {
   VoipConversationRow *self = user_data;
-  VoipContact *contact = voip_object_peek_contact (self->object);
+  VoipDBusContact *contact = voip_dbus_object_peek_contact (self->object);
 
   if (contact != NULL)
-    voip_contact_call_accept (contact, NULL, NULL, NULL);
+    voip_dbus_contact_call_accept (contact, NULL, NULL, NULL);
 }
 
 static void
 on_deny_clicked (GtkButton *button, gpointer user_data)
 {
   VoipConversationRow *self = user_data;
-  VoipContact *contact = voip_object_peek_contact (self->object);
+  VoipDBusContact *contact = voip_dbus_object_peek_contact (self->object);
 
   if (contact != NULL)
-    voip_contact_call_deny (contact, NULL, NULL, NULL);
+    voip_dbus_contact_call_deny (contact, NULL, NULL, NULL);
 }
 
 /* ---- GObject ------------------------------------------------------------ */
@@ -162,7 +162,7 @@ voip_conversation_row_init (VoipConversationRow *self)
 }
 
 GtkWidget *
-voip_conversation_row_new (VoipObject *object)
+voip_conversation_row_new (VoipDBusObject *object)
 {
   VoipConversationRow *self = g_object_new (VOIP_TYPE_CONVERSATION_ROW, NULL);
 
@@ -173,7 +173,7 @@ voip_conversation_row_new (VoipObject *object)
 
 /* ---- public ------------------------------------------------------------- */
 
-VoipObject *
+VoipDBusObject *
 voip_conversation_row_get_object (VoipConversationRow *self)
 {
   return self->object;
@@ -194,11 +194,11 @@ voip_conversation_row_get_last_time (VoipConversationRow *self)
 void
 voip_conversation_row_update (VoipConversationRow *self)
 {
-  VoipContact *contact = voip_object_peek_contact (self->object);
-  VoipConversation *conversation = voip_object_peek_conversation (self->object);
-  const char *presence = contact != NULL ? voip_contact_get_presence (contact) : NULL;
-  const char *subscription = contact != NULL ? voip_contact_get_subscription (contact) : NULL;
-  guint unread = conversation != NULL ? voip_conversation_get_unread (conversation) : 0;
+  VoipDBusContact *contact = voip_dbus_object_peek_contact (self->object);
+  VoipDBusConversation *conversation = voip_dbus_object_peek_conversation (self->object);
+  const char *presence = contact != NULL ? voip_dbus_contact_get_presence (contact) : NULL;
+  const char *subscription = contact != NULL ? voip_dbus_contact_get_subscription (contact) : NULL;
+  guint unread = conversation != NULL ? voip_dbus_conversation_get_unread (conversation) : 0;
 
   g_free (self->title);
   self->title = voip_object_dup_title (self->object);

@@ -10,8 +10,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (VoipConversationRow, voip_conversation_row, VOIP, CONVERSATION_ROW,
                       GtkListBoxRow)
 
-GtkWidget  *voip_conversation_row_new          (VoipObject *object);
-VoipObject *voip_conversation_row_get_object   (VoipConversationRow *self);
+GtkWidget  *voip_conversation_row_new          (VoipDBusObject *object);
+VoipDBusObject *voip_conversation_row_get_object   (VoipConversationRow *self);
 /* Re-reads the object's properties (presence, name, unread). */
 void        voip_conversation_row_update       (VoipConversationRow *self);
 /* The last message (txssssbbu) of the conversation, shown under the name. */

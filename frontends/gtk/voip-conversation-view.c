@@ -36,7 +36,7 @@ struct _VoipConversationView
 {
   GtkBox         parent_instance;
   VoipClient    *client;
-  VoipObject    *object;
+  VoipDBusObject    *object;
   GCancellable  *cancellable;    /* the current object's requests */
   GHashTable    *rows;           /* message id → VoipMessageRow (borrowed) */
   guint64        oldest_id;
@@ -81,30 +81,30 @@ toast_error (VoipConversationView *self, const char *what, GError *error)
   toast (self, text);
 }
 
-static VoipConversation *
+static VoipDBusConversation *
 conversation (VoipConversationView *self)
 {
-  return self->object != NULL ? voip_object_peek_conversation (self->object) : NULL;
+  return self->object != NULL ? voip_dbus_object_peek_conversation (self->object) : NULL;
 }
 
 static void
 update_title (VoipConversationView *self)
 {
   g_autofree char *title = NULL;
-  VoipContact *contact;
-  VoipGroup *group;
+  VoipDBusContact *contact;
+  VoipDBusGroup *group;
   g_autofree char *subtitle = NULL;
 
   if (self->object == NULL)
     return;
   title = voip_object_dup_title (self->object);
-  contact = voip_object_peek_contact (self->object);
-  group = voip_object_peek_group (self->object);
+  contact = voip_dbus_object_peek_contact (self->object);
+  group = voip_dbus_object_peek_group (self->object);
   if (contact != NULL)
-    subtitle = g_strdup (voip_presence_to_label (voip_contact_get_presence (contact)));
+    subtitle = g_strdup (voip_presence_to_label (voip_dbus_contact_get_presence (contact)));
   else if (group != NULL)
     {
-      const char *const *members = voip_group_get_members (group);
+      const char *const *members = voip_dbus_group_get_members (group);
       guint n = members != NULL ? g_strv_length ((char **) members) : 0;
 
       subtitle = g_strdup_printf (ngettext ("%u member", "%u members", n), n);
@@ -185,7 +185,7 @@ on_history_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   gboolean first_page;
   gsize n;
 
-  if (!voip_conversation_call_get_history_finish (VOIP_CONVERSATION (source), &messages,
+  if (!voip_dbus_conversation_call_get_history_finish (VOIP_DBUS_CONVERSATION (source), &messages,
                                                   result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -227,7 +227,7 @@ load_page (VoipConversationView *self)
   if (conversation (self) == NULL || self->loading || self->complete)
     return;
   self->loading = TRUE;
-  voip_conversation_call_get_history (conversation (self), self->oldest_id, HISTORY_PAGE,
+  voip_dbus_conversation_call_get_history (conversation (self), self->oldest_id, HISTORY_PAGE,
                                       self->cancellable, on_history_ready, g_object_ref (self));
 }
 
@@ -239,7 +239,7 @@ on_edge_reached (GtkScrolledWindow *scrolled, GtkPositionType position, gpointer
 }
 
 static void
-on_message (VoipClient *client, VoipObject *object, const char *kind, GVariant *message,
+on_message (VoipClient *client, VoipDBusObject *object, const char *kind, GVariant *message,
             gpointer user_data)
 {
   VoipConversationView *self = user_data;
@@ -255,7 +255,7 @@ on_message (VoipClient *client, VoipObject *object, const char *kind, GVariant *
 }
 
 static void
-on_object_changed (VoipClient *client, VoipObject *object, gpointer user_data)
+on_object_changed (VoipClient *client, VoipDBusObject *object, gpointer user_data)
 {
   VoipConversationView *self = user_data;
 
@@ -269,7 +269,7 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(VoipConversationView) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!voip_conversation_call_send_message_finish (VOIP_CONVERSATION (source), NULL, result, &error))
+  if (!voip_dbus_conversation_call_send_message_finish (VOIP_DBUS_CONVERSATION (source), NULL, result, &error))
     toast_error (self, _("Cannot send"), error);
 }
 
@@ -282,7 +282,7 @@ on_send (GtkWidget *widget, gpointer user_data)
 
   if (conversation (self) == NULL || *stripped == '\0')
     return;
-  voip_conversation_call_send_message (conversation (self), stripped, self->cancellable,
+  voip_dbus_conversation_call_send_message (conversation (self), stripped, self->cancellable,
                                        on_sent, g_object_ref (self));
   gtk_editable_set_text (GTK_EDITABLE (self->entry), "");
 }
@@ -294,10 +294,10 @@ on_call_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  if (VOIP_IS_CONTACT (source))
-    ok = voip_contact_call_call_finish (VOIP_CONTACT (source), NULL, result, &error);
+  if (VOIP_DBUS_IS_CONTACT (source))
+    ok = voip_dbus_contact_call_call_finish (VOIP_DBUS_CONTACT (source), NULL, result, &error);
   else
-    ok = voip_group_call_call_finish (VOIP_GROUP (source), NULL, result, &error);
+    ok = voip_dbus_group_call_call_finish (VOIP_DBUS_GROUP (source), NULL, result, &error);
   if (!ok)
     toast_error (self, _("Cannot call"), error);
 }
@@ -309,11 +309,11 @@ on_call_clicked (GtkButton *button, gpointer user_data)
 
   if (self->object == NULL)
     return;
-  if (voip_object_peek_contact (self->object) != NULL)
-    voip_contact_call_call (voip_object_peek_contact (self->object), self->cancellable,
+  if (voip_dbus_object_peek_contact (self->object) != NULL)
+    voip_dbus_contact_call_call (voip_dbus_object_peek_contact (self->object), self->cancellable,
                             on_call_ready, g_object_ref (self));
-  else if (voip_object_peek_group (self->object) != NULL)
-    voip_group_call_call (voip_object_peek_group (self->object), self->cancellable,
+  else if (voip_dbus_object_peek_group (self->object) != NULL)
+    voip_dbus_group_call_call (voip_dbus_object_peek_group (self->object), self->cancellable,
                           on_call_ready, g_object_ref (self));
 }
 
@@ -345,7 +345,7 @@ on_edit_response (AdwMessageDialog *dialog, const char *response, gpointer user_
 
   if (g_strcmp0 (response, "save") != 0 || conversation (self) == NULL || *text == '\0')
     return;
-  voip_conversation_call_edit_message (conversation (self), id, text, self->cancellable,
+  voip_dbus_conversation_call_edit_message (conversation (self), id, text, self->cancellable,
                                        (GAsyncReadyCallback) on_done, g_object_ref (self));
 }
 
@@ -382,7 +382,7 @@ delete_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 
   if (conversation (self) == NULL)
     return;
-  voip_conversation_call_delete_message (conversation (self), g_variant_get_uint64 (parameter),
+  voip_dbus_conversation_call_delete_message (conversation (self), g_variant_get_uint64 (parameter),
                                          self->cancellable, (GAsyncReadyCallback) on_done,
                                          g_object_ref (self));
 }
@@ -399,7 +399,7 @@ on_voice_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   gconstpointer data;
   gsize size;
 
-  if (!voip_conversation_call_get_voice_message_finish (VOIP_CONVERSATION (source), &audio,
+  if (!voip_dbus_conversation_call_get_voice_message_finish (VOIP_DBUS_CONVERSATION (source), &audio,
                                                         result, &error))
     {
       toast_error (self, _("Cannot play the voice message"), error);
@@ -424,7 +424,7 @@ play_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 
   if (conversation (self) == NULL)
     return;
-  voip_conversation_call_get_voice_message (conversation (self), g_variant_get_uint64 (parameter),
+  voip_dbus_conversation_call_get_voice_message (conversation (self), g_variant_get_uint64 (parameter),
                                             self->cancellable, on_voice_ready, g_object_ref (self));
 }
 
@@ -580,7 +580,7 @@ voip_conversation_view_new (VoipClient *client)
 /* ---- public ------------------------------------------------------------- */
 
 void
-voip_conversation_view_set_object (VoipConversationView *self, VoipObject *object)
+voip_conversation_view_set_object (VoipConversationView *self, VoipDBusObject *object)
 {
   if (object == self->object)
     return;
@@ -597,7 +597,7 @@ voip_conversation_view_set_object (VoipConversationView *self, VoipObject *objec
   gtk_widget_grab_focus (self->entry);
 }
 
-VoipObject *
+VoipDBusObject *
 voip_conversation_view_get_object (VoipConversationView *self)
 {
   return self->object;
@@ -610,6 +610,6 @@ voip_conversation_view_mark_read (VoipConversationView *self)
    * headless display has no window manager to say which one is active). */
   if (conversation (self) == NULL || !gtk_widget_get_mapped (GTK_WIDGET (self)))
     return;
-  if (voip_conversation_get_unread (conversation (self)) > 0)
-    voip_conversation_call_mark_read (conversation (self), NULL, NULL, NULL);
+  if (voip_dbus_conversation_get_unread (conversation (self)) > 0)
+    voip_dbus_conversation_call_mark_read (conversation (self), NULL, NULL, NULL);
 }

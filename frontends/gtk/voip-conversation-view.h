@@ -12,8 +12,8 @@ G_DECLARE_FINAL_TYPE (VoipConversationView, voip_conversation_view, VOIP, CONVER
 
 GtkWidget  *voip_conversation_view_new        (VoipClient *client);
 /* Shows `object`'s conversation (NULL: none), loading its newest page. */
-void        voip_conversation_view_set_object (VoipConversationView *self, VoipObject *object);
-VoipObject *voip_conversation_view_get_object (VoipConversationView *self);
+void        voip_conversation_view_set_object (VoipConversationView *self, VoipDBusObject *object);
+VoipDBusObject *voip_conversation_view_get_object (VoipConversationView *self);
 /* Marks the conversation read if it is on screen. */
 void        voip_conversation_view_mark_read  (VoipConversationView *self);
 

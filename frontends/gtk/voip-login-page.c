@@ -53,9 +53,9 @@ on_login_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   gboolean ok;
 
   if (g_object_get_data (G_OBJECT (self), "registering") != NULL)
-    ok = voip_account_call_register_finish (VOIP_ACCOUNT (source), result, &error);
+    ok = voip_dbus_account_call_register_finish (VOIP_DBUS_ACCOUNT (source), result, &error);
   else
-    ok = voip_account_call_login_finish (VOIP_ACCOUNT (source), result, &error);
+    ok = voip_dbus_account_call_login_finish (VOIP_DBUS_ACCOUNT (source), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   set_busy (self, FALSE);
@@ -68,7 +68,7 @@ on_login_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 submit (VoipLoginPage *self, gboolean registering)
 {
-  VoipAccount *account = voip_client_get_account (self->client);
+  VoipDBusAccount *account = voip_client_get_account (self->client);
   const char *server = gtk_editable_get_text (GTK_EDITABLE (self->server));
   const char *username = gtk_editable_get_text (GTK_EDITABLE (self->username));
   const char *password = gtk_editable_get_text (GTK_EDITABLE (self->password));
@@ -80,10 +80,10 @@ submit (VoipLoginPage *self, gboolean registering)
   set_busy (self, TRUE);
   g_object_set_data (G_OBJECT (self), "registering", registering ? self : NULL);
   if (registering)
-    voip_account_call_register (account, server, username, password, email, self->cancellable,
+    voip_dbus_account_call_register (account, server, username, password, email, self->cancellable,
                                 on_login_ready, g_object_ref (self));
   else
-    voip_account_call_login (account, server, username, password, self->cancellable,
+    voip_dbus_account_call_login (account, server, username, password, self->cancellable,
                              on_login_ready, g_object_ref (self));
 }
 
@@ -206,18 +206,18 @@ voip_login_page_new (VoipClient *client)
 void
 voip_login_page_update (VoipLoginPage *self)
 {
-  VoipAccount *account = voip_client_get_account (self->client);
+  VoipDBusAccount *account = voip_client_get_account (self->client);
   const char *reason;
 
   if (account == NULL)
     return;
   if (*gtk_editable_get_text (GTK_EDITABLE (self->server)) == '\0' &&
-      voip_account_get_server (account) != NULL)
-    gtk_editable_set_text (GTK_EDITABLE (self->server), voip_account_get_server (account));
+      voip_dbus_account_get_server (account) != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->server), voip_dbus_account_get_server (account));
   if (*gtk_editable_get_text (GTK_EDITABLE (self->username)) == '\0' &&
-      voip_account_get_username (account) != NULL)
-    gtk_editable_set_text (GTK_EDITABLE (self->username), voip_account_get_username (account));
-  reason = voip_account_get_state_reason (account);
+      voip_dbus_account_get_username (account) != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->username), voip_dbus_account_get_username (account));
+  reason = voip_dbus_account_get_state_reason (account);
   adw_status_page_set_description (ADW_STATUS_PAGE (self->status),
                                    reason != NULL && *reason != '\0'
                                    ? reason : _("Log in to your account, or create one."));

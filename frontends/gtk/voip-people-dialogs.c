@@ -36,7 +36,7 @@ on_add_contact_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GtkWindow) parent = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!voip_account_call_add_contact_finish (VOIP_ACCOUNT (source), NULL, result, &error))
+  if (!voip_dbus_account_call_add_contact_finish (VOIP_DBUS_ACCOUNT (source), NULL, result, &error))
     show_error (parent, _("Cannot add the contact"), error);
 }
 
@@ -44,14 +44,14 @@ static void
 on_add_contact_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
 {
   VoipClient *client = user_data;
-  VoipAccount *account = voip_client_get_account (client);
+  VoipDBusAccount *account = voip_client_get_account (client);
   GtkWidget *entry = adw_message_dialog_get_extra_child (dialog);
   g_autofree char *name = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (entry))));
   GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (dialog));
 
   if (g_strcmp0 (response, "add") != 0 || account == NULL || *name == '\0')
     return;
-  voip_account_call_add_contact (account, name, NULL, on_add_contact_ready, g_object_ref (parent));
+  voip_dbus_account_call_add_contact (account, name, NULL, on_add_contact_ready, g_object_ref (parent));
 }
 
 void
@@ -76,7 +76,7 @@ on_create_group_ready (GObject *source, GAsyncResult *result, gpointer user_data
   g_autoptr(GtkWindow) parent = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!voip_account_call_create_group_finish (VOIP_ACCOUNT (source), NULL, result, &error))
+  if (!voip_dbus_account_call_create_group_finish (VOIP_DBUS_ACCOUNT (source), NULL, result, &error))
     show_error (parent, _("Cannot create the group"), error);
 }
 
@@ -84,7 +84,7 @@ static void
 on_new_group_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
 {
   VoipClient *client = user_data;
-  VoipAccount *account = voip_client_get_account (client);
+  VoipDBusAccount *account = voip_client_get_account (client);
   GtkWidget *box = adw_message_dialog_get_extra_child (dialog);
   GtkWidget *name_entry = gtk_widget_get_first_child (box);
   GtkWidget *members_entry = gtk_widget_get_next_sibling (name_entry);
@@ -99,7 +99,7 @@ on_new_group_response (AdwMessageDialog *dialog, const char *response, gpointer 
     if (*g_strstrip (*m) != '\0')
       g_ptr_array_add (members, *m);
   g_ptr_array_add (members, NULL);
-  voip_account_call_create_group (account, name, (const char *const *) members->pdata, NULL,
+  voip_dbus_account_call_create_group (account, name, (const char *const *) members->pdata, NULL,
                                   on_create_group_ready, g_object_ref (parent));
 }
 

@@ -71,7 +71,7 @@ static void
 on_save_own (GtkButton *button, gpointer user_data)
 {
   GtkWindow *window = user_data;
-  VoipAccount *account = g_object_get_data (G_OBJECT (window), "account");
+  VoipDBusAccount *account = g_object_get_data (G_OBJECT (window), "account");
   g_auto(GVariantBuilder) fields = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
 
   for (gsize i = 0; i < G_N_ELEMENTS (profile_fields); i++)
@@ -81,21 +81,21 @@ on_save_own (GtkButton *button, gpointer user_data)
       g_variant_builder_add (&fields, "{sv}", profile_fields[i].key,
                              g_variant_new_string (gtk_editable_get_text (GTK_EDITABLE (row))));
     }
-  voip_account_call_set_profile (account, g_variant_builder_end (&fields), NULL,
+  voip_dbus_account_call_set_profile (account, g_variant_builder_end (&fields), NULL,
                                  (GAsyncReadyCallback) on_done, g_object_ref (window));
 }
 
 static void
-fill_own (GtkWindow *window, AdwPreferencesGroup *group, VoipAccount *account)
+fill_own (GtkWindow *window, AdwPreferencesGroup *group, VoipDBusAccount *account)
 {
   const char *values[G_N_ELEMENTS (profile_fields)] = {
-    voip_account_get_display_name (account), voip_account_get_motd (account),
-    voip_account_get_city (account), voip_account_get_phone (account),
-    voip_account_get_mail (account), voip_account_get_language (account),
+    voip_dbus_account_get_display_name (account), voip_dbus_account_get_motd (account),
+    voip_dbus_account_get_city (account), voip_dbus_account_get_phone (account),
+    voip_dbus_account_get_mail (account), voip_dbus_account_get_language (account),
   };
 
   g_object_set_data_full (G_OBJECT (window), "account", g_object_ref (account), g_object_unref);
-  adw_preferences_group_add (group, info_row (_("Username"), voip_account_get_username (account)));
+  adw_preferences_group_add (group, info_row (_("Username"), voip_dbus_account_get_username (account)));
   for (gsize i = 0; i < G_N_ELEMENTS (profile_fields); i++)
     {
       GtkWidget *row = adw_entry_row_new ();
@@ -113,11 +113,11 @@ static void
 on_remove_response (AdwMessageDialog *dialog, const char *response, gpointer user_data)
 {
   GtkWindow *window = user_data;
-  VoipContact *contact = g_object_get_data (G_OBJECT (window), "contact");
+  VoipDBusContact *contact = g_object_get_data (G_OBJECT (window), "contact");
 
   if (g_strcmp0 (response, "remove") != 0)
     return;
-  voip_contact_call_remove (contact, NULL, (GAsyncReadyCallback) on_done, g_object_ref (window));
+  voip_dbus_contact_call_remove (contact, NULL, (GAsyncReadyCallback) on_done, g_object_ref (window));
   gtk_window_close (window);
 }
 
@@ -138,18 +138,18 @@ on_remove_contact (GtkButton *button, gpointer user_data)
 
 static void
 fill_contact (GtkWindow *window, AdwPreferencesGroup *group, GtkWidget *actions,
-              VoipContact *contact)
+              VoipDBusContact *contact)
 {
   const char *values[G_N_ELEMENTS (profile_fields)] = {
-    voip_contact_get_display_name (contact), voip_contact_get_motd (contact),
-    voip_contact_get_city (contact), voip_contact_get_phone (contact),
-    voip_contact_get_mail (contact), voip_contact_get_language (contact),
+    voip_dbus_contact_get_display_name (contact), voip_dbus_contact_get_motd (contact),
+    voip_dbus_contact_get_city (contact), voip_dbus_contact_get_phone (contact),
+    voip_dbus_contact_get_mail (contact), voip_dbus_contact_get_language (contact),
   };
 
   g_object_set_data_full (G_OBJECT (window), "contact", g_object_ref (contact), g_object_unref);
-  adw_preferences_group_add (group, info_row (_("Username"), voip_contact_get_username (contact)));
+  adw_preferences_group_add (group, info_row (_("Username"), voip_dbus_contact_get_username (contact)));
   adw_preferences_group_add (group, info_row (_("Presence"),
-                                              voip_presence_to_label (voip_contact_get_presence (contact))));
+                                              voip_presence_to_label (voip_dbus_contact_get_presence (contact))));
   for (gsize i = 0; i < G_N_ELEMENTS (profile_fields); i++)
     adw_preferences_group_add (group, info_row (_(profile_fields[i].label), values[i]));
   gtk_box_append (GTK_BOX (actions), button_row (_("Remove contact"), G_CALLBACK (on_remove_contact),
@@ -162,10 +162,10 @@ static void
 on_rename (GtkButton *button, gpointer user_data)
 {
   GtkWindow *window = user_data;
-  VoipGroup *group = g_object_get_data (G_OBJECT (window), "group");
+  VoipDBusGroup *group = g_object_get_data (G_OBJECT (window), "group");
   GtkWidget *entry = g_object_get_data (G_OBJECT (window), "name-entry");
 
-  voip_group_call_rename (group, gtk_editable_get_text (GTK_EDITABLE (entry)), NULL,
+  voip_dbus_group_call_rename (group, gtk_editable_get_text (GTK_EDITABLE (entry)), NULL,
                           (GAsyncReadyCallback) on_done, g_object_ref (window));
 }
 
@@ -173,10 +173,10 @@ static void
 on_add_member (GtkButton *button, gpointer user_data)
 {
   GtkWindow *window = user_data;
-  VoipGroup *group = g_object_get_data (G_OBJECT (window), "group");
+  VoipDBusGroup *group = g_object_get_data (G_OBJECT (window), "group");
   GtkWidget *entry = g_object_get_data (G_OBJECT (window), "member-entry");
 
-  voip_group_call_add_member (group, gtk_editable_get_text (GTK_EDITABLE (entry)), NULL,
+  voip_dbus_group_call_add_member (group, gtk_editable_get_text (GTK_EDITABLE (entry)), NULL,
                               (GAsyncReadyCallback) on_done, g_object_ref (window));
   gtk_editable_set_text (GTK_EDITABLE (entry), "");
 }
@@ -185,9 +185,9 @@ static void
 on_remove_member (GtkButton *button, gpointer user_data)
 {
   GtkWindow *window = GTK_WINDOW (gtk_widget_get_root (GTK_WIDGET (button)));
-  VoipGroup *group = g_object_get_data (G_OBJECT (window), "group");
+  VoipDBusGroup *group = g_object_get_data (G_OBJECT (window), "group");
 
-  voip_group_call_remove_member (group, user_data, NULL, (GAsyncReadyCallback) on_done,
+  voip_dbus_group_call_remove_member (group, user_data, NULL, (GAsyncReadyCallback) on_done,
                                  g_object_ref (window));
 }
 
@@ -195,9 +195,9 @@ static void
 on_leave (GtkButton *button, gpointer user_data)
 {
   GtkWindow *window = user_data;
-  VoipGroup *group = g_object_get_data (G_OBJECT (window), "group");
+  VoipDBusGroup *group = g_object_get_data (G_OBJECT (window), "group");
 
-  voip_group_call_leave (group, NULL, (GAsyncReadyCallback) on_done, g_object_ref (window));
+  voip_dbus_group_call_leave (group, NULL, (GAsyncReadyCallback) on_done, g_object_ref (window));
   gtk_window_close (window);
 }
 
@@ -205,27 +205,27 @@ static void
 on_delete (GtkButton *button, gpointer user_data)
 {
   GtkWindow *window = user_data;
-  VoipGroup *group = g_object_get_data (G_OBJECT (window), "group");
+  VoipDBusGroup *group = g_object_get_data (G_OBJECT (window), "group");
 
-  voip_group_call_delete (group, NULL, (GAsyncReadyCallback) on_done, g_object_ref (window));
+  voip_dbus_group_call_delete (group, NULL, (GAsyncReadyCallback) on_done, g_object_ref (window));
   gtk_window_close (window);
 }
 
 static void
-fill_group (GtkWindow *window, AdwPreferencesGroup *prefs, GtkWidget *actions, VoipGroup *group)
+fill_group (GtkWindow *window, AdwPreferencesGroup *prefs, GtkWidget *actions, VoipDBusGroup *group)
 {
   GtkWidget *name = adw_entry_row_new ();
   GtkWidget *member = adw_entry_row_new ();
-  const char *const *members = voip_group_get_members (group);
+  const char *const *members = voip_dbus_group_get_members (group);
 
   g_object_set_data_full (G_OBJECT (window), "group", g_object_ref (group), g_object_unref);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (name), _("Group name"));
-  gtk_editable_set_text (GTK_EDITABLE (name), voip_group_get_name (group));
+  gtk_editable_set_text (GTK_EDITABLE (name), voip_dbus_group_get_name (group));
   adw_entry_row_set_show_apply_button (ADW_ENTRY_ROW (name), TRUE);
   g_signal_connect (name, "apply", G_CALLBACK (on_rename), window);
   g_object_set_data (G_OBJECT (window), "name-entry", name);
   adw_preferences_group_add (prefs, name);
-  adw_preferences_group_add (prefs, info_row (_("Owner"), voip_group_get_owner (group)));
+  adw_preferences_group_add (prefs, info_row (_("Owner"), voip_dbus_group_get_owner (group)));
   for (; members != NULL && *members != NULL; members++)
     {
       GtkWidget *row = info_row (_("Member"), *members);
@@ -250,14 +250,14 @@ fill_group (GtkWindow *window, AdwPreferencesGroup *prefs, GtkWidget *actions, V
 }
 
 void
-voip_profile_window_present (GtkWindow *parent, VoipClient *client, VoipObject *object)
+voip_profile_window_present (GtkWindow *parent, VoipClient *client, VoipDBusObject *object)
 {
   GtkWidget *window = adw_window_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *page = adw_preferences_page_new ();
   GtkWidget *group = adw_preferences_group_new ();
   GtkWidget *actions = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  VoipAccount *account = voip_client_get_account (client);
+  VoipDBusAccount *account = voip_client_get_account (client);
   g_autofree char *title = object != NULL ? voip_object_dup_title (object) : NULL;
 
   gtk_window_set_transient_for (GTK_WINDOW (window), parent);
@@ -274,12 +274,12 @@ voip_profile_window_present (GtkWindow *parent, VoipClient *client, VoipObject *
       fill_own (GTK_WINDOW (window), ADW_PREFERENCES_GROUP (group), account);
       gtk_box_append (GTK_BOX (actions), button_row (_("Save"), G_CALLBACK (on_save_own), window, FALSE));
     }
-  else if (object != NULL && voip_object_peek_contact (object) != NULL)
+  else if (object != NULL && voip_dbus_object_peek_contact (object) != NULL)
     fill_contact (GTK_WINDOW (window), ADW_PREFERENCES_GROUP (group), actions,
-                  voip_object_peek_contact (object));
-  else if (object != NULL && voip_object_peek_group (object) != NULL)
+                  voip_dbus_object_peek_contact (object));
+  else if (object != NULL && voip_dbus_object_peek_group (object) != NULL)
     fill_group (GTK_WINDOW (window), ADW_PREFERENCES_GROUP (group), actions,
-                voip_object_peek_group (object));
+                voip_dbus_object_peek_group (object));
   adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (group), NULL);
   {
     GtkWidget *action_group = adw_preferences_group_new ();

@@ -7,6 +7,6 @@
 G_BEGIN_DECLS
 
 /* object: a contact or group object; NULL: your own profile, editable. */
-void voip_profile_window_present (GtkWindow *parent, VoipClient *client, VoipObject *object);
+void voip_profile_window_present (GtkWindow *parent, VoipClient *client, VoipDBusObject *object);
 
 G_END_DECLS

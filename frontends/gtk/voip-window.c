@@ -46,7 +46,7 @@ static const char *const logged_out_reasons[] = {
 static void
 update_page (VoipWindow *self)
 {
-  VoipAccount *account = voip_client_get_account (self->client);
+  VoipDBusAccount *account = voip_client_get_account (self->client);
   const char *state, *reason_code;
   GAction *presence;
 
@@ -55,8 +55,8 @@ update_page (VoipWindow *self)
       gtk_stack_set_visible_child_name (GTK_STACK (self->pages), "offline");
       return;
     }
-  state = voip_account_get_state (account);
-  reason_code = voip_account_get_state_reason_code (account);
+  state = voip_dbus_account_get_state (account);
+  reason_code = voip_dbus_account_get_state_reason_code (account);
   if (g_strcmp0 (state, "offline") == 0 && reason_code != NULL &&
       g_strv_contains (logged_out_reasons, reason_code))
     {
@@ -69,20 +69,20 @@ update_page (VoipWindow *self)
     gtk_revealer_set_reveal_child (GTK_REVEALER (self->banner), FALSE);
   else
     {
-      const char *reason = voip_account_get_state_reason (account);
+      const char *reason = voip_dbus_account_get_state_reason (account);
 
       gtk_label_set_text (GTK_LABEL (self->banner_label),
                           reason != NULL && *reason != '\0' ? reason : _("Connecting…"));
       gtk_revealer_set_reveal_child (GTK_REVEALER (self->banner), TRUE);
     }
   presence = g_action_map_lookup_action (G_ACTION_MAP (self), "presence");
-  if (voip_account_get_presence (account) != NULL)
+  if (voip_dbus_account_get_presence (account) != NULL)
     g_simple_action_set_state (G_SIMPLE_ACTION (presence),
-                               g_variant_new_string (voip_account_get_presence (account)));
+                               g_variant_new_string (voip_dbus_account_get_presence (account)));
 }
 
 static void
-show_conversation (VoipWindow *self, VoipObject *object)
+show_conversation (VoipWindow *self, VoipDBusObject *object)
 {
   voip_conversation_view_set_object (VOIP_CONVERSATION_VIEW (self->conversation), object);
   voip_conversation_list_select (VOIP_CONVERSATION_LIST (self->sidebar), object);
@@ -97,7 +97,7 @@ static void
 on_daemon_changed (VoipClient *client, gpointer user_data)
 {
   VoipWindow *self = user_data;
-  VoipAccount *account = voip_client_get_account (client);
+  VoipDBusAccount *account = voip_client_get_account (client);
 
   if (account != NULL)
     g_signal_handlers_disconnect_by_func (account, update_page, self);
@@ -111,13 +111,13 @@ static void
 on_conversations_changed (VoipClient *client, gpointer user_data)
 {
   VoipWindow *self = user_data;
-  VoipObject *shown = voip_conversation_view_get_object (VOIP_CONVERSATION_VIEW (self->conversation));
-  g_autoptr(VoipObject) still = NULL;
+  VoipDBusObject *shown = voip_conversation_view_get_object (VOIP_CONVERSATION_VIEW (self->conversation));
+  g_autoptr(VoipDBusObject) still = NULL;
 
   if (shown == NULL)
     return;
   still = voip_client_lookup (client, g_dbus_object_get_object_path (G_DBUS_OBJECT (shown)));
-  if (still == NULL || voip_object_peek_conversation (still) == NULL)
+  if (still == NULL || voip_dbus_object_peek_conversation (still) == NULL)
     {
       voip_conversation_view_set_object (VOIP_CONVERSATION_VIEW (self->conversation), NULL);
       gtk_stack_set_visible_child_name (GTK_STACK (self->content), "empty");
@@ -125,13 +125,13 @@ on_conversations_changed (VoipClient *client, gpointer user_data)
 }
 
 static void
-on_call_changed (VoipClient *client, VoipCall *call, gpointer user_data)
+on_call_changed (VoipClient *client, VoipDBusCall *call, gpointer user_data)
 {
   VoipWindow *self = user_data;
 
   /* Back to the conversation once the call on screen has ended. */
   if (call == voip_call_view_get_call (VOIP_CALL_VIEW (self->call)) &&
-      g_strcmp0 (voip_call_get_state (call), "ended") == 0 &&
+      g_strcmp0 (voip_dbus_call_get_state (call), "ended") == 0 &&
       g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (self->content)), "call") == 0)
     gtk_stack_set_visible_child_name (GTK_STACK (self->content),
                                       voip_conversation_view_get_object (VOIP_CONVERSATION_VIEW (self->conversation)) != NULL
@@ -139,13 +139,13 @@ on_call_changed (VoipClient *client, VoipCall *call, gpointer user_data)
 }
 
 static void
-on_call_added (VoipClient *client, VoipCall *call, gpointer user_data)
+on_call_added (VoipClient *client, VoipDBusCall *call, gpointer user_data)
 {
   voip_window_show_call (user_data, call);
 }
 
 static void
-on_sidebar_selected (VoipConversationList *list, VoipObject *object, gpointer user_data)
+on_sidebar_selected (VoipConversationList *list, VoipDBusObject *object, gpointer user_data)
 {
   show_conversation (user_data, object);
 }
@@ -164,7 +164,7 @@ on_presence_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(VoipWindow) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!voip_account_call_set_presence_finish (VOIP_ACCOUNT (source), result, &error))
+  if (!voip_dbus_account_call_set_presence_finish (VOIP_DBUS_ACCOUNT (source), result, &error))
     {
       g_dbus_error_strip_remote_error (error);
       adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (self->toasts), adw_toast_new (error->message));
@@ -175,11 +175,11 @@ static void
 presence_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   VoipWindow *self = user_data;
-  VoipAccount *account = voip_client_get_account (self->client);
+  VoipDBusAccount *account = voip_client_get_account (self->client);
 
   if (account == NULL)
     return;
-  voip_account_call_set_presence (account, g_variant_get_string (parameter, NULL), NULL,
+  voip_dbus_account_call_set_presence (account, g_variant_get_string (parameter, NULL), NULL,
                                   on_presence_done, g_object_ref (self));
 }
 
@@ -187,10 +187,10 @@ static void
 logout_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   VoipWindow *self = user_data;
-  VoipAccount *account = voip_client_get_account (self->client);
+  VoipDBusAccount *account = voip_client_get_account (self->client);
 
   if (account != NULL)
-    voip_account_call_logout (account, NULL, NULL, NULL);
+    voip_dbus_account_call_logout (account, NULL, NULL, NULL);
   voip_conversation_view_set_object (VOIP_CONVERSATION_VIEW (self->conversation), NULL);
   gtk_stack_set_visible_child_name (GTK_STACK (self->content), "empty");
 }
@@ -215,7 +215,7 @@ static void
 show_profile_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   VoipWindow *self = user_data;
-  VoipObject *shown = voip_conversation_view_get_object (VOIP_CONVERSATION_VIEW (self->conversation));
+  VoipDBusObject *shown = voip_conversation_view_get_object (VOIP_CONVERSATION_VIEW (self->conversation));
 
   if (shown != NULL)
     voip_profile_window_present (GTK_WINDOW (self), self->client, shown);
@@ -356,9 +356,9 @@ voip_window_new (AdwApplication *application, VoipClient *client)
 gboolean
 voip_window_open_conversation (VoipWindow *self, const char *path)
 {
-  g_autoptr(VoipObject) object = voip_client_lookup (self->client, path);
+  g_autoptr(VoipDBusObject) object = voip_client_lookup (self->client, path);
 
-  if (object == NULL || voip_object_peek_conversation (object) == NULL)
+  if (object == NULL || voip_dbus_object_peek_conversation (object) == NULL)
     return FALSE;
   show_conversation (self, object);
   return TRUE;
@@ -367,7 +367,7 @@ voip_window_open_conversation (VoipWindow *self, const char *path)
 gboolean
 voip_window_open_contact (VoipWindow *self, const char *username)
 {
-  g_autoptr(VoipObject) object = voip_client_find_contact (self->client, username);
+  g_autoptr(VoipDBusObject) object = voip_client_find_contact (self->client, username);
 
   if (object == NULL)
     return FALSE;
@@ -376,16 +376,16 @@ voip_window_open_contact (VoipWindow *self, const char *username)
 }
 
 void
-voip_window_show_call (VoipWindow *self, VoipCall *call)
+voip_window_show_call (VoipWindow *self, VoipDBusCall *call)
 {
-  if (g_strcmp0 (voip_call_get_state (call), "ended") == 0)
+  if (g_strcmp0 (voip_dbus_call_get_state (call), "ended") == 0)
     return;
   voip_call_view_set_call (VOIP_CALL_VIEW (self->call), call);
   gtk_stack_set_visible_child_name (GTK_STACK (self->content), "call");
   adw_leaflet_navigate (ADW_LEAFLET (self->leaflet), ADW_NAVIGATION_DIRECTION_FORWARD);
 }
 
-VoipObject *
+VoipDBusObject *
 voip_window_get_shown_conversation (VoipWindow *self)
 {
   if (g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (self->content)), "conversation") != 0)

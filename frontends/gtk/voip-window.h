@@ -16,8 +16,8 @@ gboolean    voip_window_open_conversation (VoipWindow *self, const char *path);
 /* The same for a contact by username. */
 gboolean    voip_window_open_contact      (VoipWindow *self, const char *username);
 /* Shows the call view for `call`. */
-void        voip_window_show_call         (VoipWindow *self, VoipCall *call);
+void        voip_window_show_call         (VoipWindow *self, VoipDBusCall *call);
 /* The conversation on screen, or NULL. */
-VoipObject *voip_window_get_shown_conversation (VoipWindow *self);
+VoipDBusObject *voip_window_get_shown_conversation (VoipWindow *self);
 
 G_END_DECLS
