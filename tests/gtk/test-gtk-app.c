@@ -1,0 +1,190 @@
+/* test-gtk-app.c — the desktop app `voip` for real: a voip-server on
+ * loopback, alice and bob with their own bus, keyring and voipd, and
+ * alice's app on a headless X display, read and driven over AT-SPI as a
+ * screen reader would. What each step checks comes from voipd or from bob's
+ * side, never from the app's say-so. */
+#include "daemon-fixture.h"
+#include "test-atspi.h"
+#include "test-desktop.h"
+
+#define APP "voip"
+/* Each step is a second or two; generous for ASan on a loaded machine. */
+#define WAIT_MS 30000
+
+typedef struct {
+  DaemonFixture  daemons;
+  TestDesktop   *desktop;
+  GDBusConnection *a11y;
+} AppFixture;
+
+/* Calls: each user's microphone a tone, the speaker a WAV file. */
+static void
+configure_audio (TestUser *user)
+{
+  g_autofree char *wav = g_build_filename (test_user_get_home (user), "received.wav", NULL);
+  g_autofree char *sink = g_strdup_printf ("'wavenc ! filesink location=%s'", wav);
+
+  test_user_set_setting (user, "audio-source", "'audiotestsrc freq=440 is-live=true wave=sine'");
+  test_user_set_setting (user, "audio-sink", sink);
+  test_user_set_setting (user, "echo-cancellation", "false");
+}
+
+static const DaemonFixtureOptions call_options = { NULL, configure_audio };
+
+static void
+app_fixture_setup (AppFixture *f, gconstpointer data)
+{
+  daemon_fixture_setup (&f->daemons, data);
+  test_user_befriend (f->daemons.alice, f->daemons.bob);
+  f->desktop = test_desktop_new (f->daemons.alice);
+  f->a11y = test_desktop_get_a11y (f->desktop);
+}
+
+static void
+app_fixture_teardown (AppFixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->desktop, test_desktop_free);
+  daemon_fixture_teardown (&f->daemons, data);
+}
+
+static guint32
+unread_of (TestUser *user, const char *peer)
+{
+  g_autofree char *path = test_contact_path (peer);
+  g_autoptr(GVariant) unread = test_user_get_property (user, path, "org.voipd.Voip1.Conversation",
+                                                       "Unread");
+
+  g_assert_nonnull (unread);
+  return g_variant_get_uint32 (unread);
+}
+
+static gboolean
+check_read (TestUser *user, gpointer data)
+{
+  return unread_of (user, data) == 0;
+}
+
+/* The sidebar lists bob with his presence, the history and unread count
+ * come from voipd, a message typed in the app reaches bob, and bob's reply
+ * shows up live. */
+static void
+test_conversation (AppFixture *f, gconstpointer data)
+{
+  TestUser *alice = f->daemons.alice, *bob = f->daemons.bob;
+  g_autoptr(TestAccessible) row = NULL;
+  g_autoptr(TestAccessible) old = NULL;
+  g_autoptr(TestAccessible) entry = NULL;
+  g_autoptr(TestAccessible) send = NULL;
+  g_autoptr(TestAccessible) live = NULL;
+  g_autofree char *out = NULL;
+
+  out = voipctl_ok (bob, "presence", "away");
+  g_clear_pointer (&out, g_free);
+  test_user_wait_contact (alice, "bob", "presence", "away");
+  daemon_send (bob, "alice", "hello from bob, before the app");
+  test_user_wait_message (alice, "bob", "hello from bob, before the app");
+  g_assert_cmpuint (unread_of (alice, "bob"), ==, 1);
+
+  test_desktop_start_app (f->desktop, NULL);
+  /* The row's accessible name: name, presence, unread count, last message. */
+  row = test_atspi_wait (f->a11y, APP, "bob, Away, 1 unread, hello from bob", NULL);
+  test_desktop_screenshot (f->desktop, "gtk-sidebar");
+
+  /* A second `voip --contact bob` hands over to this one and exits. */
+  g_assert_cmpint (test_desktop_run_app (f->desktop, "--contact", "bob", NULL), ==, 0);
+  old = test_atspi_wait (f->a11y, APP, "bob: hello from bob, before the app", NULL);
+  /* Shown is read: voipd says so. */
+  g_assert_true (test_user_wait (alice, WAIT_MS, check_read, (gpointer) "bob"));
+
+  entry = test_atspi_wait (f->a11y, APP, "Message", "text box");
+  test_atspi_set_text (f->a11y, entry, "hi bob, from the app");
+  send = test_atspi_wait (f->a11y, APP, "Send", "button");
+  test_atspi_click (f->a11y, send);
+  test_user_wait_message (bob, "alice", "hi bob, from the app");
+  test_atspi_wait (f->a11y, APP, "You: hi bob, from the app", NULL);
+
+  daemon_send (bob, "alice", "a live reply");
+  live = test_atspi_wait (f->a11y, APP, "bob: a live reply", NULL);
+  /* On screen as it arrived: read at once. */
+  g_assert_true (test_user_wait (alice, WAIT_MS, check_read, (gpointer) "bob"));
+  test_desktop_screenshot (f->desktop, "gtk-conversation");
+}
+
+typedef struct {
+  const char *path;
+  const char *state;
+} CallState;
+
+static gboolean
+check_call_state (TestUser *user, gpointer data)
+{
+  CallState *expected = data;
+  g_autoptr(GVariant) state = test_user_get_property (user, expected->path, "Call", "State");
+
+  return state != NULL && g_strcmp0 (g_variant_get_string (state, NULL), expected->state) == 0;
+}
+
+/* bob calls; the app shows the incoming call, its Answer answers it for
+ * voipd, and its Hang up ends it for bob too. */
+static void
+test_call (AppFixture *f, gconstpointer data)
+{
+  TestUser *alice = f->daemons.alice, *bob = f->daemons.bob;
+  g_autofree char *alice_path = test_contact_path ("alice");
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TestAccessible) answer = NULL;
+  g_autoptr(TestAccessible) hangup = NULL;
+  const char *call_path;
+  CallState active, ended;
+
+  test_desktop_start_app (f->desktop, NULL);
+  test_atspi_wait (f->a11y, APP, "bob, Online", NULL);
+
+  reply = test_user_call (bob, alice_path, "Contact", "Call", NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&o)", &call_path);
+  /* The call's object has the same path on both sides (its id). */
+  test_atspi_wait (f->a11y, APP, "Incoming call", NULL);
+  answer = test_atspi_wait (f->a11y, APP, "Answer", "button");
+  test_desktop_screenshot (f->desktop, "gtk-incoming-call");
+  test_atspi_click (f->a11y, answer);
+  active = (CallState) { call_path, "active" };
+  g_assert_true (test_user_wait (alice, WAIT_MS, check_call_state, &active));
+  g_assert_true (test_user_wait (bob, WAIT_MS, check_call_state, &active));
+  test_atspi_wait (f->a11y, APP, "In call", NULL);
+  test_desktop_screenshot (f->desktop, "gtk-call");
+
+  hangup = test_atspi_wait (f->a11y, APP, "Hang up", "button");
+  test_atspi_click (f->a11y, hangup);
+  ended = (CallState) { call_path, "ended" };
+  g_assert_true (test_user_wait (bob, WAIT_MS, check_call_state, &ended));
+}
+
+/* The app speaks French where the user does (LANGUAGE, from the build
+ * tree's catalogue). */
+static void
+test_french (AppFixture *f, gconstpointer data)
+{
+  test_user_setenv (f->daemons.alice, "LANG", "C.UTF-8");
+  test_user_setenv (f->daemons.alice, "LANGUAGE", "fr");
+  test_desktop_start_app (f->desktop, NULL);
+  test_atspi_wait (f->a11y, APP, "bob, En ligne", NULL);
+  test_atspi_wait (f->a11y, APP, "Ajouter un contact", "button");
+  g_assert_cmpint (test_desktop_run_app (f->desktop, "--contact", "bob", NULL), ==, 0);
+  test_atspi_wait (f->a11y, APP, "Envoyer", "button");
+  test_desktop_screenshot (f->desktop, "gtk-conversation-fr");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/gtk/conversation", AppFixture, NULL, app_fixture_setup, test_conversation,
+              app_fixture_teardown);
+  g_test_add ("/gtk/call", AppFixture, &call_options, app_fixture_setup, test_call,
+              app_fixture_teardown);
+  g_test_add ("/gtk/french", AppFixture, NULL, app_fixture_setup, test_french,
+              app_fixture_teardown);
+  return g_test_run ();
+}
