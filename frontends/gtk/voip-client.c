@@ -32,6 +32,7 @@ struct _VoipClient
 {
   GObject              parent_instance;
   GDBusObjectManager  *manager;
+  VoipDBusAccount         *account;      /* the root object: not one of the managed ones */
   GCancellable        *cancellable;
 };
 
@@ -194,6 +195,36 @@ on_manager_ready (GObject      *source,
   g_signal_emit (self, signals[SIGNAL_CONVERSATIONS_CHANGED], 0);
 }
 
+static void
+on_account_owner_changed (GObject    *account,
+                          GParamSpec *pspec,
+                          gpointer    user_data)
+{
+  g_signal_emit (user_data, signals[SIGNAL_DAEMON_CHANGED], 0);
+}
+
+static void
+on_account_ready (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(VoipClient) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  self->account = voip_dbus_account_proxy_new_for_bus_finish (result, &error);
+  if (self->account == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Cannot follow voipd's account: %s", error->message);
+      return;
+    }
+  /* GDBusProxy reloads the properties when voipd comes back, then says
+   * that the owner changed. */
+  g_signal_connect_object (self->account, "notify::g-name-owner",
+                           G_CALLBACK (on_account_owner_changed), self, 0);
+  g_signal_emit (self, signals[SIGNAL_DAEMON_CHANGED], 0);
+}
+
 /* ---- GObject ------------------------------------------------------------ */
 
 static void
@@ -204,6 +235,7 @@ voip_client_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->manager);
+  g_clear_object (&self->account);
   G_OBJECT_CLASS (voip_client_parent_class)->dispose (object);
 }
 
@@ -246,6 +278,9 @@ voip_client_init (VoipClient *self)
                                           VOIP_BUS_NAME, VOIP_ROOT_PATH,
                                           self->cancellable, on_manager_ready,
                                           g_object_ref (self));
+  voip_dbus_account_proxy_new_for_bus (G_BUS_TYPE_SESSION, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+                                  VOIP_BUS_NAME, VOIP_ROOT_PATH, self->cancellable,
+                                  on_account_ready, g_object_ref (self));
 }
 
 VoipClient *
@@ -271,16 +306,13 @@ voip_client_get_daemon_running (VoipClient *self)
 VoipDBusAccount *
 voip_client_get_account (VoipClient *self)
 {
-  g_autoptr(GDBusObject) root = NULL;
+  g_autofree char *owner = NULL;
 
   g_return_val_if_fail (VOIP_IS_CLIENT (self), NULL);
-  if (!voip_client_get_daemon_running (self))
+  if (self->account == NULL || self->manager == NULL)
     return NULL;
-  root = g_dbus_object_manager_get_object (self->manager, VOIP_ROOT_PATH);
-  if (root == NULL)
-    return NULL;
-  /* The object manager keeps the object, and with it the proxy. */
-  return voip_dbus_object_peek_account (VOIP_DBUS_OBJECT (root));
+  owner = g_dbus_proxy_get_name_owner (G_DBUS_PROXY (self->account));
+  return owner != NULL ? self->account : NULL;
 }
 
 GList *

@@ -259,8 +259,17 @@ on_object_changed (VoipClient *client, VoipDBusObject *object, gpointer user_dat
 {
   VoipConversationView *self = user_data;
 
-  if (object == self->object)
-    update_title (self);
+  if (object != self->object)
+    return;
+  update_title (self);
+  /* Unread rises after MessageReceived has arrived: read it again. */
+  voip_conversation_view_mark_read (self);
+}
+
+static void
+on_map (GtkWidget *widget, gpointer user_data)
+{
+  voip_conversation_view_mark_read (VOIP_CONVERSATION_VIEW (widget));
 }
 
 static void
@@ -510,6 +519,7 @@ voip_conversation_view_init (VoipConversationView *self)
   GtkWidget *composer = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
+  g_signal_connect (self, "map", G_CALLBACK (on_map), NULL);
   self->cancellable = g_cancellable_new ();
   self->rows = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 

@@ -84,11 +84,11 @@ update_page (VoipWindow *self)
 static void
 show_conversation (VoipWindow *self, VoipDBusObject *object)
 {
-  voip_conversation_view_set_object (VOIP_CONVERSATION_VIEW (self->conversation), object);
-  voip_conversation_list_select (VOIP_CONVERSATION_LIST (self->sidebar), object);
+  /* On screen first, so that the view marks it read as it loads. */
   gtk_stack_set_visible_child_name (GTK_STACK (self->content), "conversation");
   adw_leaflet_navigate (ADW_LEAFLET (self->leaflet), ADW_NAVIGATION_DIRECTION_FORWARD);
-  voip_conversation_view_mark_read (VOIP_CONVERSATION_VIEW (self->conversation));
+  voip_conversation_view_set_object (VOIP_CONVERSATION_VIEW (self->conversation), object);
+  voip_conversation_list_select (VOIP_CONVERSATION_LIST (self->sidebar), object);
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
