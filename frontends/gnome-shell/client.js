@@ -21,6 +21,10 @@ function defineClient({ Gio, GLib, _ }) {
     const ROOT_PATH = '/org/voipd/Voip1';
     const IFACE = 'org.voipd.Voip1.';
     const CALL_TIMEOUT_MS = 30000;
+    /* The desktop app (frontends/gtk), D-Bus activatable: its actions
+     * open-conversation and open-call take an object path of voipd's. */
+    const APP_ID = 'org.voipd.Voip';
+    const APP_PATH = '/org/voipd/Voip';
 
     /* Reasons of an ended incoming call that nobody here chose. */
     const MISSED_REASONS = ['timeout', 'hangup', 'offline', 'failed'];
@@ -363,6 +367,36 @@ function defineClient({ Gio, GLib, _ }) {
 
         hangup(callPath) {
             return this._invoke(callPath, `${IFACE}Call`, 'Hangup');
+        }
+
+        /* Activates an action of the desktop app, starting it if need be
+         * (the one call that may start something: the app, never voipd). */
+        _activateApp(action, path) {
+            return new Promise((resolve, reject) => {
+                Gio.DBus.session.call(APP_ID, APP_PATH, 'org.freedesktop.Application',
+                    'ActivateAction', new GLib.Variant('(sava{sv})',
+                        [action, [new GLib.Variant('s', path)], {}]),
+                    null, Gio.DBusCallFlags.NONE, CALL_TIMEOUT_MS, this._cancellable,
+                    (connection, result) => {
+                        try {
+                            connection.call_finish(result);
+                            resolve();
+                        } catch (e) {
+                            if (e instanceof GLib.Error)
+                                Gio.DBusError.strip_remote_error(e);
+                            reject(e);
+                        }
+                    });
+            });
+        }
+
+        /* path: a contact's or a group's object */
+        openConversation(path) {
+            return this._activateApp('open-conversation', path);
+        }
+
+        openCall(callPath) {
+            return this._activateApp('open-call', callPath);
         }
 
         setMuted(callPath, muted) {

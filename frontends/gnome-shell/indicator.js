@@ -121,6 +121,13 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
             });
             this.insert_child_below(this._callButton, this._triangleBin);
 
+            this._openItem = new PopupMenu.PopupImageMenuItem(_('Open conversation'),
+                'mail-message-new-symbolic');
+            this._openItem.connect('activate', () =>
+                this._client.openConversation(this.path).catch(e =>
+                    this._reportError(_('Cannot open the conversation'), e)));
+            this.menu.addMenuItem(this._openItem);
+
             /* the quick reply */
             const entryItem = new PopupMenu.PopupBaseMenuItem({ reactive: false, can_focus: false });
             this._entry = new St.Entry({
@@ -218,6 +225,12 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
                 y_align: Clutter.ActorAlign.CENTER,
             });
             this.add_child(this._unreadLabel);
+            this._openButton = iconButton('mail-message-new-symbolic', _('Open conversation'), () => {
+                client.openConversation(this.path).catch(e =>
+                    reportError(_('Cannot open the conversation'), e));
+                this._getTopMenu()?.close();
+            });
+            this.add_child(this._openButton);
             this.add_child(iconButton('call-start-symbolic', _('Call'), () => {
                 client.call(this.path).catch(e =>
                     reportError(_('Cannot call %s').format(this.name), e));
@@ -323,6 +336,13 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
                         this._reportError(_('Cannot hang up'), e));
             });
             this._callSection.addMenuItem(this._hangupItem);
+            this._openCallItem = new PopupMenu.PopupImageMenuItem(_('Open call'), 'camera-video-symbolic');
+            this._openCallItem.connect('activate', () => {
+                if (this._callPath)
+                    this._client.openCall(this._callPath).catch(e =>
+                        this._reportError(_('Cannot open the call'), e));
+            });
+            this._callSection.addMenuItem(this._openCallItem);
             this.menu.addMenuItem(this._callSection);
 
             /* the presence switch */

@@ -19,7 +19,10 @@
 #   - a call from bob shows a notification whose Answer button answers it:
 #     alice's call becomes active (voipctl calls --json on her bus);
 #   - the menu then shows the call with a running timer; Mute microphone
-#     mutes and Hang up ends it;
+#     mutes, Open call asks the desktop app to show it, Hang up ends it;
+#   - a friend's and a group's "Open conversation" ask the desktop app
+#     (org.voipd.Voip, ActivateAction, seen with dbus-monitor; the real app
+#     runs on the shell's Wayland display when it is built) to open it;
 #   - a call bob cancels while it rings counts as missed (badge, notification).
 # Before the shell, the client logic of the ES-module build (GNOME Shell 45+)
 # runs under gjs on alice's voipd (esm-client.js): her account (its server a
@@ -75,7 +78,7 @@ command -v gnome-shell >/dev/null || skip "gnome-shell is not installed (Debian:
 command -v dbus-daemon >/dev/null || skip "dbus-daemon is not installed"
 
 state=$(mktemp -d "${TMPDIR:-/tmp}/voip-shell.XXXXXX")
-server_pid= sysbus_pid= shell_pid=
+server_pid= sysbus_pid= shell_pid= monitor_pid= app_pid=
 
 . "$SOURCE/tests/demo/desktop-user.sh"
 
@@ -87,7 +90,18 @@ finish () {
     echo "paused for ${VOIP_TEST_PAUSE}s; alice's bus: $(head -n1 "$state/alice/bus.address")"
     sleep "$VOIP_TEST_PAUSE"
   fi
+  # the desktop app, a Wayland client of the shell, goes first; it exits 0 on SIGTERM
+  if [ -n "$app_pid" ]; then
+    if [ "$status" -eq 0 ]; then end_process "$app_pid" "the desktop app" || status=1
+    else kill "$app_pid" 2>/dev/null; wait "$app_pid" 2>/dev/null; fi
+    check_log "$state/app.log" "the desktop app" || status=1
+  fi
   stop_shell
+  # dbus-monitor has no SIGTERM handler: killed by it (143) is its clean end
+  if [ -n "$monitor_pid" ]; then
+    kill -TERM "$monitor_pid" 2>/dev/null; code=0; wait "$monitor_pid" || code=$?
+    [ "$code" -eq 143 ] || [ "$status" -ne 0 ] || { echo "FAIL: dbus-monitor exited with $code" >&2; status=1; }
+  fi
   if [ -f "$state/shell.log" ]; then
     cp "$state/shell.log" "$shots/voip-shell-gnome-shell.log" 2>/dev/null
     echo "--- the extension in the shell's log (all of it in $shots/voip-shell-gnome-shell.log):"
@@ -338,6 +352,38 @@ grep -q "'state': <1.0>" <<<"$info" || fail "the extension is not enabled: $info
 # Running as root brings a "privileged user" notification: out of the pictures.
 ev 'Main.overview.hide(); Main.messageTray.getSources().forEach(s => s.destroy()); true' >/dev/null
 
+# What the applet asks of the desktop app (org.voipd.Voip), seen on alice's bus.
+env -i ${USER_ENV[alice]} dbus-monitor --session "type='method_call',interface='org.freedesktop.Application'" \
+  >"$state/app-calls.log" 2>&1 &
+monitor_pid=$!
+# The desktop app itself, when built, on the shell's Wayland display: the
+# applet's "Open conversation" and "Open call" activate it.
+app_binary=$BUILD/frontends/gtk/voip
+if [ -x "$app_binary" ]; then
+  # (env itself, not as_user's subshell, so that $! is the app)
+  env -i ${USER_ENV[alice]} GDK_BACKEND=wayland WAYLAND_DISPLAY=wayland-0 "$app_binary" --gapplication-service \
+    >"$state/app.log" 2>&1 &
+  app_pid=$!
+  wait_cmd "the desktop app is on alice's bus" 'true' alice gdbus call --session --dest org.freedesktop.DBus \
+    --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner org.voipd.Voip
+fi
+
+# app_asked ACTION PATH: the applet called ActivateAction(ACTION, [PATH]) on org.voipd.Voip.
+app_asked () {
+  for _ in $(seq $((WAIT_S * 5))); do
+    if python3 - "$state/app-calls.log" "$1" "$2" <<'PY'
+import re, sys
+log, action, path = sys.argv[1:]
+calls = open(log).read().split("method call")
+sys.exit(0 if any("member=ActivateAction" in c and "destination=org.voipd.Voip" in c
+                  and f'string "{action}"' in c and f'string "{path}"' in c for c in calls) else 1)
+PY
+    then echo "ok: the applet asked the desktop app to $1 $2"; return 0; fi
+    sleep 0.2
+  done
+  fail "the applet never called ActivateAction($1, $2) on org.voipd.Voip; seen: $(cat "$state/app-calls.log")"
+}
+
 # ---- presence ----------------------------------------------------------------------
 
 step "own presence in the panel"
@@ -379,6 +425,12 @@ wait_eval "bob's quick reply shown" "[...$INDICATOR._contactItems.values()].find
 screenshot voip-shell-menu.png
 ev "const e = [...$INDICATOR._contactItems.values()].find(i => i.username === 'bob')._entry; e.text = 'On my way'; e.clutter_text.emit('activate'); true" >/dev/null
 wait_cmd "the quick reply reaches bob" 'On my way' bob voipctl history alice
+ev "[...$INDICATOR._contactItems.values()].find(i => i.username === 'bob')._openItem.activate(null); true" >/dev/null
+bob_path=$(ev "[...$INDICATOR._contactItems.values()].find(i => i.username === 'bob').path" | tr -d '"')
+app_asked open-conversation "$bob_path"
+ev "[...$INDICATOR._groupItems.values()][0]._openButton.emit('clicked', 1); true" >/dev/null
+lunch_path=$(ev "[...$INDICATOR._groupItems.values()][0].path" | tr -d '"')
+app_asked open-conversation "$lunch_path"
 ev "$INDICATOR.menu.close(false); true" >/dev/null
 
 # ---- alice's own voipd going away and coming back ------------------------------
@@ -446,6 +498,9 @@ wait_eval "the timer runs" "/  [0-9][0-9]:[0-9][0-9]\$/.test($(describe call)) &
 ev "$INDICATOR._muteItem.toggle(); true" >/dev/null
 wait_cmd "Mute microphone mutes" '"muted" *: *true' alice voipctl calls --json
 screenshot voip-shell-call.png
+ev "$INDICATOR._openCallItem.activate(null); true" >/dev/null
+app_asked open-call "/org/voipd/Voip1/call/$call_id"
+ev "$INDICATOR.menu.open(false); true" >/dev/null
 ev "$INDICATOR._hangupItem.activate(null); true" >/dev/null
 wait_call alice "$call_id" ended
 wait_eval "the menu no longer shows a call" "$(describe call)" '""'
@@ -477,6 +532,8 @@ step "the applet in French"
 mkdir -p "$extdir/locale/fr/LC_MESSAGES"
 cp "$BUILD/po/fr/LC_MESSAGES/voip.mo" "$extdir/locale/fr/LC_MESSAGES/voip.mo"
 as_user alice voipctl presence online >/dev/null
+# the desktop app is a client of this shell's display: it ends before it
+if [ -n "$app_pid" ]; then end_process "$app_pid" "the desktop app"; app_pid=; fi
 stop_shell
 start_shell fr
 wait_eval "the panel shows the presence in French" "$(describe presence)" '"En ligne"'
