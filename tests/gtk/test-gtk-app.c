@@ -76,6 +76,7 @@ test_conversation (AppFixture *f, gconstpointer data)
   g_autoptr(TestAccessible) entry = NULL;
   g_autoptr(TestAccessible) send = NULL;
   g_autoptr(TestAccessible) live = NULL;
+  g_autoptr(TestAccessible) delete = NULL;
   g_autofree char *out = NULL;
 
   out = voipctl_ok (bob, "presence", "away");
@@ -102,6 +103,12 @@ test_conversation (AppFixture *f, gconstpointer data)
   test_atspi_click (f->a11y, send);
   test_user_wait_message (bob, "alice", "hi bob, from the app");
   test_atspi_wait (f->a11y, APP, "You: hi bob, from the app", NULL);
+
+  /* Delete it from the app: bob's history keeps only the tombstone. */
+  delete = test_atspi_wait (f->a11y, APP, "Delete message", "button");
+  test_atspi_click (f->a11y, delete);
+  test_user_wait_no_message (bob, "alice", "hi bob, from the app");
+  test_atspi_wait (f->a11y, APP, "You: This message was deleted", NULL);
 
   daemon_send (bob, "alice", "a live reply");
   live = test_atspi_wait (f->a11y, APP, "bob: a live reply", NULL);
@@ -161,6 +168,50 @@ test_call (AppFixture *f, gconstpointer data)
   g_assert_true (test_user_wait (bob, WAIT_MS, check_call_state, &ended));
 }
 
+static gboolean
+check_group (TestUser *user, gpointer data)
+{
+  g_autoptr(JsonNode) groups = voipctl_json (user, "groups", "--json");
+  JsonArray *list = test_json_list (groups);
+
+  return test_json_find (list, "name", data) != NULL;
+}
+
+/* A friend request accepted, and a group created, from the app. */
+static void
+test_people (AppFixture *f, gconstpointer data)
+{
+  TestUser *alice = f->daemons.alice, *carol = f->daemons.carol;
+  g_autoptr(TestAccessible) accept = NULL;
+  g_autoptr(TestAccessible) new_group = NULL;
+  g_autoptr(TestAccessible) name = NULL;
+  g_autoptr(TestAccessible) members = NULL;
+  g_autoptr(TestAccessible) create = NULL;
+  g_autofree char *out = NULL;
+
+  test_desktop_start_app (f->desktop, NULL);
+  out = voipctl_ok (carol, "contact", "add", "alice");
+  test_atspi_wait (f->a11y, APP, "carol, Offline, asks to be your contact", NULL);
+  accept = test_atspi_wait (f->a11y, APP, "Accept", "button");
+  test_atspi_click (f->a11y, accept);
+  test_user_wait_contact (alice, "carol", "subscription", "friend");
+  test_user_wait_contact (carol, "alice", "subscription", "friend");
+  test_atspi_wait (f->a11y, APP, "carol, Online", NULL);
+
+  new_group = test_atspi_wait (f->a11y, APP, "New group", "button");
+  test_atspi_click (f->a11y, new_group);
+  name = test_atspi_wait (f->a11y, APP, "Group name", "text box");
+  test_atspi_set_text (f->a11y, name, "weekend");
+  members = test_atspi_wait (f->a11y, APP, "Members", "text box");
+  test_atspi_set_text (f->a11y, members, "bob, carol");
+  create = test_atspi_wait (f->a11y, APP, "Create", "button");
+  test_desktop_screenshot (f->desktop, "gtk-new-group");
+  test_atspi_click (f->a11y, create);
+  g_assert_true (test_user_wait (alice, WAIT_MS, check_group, (gpointer) "weekend"));
+  /* The group is in the sidebar, with its members. */
+  test_atspi_wait (f->a11y, APP, "weekend", "list item");
+}
+
 /* The app speaks French where the user does (LANGUAGE, from the build
  * tree's catalogue). */
 static void
@@ -183,6 +234,8 @@ main (int argc, char **argv)
   g_test_add ("/gtk/conversation", AppFixture, NULL, app_fixture_setup, test_conversation,
               app_fixture_teardown);
   g_test_add ("/gtk/call", AppFixture, &call_options, app_fixture_setup, test_call,
+              app_fixture_teardown);
+  g_test_add ("/gtk/people", AppFixture, NULL, app_fixture_setup, test_people,
               app_fixture_teardown);
   g_test_add ("/gtk/french", AppFixture, NULL, app_fixture_setup, test_french,
               app_fixture_teardown);
