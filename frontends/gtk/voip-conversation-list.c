@@ -228,6 +228,8 @@ build_primary_menu (void)
     }
   g_menu_append_section (menu, _("Presence"), G_MENU_MODEL (presence));
   g_menu_append (account, _("My profile"), "win.my-profile");
+  g_menu_append (account, _("Change the password"), "win.change-password");
+  g_menu_append (account, _("Delete the account"), "win.delete-account");
   g_menu_append (account, _("Log out"), "win.logout");
   g_menu_append (account, _("About Voip"), "app.about");
   g_menu_append_section (menu, NULL, G_MENU_MODEL (account));

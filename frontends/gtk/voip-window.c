@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "voip-window.h"
+#include "voip-account-dialogs.h"
 #include "voip-call-view.h"
 #include "voip-conversation-list.h"
 #include "voip-conversation-view.h"
@@ -222,6 +223,22 @@ show_profile_activated (GSimpleAction *action, GVariant *parameter, gpointer use
 }
 
 static void
+change_password_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  VoipWindow *self = user_data;
+
+  voip_account_change_password (GTK_WINDOW (self), self->client);
+}
+
+static void
+delete_account_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  VoipWindow *self = user_data;
+
+  voip_account_delete (GTK_WINDOW (self), self->client);
+}
+
+static void
 my_profile_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   VoipWindow *self = user_data;
@@ -258,6 +275,8 @@ voip_window_init (VoipWindow *self)
     { "new-group", new_group_activated },
     { "show-profile", show_profile_activated },
     { "my-profile", my_profile_activated },
+    { "change-password", change_password_activated },
+    { "delete-account", delete_account_activated },
   };
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), actions, G_N_ELEMENTS (actions), self);
