@@ -29,6 +29,7 @@
 #include "voipd-conversation.h"
 #include "voipd-errors.h"
 #include "voipd-groups.h"
+#include "voipd-resync.h"
 #include "voipd-secrets.h"
 #include "voipd-server-list.h"
 #include "voipd-tls-pins.h"
@@ -60,6 +61,7 @@ struct _VoipdAccount {
   GRand                    *rand;            /* the backoff's jitter */
   GCancellable             *login_cancellable;   /* the Login or Register in flight */
   GCancellable             *resume_cancellable;  /* the resume in flight */
+  GCancellable             *resync_cancellable;  /* the resync in flight */
 };
 
 G_DEFINE_FINAL_TYPE (VoipdAccount, voipd_account, G_TYPE_OBJECT)
@@ -182,23 +184,6 @@ voipd_account_call (VoipdAccount *self, GDBusMethodInvocation *invocation, guint
   call->data = data;
   call->free_data = free_data;
   voipd_connection_request_async (self->connection, code, owned, NULL, on_call_reply, call);
-}
-
-/* ---- own profile ---------------------------------------------------------------- */
-
-static void
-apply_own_profile (VoipdAccount *self, GVariant *profile)
-{
-  const char *display_name, *motd, *city, *phone, *mail, *language;
-
-  g_variant_get (profile, "(&s&su&s&s&s&s&s@ay@a(ss))", NULL, &display_name, NULL, &motd,
-                 &city, &phone, &mail, &language, NULL, NULL);
-  voip_dbus_account_set_display_name (self->skeleton, display_name);
-  voip_dbus_account_set_motd (self->skeleton, motd);
-  voip_dbus_account_set_city (self->skeleton, city);
-  voip_dbus_account_set_phone (self->skeleton, phone);
-  voip_dbus_account_set_mail (self->skeleton, mail);
-  voip_dbus_account_set_language (self->skeleton, language);
 }
 
 /* ---- events from the server ----------------------------------------------------- */
@@ -1192,250 +1177,49 @@ on_handle_find_message (VoipDBusAccount *skeleton, GDBusMethodInvocation *invoca
 
 /* ---- resync after each login ----------------------------------------------------------- */
 
-typedef enum {
-  SYNC_PRESENCE, SYNC_PROFILE, SYNC_CONTACTS, SYNC_PENDING, SYNC_GROUPS, SYNC_MESSAGES,
-  SYNC_OUTBOX, SYNC_DONE
-} SyncStep;
-
 typedef struct {
   VoipdAccount          *account;
-  SyncStep               step;
-  GHashTable            *seen_contacts;   /* usernames the server still knows */
   GDBusMethodInvocation *login;           /* a Login or Register waiting for "online" */
-} Sync;
-
-static void sync_step (Sync *sync);
+} Resync;
 
 static void
-sync_free (Sync *sync)
+on_resynced (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  Resync *resync = user_data;
+  VoipdAccount *self = resync->account;
+  g_autoptr(GError) error = NULL;
+
+  if (voipd_resync_finish (self, result, &error))
+    {
+      set_state (self, "online", VOIPD_STATE_REASON_NONE, NULL);
+      voip_dbus_account_set_presence (self->skeleton,
+                                      voip_presence_to_string (self->wanted_presence));
+    }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_message ("resync stopped: %s", error->message);
   /* The login itself succeeded even if the resync was cut short: the
    * reconnection finishes it, and the state tells how far it got. */
-  if (sync->login)
-    {
-      /* The reply takes the handler's reference; the attempt's goes with us. */
-      g_dbus_method_invocation_return_value (sync->login, NULL);
-      g_clear_object (&sync->login);
-    }
-  g_object_unref (sync->account);
-  g_hash_table_unref (sync->seen_contacts);
-  g_free (sync);
-}
-
-/* Contacts and groups the server no longer lists were removed while we were away. */
-static void
-sync_drop_stale_contacts (Sync *sync)
-{
-  VoipdAccount *self = sync->account;
-  g_autoptr(GPtrArray) cached = voipd_cache_list_contacts (self->cache, NULL);
-
-  for (guint i = 0; cached != NULL && i < cached->len; i++)
-    {
-      VoipdCachedContact *c = cached->pdata[i];
-      if (!g_hash_table_contains (sync->seen_contacts, c->username))
-        voipd_contacts_remove (self, c->username);
-    }
-}
-
-static void
-sync_groups (VoipdAccount *self, GVariant *groups)
-{
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
-  g_autoptr(GPtrArray) cached = voipd_cache_list_groups (self->cache, NULL);
-  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
-
-  for (gsize i = 0; i < g_variant_n_children (groups); i++)
-    {
-      g_autoptr(GVariant) group = g_variant_get_child_value (groups, i);
-      guint64 id;
-
-      g_variant_get_child (group, 0, "t", &id);
-      g_array_append_val (ids, id);
-      voipd_groups_put_wire (self, group);
-    }
-  for (guint i = 0; i < ids->len; i++)
-    g_hash_table_add (seen, &g_array_index (ids, gint64, i));
-  for (guint i = 0; cached != NULL && i < cached->len; i++)
-    {
-      VoipdCachedGroup *g = cached->pdata[i];
-      if (!g_hash_table_contains (seen, &g->id))
-        voipd_groups_remove (self, g->id);
-    }
-}
-
-static void
-on_outbox_flushed (gpointer user_data)
-{
-  Sync *sync = user_data;
-
-  sync->step = SYNC_DONE;
-  sync_step (sync);
-}
-
-static void
-on_sync_reply (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  Sync *sync = user_data;
-  VoipdAccount *self = sync->account;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = voipd_connection_request_finish (VOIPD_CONNECTION (source),
-                                                               result, &error);
-  g_autoptr(GVariant) list = NULL;
-  gboolean more = FALSE;
-
-  if (reply == NULL)
-    {
-      /* A lost connection is retried from the start by the reconnection. */
-      g_message ("resync stopped: %s", error->message);
-      sync_free (sync);
-      return;
-    }
-
-  switch (sync->step)
-    {
-    case SYNC_PRESENCE:
-      break;
-    case SYNC_PROFILE:
-      apply_own_profile (self, reply);
-      break;
-    case SYNC_CONTACTS:
-      list = g_variant_get_child_value (reply, 0);
-      for (gsize i = 0; i < g_variant_n_children (list); i++)
-        {
-          const char *username, *display_name, *motd;
-          guint32 presence;
-
-          g_variant_get_child (list, i, "(&s&su&s)", &username, &display_name, &presence, &motd);
-          voipd_contacts_put (self, username, display_name, motd, VOIP_SUBSCRIPTION_FRIEND);
-          voipd_contacts_set_presence (self, username, presence);
-          /* The list has no city, phone, mail, language or avatar. */
-          voipd_account_refresh_contact (self, username);
-          g_hash_table_add (sync->seen_contacts, g_strdup (username));
-        }
-      break;
-    case SYNC_PENDING:
-      for (int incoming = 1; incoming >= 0; incoming--)
-        {
-          g_autoptr(GVariant) names = g_variant_get_child_value (reply, incoming ? 0 : 1);
-
-          for (gsize i = 0; i < g_variant_n_children (names); i++)
-            {
-              const char *username;
-              VoipDBusContact *existing;
-
-              g_variant_get_child (names, i, "&s", &username);
-              existing = voipd_contacts_lookup (self, username);
-              voipd_contacts_put (self, username,
-                                  existing ? voip_dbus_contact_get_display_name (existing) : "",
-                                  existing ? voip_dbus_contact_get_motd (existing) : "",
-                                  incoming ? VOIP_SUBSCRIPTION_INCOMING
-                                           : VOIP_SUBSCRIPTION_OUTGOING);
-              g_hash_table_add (sync->seen_contacts, g_strdup (username));
-            }
-        }
-      sync_drop_stale_contacts (sync);
-      break;
-    case SYNC_GROUPS:
-      list = g_variant_get_child_value (reply, 0);
-      sync_groups (self, list);
-      break;
-    case SYNC_MESSAGES:
-      list = g_variant_get_child_value (reply, 0);
-      g_variant_get_child (reply, 1, "b", &more);
-      /* The page is one transaction in the cache, not one per message. */
-      voipd_cache_hold (self->cache);
-      for (gsize i = 0; i < g_variant_n_children (list); i++)
-        {
-          g_autoptr(GVariant) message = g_variant_get_child_value (list, i);
-          gboolean deleted, edited;
-
-          g_variant_get (message, "(ttxsstusu@aybb&s)", NULL, NULL, NULL, NULL, NULL, NULL,
-                         NULL, NULL, NULL, NULL, &edited, &deleted, NULL);
-          voipd_conversation_handle_event (self, deleted ? VOIP_MSG_MESSAGE_DELETED
-                                           : edited ? VOIP_MSG_MESSAGE_EDITED
-                                                    : VOIP_MSG_MESSAGE_RECEIVED, message);
-        }
-      voipd_cache_release (self->cache);
-      if (more)
-        {
-          sync_step (sync);   /* the next page, after the new last_seq */
-          return;
-        }
-      break;
-    default:
-      break;
-    }
-  sync->step++;
-  sync_step (sync);
-}
-
-static void
-sync_step (Sync *sync)
-{
-  VoipdAccount *self = sync->account;
-  guint16 code;
-  GVariant *payload;
-
-  if (!voipd_account_check_online (self, NULL))
-    {
-      sync_free (sync);
-      return;
-    }
-  switch (sync->step)
-    {
-    case SYNC_PRESENCE:
-      if (self->wanted_presence == VOIP_PRESENCE_ONLINE)
-        {
-          sync->step++;
-          sync_step (sync);
-          return;
-        }
-      code = VOIP_MSG_SET_PRESENCE;
-      payload = g_variant_new ("(u)", self->wanted_presence);
-      break;
-    case SYNC_PROFILE:
-      code = VOIP_MSG_GET_PROFILE;
-      payload = g_variant_new ("(s)", self->username);
-      break;
-    case SYNC_CONTACTS:
-      code = VOIP_MSG_CONTACT_LIST;
-      payload = g_variant_new ("()");
-      break;
-    case SYNC_PENDING:
-      code = VOIP_MSG_CONTACT_PENDING;
-      payload = g_variant_new ("()");
-      break;
-    case SYNC_GROUPS:
-      code = VOIP_MSG_GROUP_LIST;
-      payload = g_variant_new ("()");
-      break;
-    case SYNC_MESSAGES:
-      code = VOIP_MSG_SYNC;
-      payload = g_variant_new ("(tu)", (guint64) voipd_cache_get_last_seq (self->cache),
-                               (guint32) VOIP_HISTORY_PAGE_MAX);
-      break;
-    case SYNC_OUTBOX:
-      voipd_outbox_flush (self, G_CALLBACK (on_outbox_flushed), sync);
-      return;
-    default:
-      g_debug ("resync done");
-      set_state (self, "online", VOIPD_STATE_REASON_NONE, NULL);
-      voip_dbus_account_set_presence (self->skeleton, voip_presence_to_string (self->wanted_presence));
-      sync_free (sync);
-      return;
-    }
-  voipd_connection_request_async (self->connection, code, payload, NULL, on_sync_reply, sync);
+  if (resync->login != NULL)
+    g_dbus_method_invocation_return_value (resync->login, NULL);
+  g_object_unref (self);
+  g_free (resync);
 }
 
 static void
 account_resync (VoipdAccount *self, GDBusMethodInvocation *login)
 {
-  Sync *sync = g_new0 (Sync, 1);
+  Resync *resync = g_new0 (Resync, 1);
 
-  sync->account = g_object_ref (self);
-  sync->login = login;
-  sync->seen_contacts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  sync_step (sync);
+  /* One resync at a time: an older one would interleave its pages with
+   * this one's on the new connection. */
+  if (self->resync_cancellable != NULL)
+    g_cancellable_cancel (self->resync_cancellable);
+  g_clear_object (&self->resync_cancellable);
+  self->resync_cancellable = g_cancellable_new ();
+  resync->account = g_object_ref (self);
+  resync->login = login;   /* the reply takes this reference */
+  voipd_resync_async (self, self->skeleton, self->wanted_presence, self->resync_cancellable,
+                      on_resynced, resync);
 }
 
 /* ---- start -------------------------------------------------------------------------- */
@@ -1512,6 +1296,9 @@ voipd_account_dispose (GObject *object)
     g_cancellable_cancel (self->resume_cancellable);
   g_clear_object (&self->login_cancellable);
   g_clear_object (&self->resume_cancellable);
+  if (self->resync_cancellable != NULL)
+    g_cancellable_cancel (self->resync_cancellable);
+  g_clear_object (&self->resync_cancellable);
   g_clear_object (&self->calls);   /* frees the media, unexports the calls */
   if (self->connection)
     {
