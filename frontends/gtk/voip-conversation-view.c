@@ -14,6 +14,7 @@
 #include "voip-conversation-view.h"
 #include "voip-message-row.h"
 #include "voip-presence.h"
+#include "voip-voice-recorder.h"
 
 /* Messages asked for at a time: a screenful and some, well under the API's
  * limit of 500. */
@@ -50,7 +51,10 @@ struct _VoipConversationView
   GtkWidget     *list_box;
   GtkWidget     *entry;
   GtkWidget     *send;
+  GtkWidget     *record;
   GtkMediaStream *player;
+  VoipVoiceRecorder *recorder;
+  VoipDBusObject *recording_for;  /* where the recording goes, if the view moves on */
 };
 
 G_DEFINE_FINAL_TYPE (VoipConversationView, voip_conversation_view, GTK_TYPE_BOX)
@@ -297,6 +301,80 @@ on_send (GtkWidget *widget, gpointer user_data)
 }
 
 static void
+update_record_button (VoipConversationView *self)
+{
+  gboolean recording = voip_voice_recorder_is_recording (self->recorder);
+  const char *label = recording ? _("Stop recording and send") : _("Record a voice message");
+
+  gtk_button_set_icon_name (GTK_BUTTON (self->record), recording ? "media-playback-stop-symbolic"
+                                                                 : "audio-input-microphone-symbolic");
+  gtk_widget_set_tooltip_text (self->record, label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->record), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  label, -1);
+}
+
+static void
+on_voice_sent (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(VoipConversationView) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!voip_dbus_conversation_call_send_voice_message_finish (VOIP_DBUS_CONVERSATION (source), NULL,
+                                                              result, &error))
+    toast_error (self, _("Cannot send"), error);
+}
+
+static void
+on_recording_finished (VoipVoiceRecorder *recorder, GBytes *ogg_opus, guint duration_ms,
+                       gpointer user_data)
+{
+  VoipConversationView *self = user_data;
+  g_autoptr(VoipDBusObject) target = g_steal_pointer (&self->recording_for);
+  VoipDBusConversation *conversation = target != NULL ? voip_dbus_object_peek_conversation (target) : NULL;
+
+  update_record_button (self);
+  if (conversation == NULL)
+    return;
+  voip_dbus_conversation_call_send_voice_message (conversation,
+                                                  g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING,
+                                                                            ogg_opus, TRUE),
+                                                  MAX (duration_ms, 1), NULL, on_voice_sent,
+                                                  g_object_ref (self));
+}
+
+static void
+on_recording_failed (VoipVoiceRecorder *recorder, GError *error, gpointer user_data)
+{
+  VoipConversationView *self = user_data;
+
+  g_clear_object (&self->recording_for);
+  update_record_button (self);
+  toast (self, error->message);
+}
+
+static void
+on_record_clicked (GtkButton *button, gpointer user_data)
+{
+  VoipConversationView *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (voip_voice_recorder_is_recording (self->recorder))
+    {
+      voip_voice_recorder_stop (self->recorder);
+      return;
+    }
+  if (self->object == NULL)
+    return;
+  if (!voip_voice_recorder_start (self->recorder, &error))
+    {
+      toast (self, error->message);
+      return;
+    }
+  g_set_object (&self->recording_for, self->object);
+  update_record_button (self);
+}
+
+static void
 on_call_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr(VoipConversationView) self = user_data;
@@ -483,6 +561,10 @@ voip_conversation_view_dispose (GObject *object)
   g_clear_object (&self->client);
   g_clear_object (&self->object);
   g_clear_object (&self->player);
+  if (self->recorder != NULL)
+    g_signal_handlers_disconnect_by_data (self->recorder, self);
+  g_clear_object (&self->recorder);
+  g_clear_object (&self->recording_for);
   g_clear_pointer (&self->rows, g_hash_table_unref);
   G_OBJECT_CLASS (voip_conversation_view_parent_class)->dispose (object);
 }
@@ -571,6 +653,13 @@ voip_conversation_view_init (VoipConversationView *self)
   gtk_widget_set_margin_end (composer, 6);
   gtk_widget_set_margin_top (composer, 6);
   gtk_widget_set_margin_bottom (composer, 6);
+  self->recorder = voip_voice_recorder_new ();
+  g_signal_connect (self->recorder, "finished", G_CALLBACK (on_recording_finished), self);
+  g_signal_connect (self->recorder, "failed", G_CALLBACK (on_recording_failed), self);
+  self->record = gtk_button_new ();
+  g_signal_connect (self->record, "clicked", G_CALLBACK (on_record_clicked), self);
+  update_record_button (self);
+  gtk_box_append (GTK_BOX (composer), self->record);
   gtk_box_append (GTK_BOX (composer), self->entry);
   gtk_box_append (GTK_BOX (composer), self->send);
   gtk_box_append (GTK_BOX (self), composer);

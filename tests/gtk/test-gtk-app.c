@@ -177,6 +177,58 @@ check_group (TestUser *user, gpointer data)
   return test_json_find (list, "name", data) != NULL;
 }
 
+static gboolean
+check_voice_message (TestUser *user, gpointer data)
+{
+  g_autoptr(JsonArray) history = test_user_history (user, "alice", 10);
+  guint64 *id = data;
+
+  for (guint i = 0; i < json_array_get_length (history); i++)
+    {
+      JsonObject *message = json_array_get_object_element (history, i);
+
+      if (g_strcmp0 (test_json_get_string (message, "kind"), "voice") == 0)
+        {
+          *id = (guint64) test_json_get_int (message, "id");
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* A voice message recorded in the app (from the microphone voipd's
+ * settings name: a tone here) reaches bob as Ogg Opus. */
+static void
+test_voice (AppFixture *f, gconstpointer data)
+{
+  TestUser *bob = f->daemons.bob;
+  g_autofree char *alice_path = test_contact_path ("alice");
+  g_autoptr(TestAccessible) record = NULL;
+  g_autoptr(TestAccessible) stop = NULL;
+  g_autoptr(GVariant) audio = NULL;
+  g_autoptr(GVariant) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  const guchar *ogg;
+  gsize size;
+  guint64 id = 0;
+
+  test_desktop_start_app (f->desktop, "--contact", "bob", NULL);
+  record = test_atspi_wait (f->a11y, APP, "Record a voice message", "button");
+  test_atspi_click (f->a11y, record);
+  stop = test_atspi_wait (f->a11y, APP, "Stop recording and send", "button");
+  test_atspi_click (f->a11y, stop);
+  g_assert_true (test_user_wait (bob, WAIT_MS, check_voice_message, &id));
+  test_atspi_wait (f->a11y, APP, "You: Voice message", NULL);
+
+  audio = test_user_call (bob, alice_path, "Conversation", "GetVoiceMessage",
+                          g_variant_new ("(t)", id), &error);
+  g_assert_no_error (error);
+  bytes = g_variant_get_child_value (audio, 0);
+  ogg = g_variant_get_fixed_array (bytes, &size, 1);
+  g_assert_cmpuint (size, >, 4);
+  g_assert_cmpmem (ogg, 4, "OggS", 4);
+}
+
 /* A friend request accepted, and a group created, from the app. */
 static void
 test_people (AppFixture *f, gconstpointer data)
@@ -234,6 +286,8 @@ main (int argc, char **argv)
   g_test_add ("/gtk/conversation", AppFixture, NULL, app_fixture_setup, test_conversation,
               app_fixture_teardown);
   g_test_add ("/gtk/call", AppFixture, &call_options, app_fixture_setup, test_call,
+              app_fixture_teardown);
+  g_test_add ("/gtk/voice", AppFixture, &call_options, app_fixture_setup, test_voice,
               app_fixture_teardown);
   g_test_add ("/gtk/people", AppFixture, NULL, app_fixture_setup, test_people,
               app_fixture_teardown);
