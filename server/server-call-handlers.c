@@ -8,6 +8,7 @@
 #include "server-calls.h"
 #include "server-handlers.h"
 #include "server-job.h"
+#include "cluster/server-cluster-calls.h"
 
 typedef struct {
   ServerJob  base;
@@ -32,6 +33,21 @@ reply_status (ServerSession *session, const ServerRequest *request, VoipStatus s
     server_session_reply (session, request->code, request->request_id, g_variant_new ("()"));
   else
     server_session_reply_error (session, request->code, request->request_id, status, NULL);
+}
+
+/* A call unknown here may be owned by another node of a cluster. */
+static VoipStatus
+remote_request (Server *server, ServerSession *session, const ServerRequest *request,
+                guint64 call_id)
+{
+  ServerClusterCalls *cluster = server_calls_get_cluster (server_get_calls (server));
+  VoipStatus status;
+
+  if (cluster != NULL
+      && server_cluster_calls_request (cluster, session, request->code, call_id, NULL, NULL,
+                                       &status))
+    return status;
+  return VOIP_STATUS_NO_SUCH_CALL;
 }
 
 /* The session may have logged out or closed while the job was in the store. */
@@ -136,8 +152,11 @@ invite_after (CallJob *job)
   if (!still_logged_in (&job->base))
     return;
   mine = server_calls_for_user (calls, job->base.user_id);
-  if (mine != NULL
-      && (job->callee != NULL || server_call_get_group (mine) != job->group_id))
+  if ((mine != NULL
+       && (job->callee != NULL || server_call_get_group (mine) != job->group_id))
+      || (server_calls_get_cluster (calls) != NULL
+          && server_cluster_calls_user_in_call (server_calls_get_cluster (calls),
+                                                job->base.user_id)))
     {
       server_job_fail (&job->base, VOIP_STATUS_BUSY, NULL);
       return;
@@ -230,7 +249,7 @@ server_handle_call_answer (Server *server, ServerSession *session, const ServerR
   call = server_calls_lookup (calls, call_id);
   if (call == NULL)
     {
-      reply_status (session, request, VOIP_STATUS_NO_SUCH_CALL);
+      reply_status (session, request, remote_request (server, session, request, call_id));
       return;
     }
   state = server_call_get_participant_state (call, server_session_get_user_id (session));
@@ -264,7 +283,8 @@ server_handle_call_reject (Server *server, ServerSession *session, const ServerR
   g_variant_get (request->payload, "(t)", &call_id);
   call = server_calls_lookup (calls, call_id);
   reply_status (session, request,
-                call ? server_call_reject (calls, call, session) : VOIP_STATUS_NO_SUCH_CALL);
+                call ? server_call_reject (calls, call, session)
+                     : remote_request (server, session, request, call_id));
 }
 
 void
@@ -277,5 +297,6 @@ server_handle_call_hangup (Server *server, ServerSession *session, const ServerR
   g_variant_get (request->payload, "(t)", &call_id);
   call = server_calls_lookup (calls, call_id);
   reply_status (session, request,
-                call ? server_call_hangup (calls, call, session) : VOIP_STATUS_NO_SUCH_CALL);
+                call ? server_call_hangup (calls, call, session)
+                     : remote_request (server, session, request, call_id));
 }

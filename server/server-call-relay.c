@@ -8,37 +8,32 @@
 
 #include "server-calls.h"
 #include "server-handlers.h"
+#include "cluster/server-cluster-calls.h"
 
-/* The joined session of `peer`, if the sender's session is joined in the
- * same call; else the refusal. */
-static ServerSession *
-find_peer (Server *server, ServerSession *session, guint64 call_id, const char *peer,
-           VoipStatus *refusal)
+/* Passes the event (floating) on to `peer`, if the sender's session is
+ * joined in the same call (here, or in a call another node of the cluster
+ * owns: that node passes it on); else the refusal. */
+static VoipStatus
+relay (Server *server, ServerSession *session, guint16 request_code, guint64 call_id,
+       const char *peer, guint16 code, GVariant *event)
 {
-  ServerCall *call = server_calls_lookup (server_get_calls (server), call_id);
-  ServerSession *target;
+  ServerCalls *calls = server_get_calls (server);
+  ServerCall *call = server_calls_lookup (calls, call_id);
+  g_autoptr(GVariant) sunk = g_variant_ref_sink (event);
+  VoipStatus status = VOIP_STATUS_NO_SUCH_CALL;
 
-  if (call == NULL
-      || server_call_get_joined_session (call, server_session_get_username (session)) != session)
+  if (call == NULL)
     {
-      *refusal = VOIP_STATUS_NO_SUCH_CALL;
-      return NULL;
+      if (server_calls_get_cluster (calls) != NULL)
+        server_cluster_calls_request (server_calls_get_cluster (calls), session, request_code,
+                                      call_id, peer, sunk, &status);
+      return status;
     }
-  target = server_call_get_joined_session (call, peer);
-  if (target == NULL || target == session)
-    {
-      *refusal = VOIP_STATUS_NOT_ALLOWED;
-      return NULL;
-    }
-  return target;
-}
-
-static void
-relay (ServerSession *target, guint16 code, GVariant *payload)
-{
-  g_autoptr(GBytes) frame = voip_frame_encode (VOIP_KIND_EVENT, code, 0, 0, payload);
-
-  server_session_send_frame (target, frame);
+  if (server_call_get_joined_session (call, server_session_get_username (session)) != session)
+    return VOIP_STATUS_NO_SUCH_CALL;
+  if (!server_call_deliver (call, server_session_get_username (session), peer, code, sunk))
+    return VOIP_STATUS_NOT_ALLOWED;
+  return VOIP_STATUS_OK;
 }
 
 void
@@ -48,7 +43,6 @@ server_handle_call_signal (Server *server, ServerSession *session, const ServerR
   const char *peer, *data;
   guint32 kind;
   VoipStatus status = VOIP_STATUS_OK;
-  ServerSession *target = NULL;
 
   g_variant_get (request->payload, "(t&su&s)", &call_id, &peer, &kind, &data);
   if (kind < 1 || kind > VOIP_CALL_SIGNAL_LAST)
@@ -58,14 +52,14 @@ server_handle_call_signal (Server *server, ServerSession *session, const ServerR
   else if (!g_utf8_validate (data, -1, NULL))
     status = VOIP_STATUS_MALFORMED;
   else
-    target = find_peer (server, session, call_id, peer, &status);
-  if (target == NULL)
+    status = relay (server, session, request->code, call_id, peer, VOIP_MSG_CALL_SIGNAL_RECEIVED,
+                    g_variant_new ("(tsus)", call_id, server_session_get_username (session),
+                                   kind, data));
+  if (status != VOIP_STATUS_OK)
     {
       server_session_reply_error (session, request->code, request->request_id, status, NULL);
       return;
     }
-  relay (target, VOIP_MSG_CALL_SIGNAL_RECEIVED,
-         g_variant_new ("(tsus)", call_id, server_session_get_username (session), kind, data));
   server_session_reply (session, request->code, request->request_id, g_variant_new ("()"));
 }
 
@@ -77,7 +71,6 @@ server_handle_call_data (Server *server, ServerSession *session, const ServerReq
   g_autoptr(GVariant) packet = NULL;
   gsize size;
   VoipStatus status = VOIP_STATUS_OK;
-  ServerSession *target = NULL;
 
   g_variant_get (request->payload, "(t&s@ay)", &call_id, &peer, &packet);
   size = g_variant_n_children (packet);
@@ -88,13 +81,13 @@ server_handle_call_data (Server *server, ServerSession *session, const ServerReq
   else if (size > VOIP_CALL_PACKET_MAX)
     status = VOIP_STATUS_TOO_LARGE;
   else
-    target = find_peer (server, session, call_id, peer, &status);
-  if (target == NULL)
+    status = relay (server, session, request->code, call_id, peer, VOIP_MSG_CALL_DATA_RECEIVED,
+                    g_variant_new ("(ts@ay)", call_id, server_session_get_username (session),
+                                   packet));
+  if (status != VOIP_STATUS_OK)
     {
       server_session_reply_error (session, request->code, request->request_id, status, NULL);
       return;
     }
-  relay (target, VOIP_MSG_CALL_DATA_RECEIVED,
-         g_variant_new ("(ts@ay)", call_id, server_session_get_username (session), packet));
   server_session_reply (session, request->code, request->request_id, g_variant_new ("()"));
 }

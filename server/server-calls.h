@@ -44,4 +44,37 @@ VoipStatus   server_call_hangup (ServerCalls *self, ServerCall *call, ServerSess
  * rings for. Idempotent. */
 void         server_calls_session_ended (ServerCalls *self, ServerSession *session);
 
+/* ---- in a cluster -------------------------------------------------------------- */
+
+typedef struct _ServerCluster      ServerCluster;        /* cluster/server-cluster.h */
+typedef struct _ServerClusterCalls ServerClusterCalls;   /* cluster/server-cluster-calls.h */
+
+/* Calls reach the users' sessions on the other nodes through cluster (NULL:
+ * one node); call ids become the cluster's. */
+void         server_calls_set_cluster (ServerCalls *self, ServerCluster *cluster);
+/* NULL on a single node. */
+ServerClusterCalls *server_calls_get_cluster (ServerCalls *self);
+
+/* What another node says about one of our calls: it rang `rang` sessions
+ * of the user (SERVER_CLUSTER_CALLS_BUSY: the user is in another call
+ * there); the user answered there; the user left there (HANGUP, REJECTED,
+ * or OFFLINE: no more session there). Unknown calls are ignored. */
+void         server_calls_remote_rang   (ServerCalls *self, guint64 call_id, gint64 user_id,
+                                         const char *node, guint32 rang);
+void         server_calls_remote_answer (ServerCalls *self, guint64 call_id, gint64 user_id,
+                                         const char *username, const char *node);
+void         server_calls_remote_leave  (ServerCalls *self, guint64 call_id, gint64 user_id,
+                                         const char *node, VoipCallReason reason);
+/* These nodes died: their users leave our calls (OFFLINE), and the calls
+ * they owned end for our sessions. */
+void         server_calls_nodes_gone    (ServerCalls *self, GPtrArray *nodes);
+
+/* TRUE when the user takes part through a session on `node` (NULL: here). */
+gboolean     server_call_is_joined_through (ServerCall *call, gint64 user_id, const char *node);
+/* Sends an event (code, payload: CallSignalReceived or CallDataReceived)
+ * to the joined session of `peer`, here or on its node; FALSE when peer is
+ * not joined or is `from`. The payload is not floating, and not taken. */
+gboolean     server_call_deliver (ServerCall *call, const char *from, const char *peer,
+                                  guint16 code, GVariant *payload);
+
 G_END_DECLS

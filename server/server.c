@@ -8,6 +8,7 @@
 
 #include "server.h"
 #include "server-calls.h"
+#include "cluster/server-cluster-calls.h"
 #include "server-dispatch.h"
 #include "server-health.h"
 #include "server-presence.h"
@@ -438,7 +439,26 @@ on_cluster_user_presence (gint64 user_id, VoipPresence presence, gpointer user_d
     user->presence = presence;
 }
 
+static void
+on_cluster_calls_message (GBytes *message, gpointer user_data)
+{
+  Server *self = user_data;
+
+  server_cluster_calls_receive (server_calls_get_cluster (self->calls), message);
+}
+
+/* Calls with users on those nodes lose them; calls they owned end here. */
+static void
+on_cluster_nodes_gone (GPtrArray *nodes, gpointer user_data)
+{
+  Server *self = user_data;
+
+  server_calls_nodes_gone (self->calls, nodes);
+}
+
 static const ServerClusterCallbacks cluster_callbacks = {
+  .calls_message = on_cluster_calls_message,
+  .nodes_gone    = on_cluster_nodes_gone,
   .user_frame    = on_cluster_user_frame,
   .gap           = on_cluster_gap,
   .users_gone    = on_cluster_users_gone,
@@ -679,6 +699,7 @@ server_new (ServerConfig *config, GError **error)
       if (self->cluster == NULL)
         return NULL;
       server_registry_set_cluster (self->registry, self->cluster);
+      server_calls_set_cluster (self->calls, self->cluster);
     }
   return g_steal_pointer (&self);
 }

@@ -119,6 +119,23 @@ server_cluster_presence_get (ServerClusterPresence *self, gint64 user_id)
   return VOIP_PRESENCE_OFFLINE;
 }
 
+const char *
+server_cluster_presence_username (ServerClusterPresence *self, gint64 user_id)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->nodes);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Entry *entry = g_hash_table_lookup (((Node *) value)->users, &user_id);
+
+      if (entry != NULL)
+        return entry->username;
+    }
+  return NULL;
+}
+
 GPtrArray *
 server_cluster_presence_nodes (ServerClusterPresence *self, gint64 user_id)
 {

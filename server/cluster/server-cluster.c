@@ -872,6 +872,12 @@ server_cluster_remote_presence (ServerCluster *self, gint64 user_id)
   return server_cluster_presence_get (self->remote, user_id);
 }
 
+const char *
+server_cluster_remote_username (ServerCluster *self, gint64 user_id)
+{
+  return server_cluster_presence_username (self->remote, user_id);
+}
+
 GPtrArray *
 server_cluster_user_nodes (ServerCluster *self, gint64 user_id)
 {

@@ -94,6 +94,8 @@ void           server_cluster_revoke (ServerCluster *self, gint64 user_id,
 
 /* The user's presence on the other nodes; OFFLINE when on none. */
 VoipPresence   server_cluster_remote_presence (ServerCluster *self, gint64 user_id);
+/* The username the other nodes know the user by; NULL when on none. */
+const char    *server_cluster_remote_username (ServerCluster *self, gint64 user_id);
 /* The other nodes (char*) where the user has a session. */
 GPtrArray     *server_cluster_user_nodes (ServerCluster *self, gint64 user_id);
 
