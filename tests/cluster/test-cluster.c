@@ -6,9 +6,9 @@
  *
  * Everything is real and private to the test: a PostgreSQL cluster
  * (tests/support/test-postgres.h), nats-server processes on loopback
- * (cluster-nats.h) and the voip-server binary (test-server.h).
+ * (test-nats.h) and the voip-server binary (test-server.h).
  */
-#include "cluster-nats.h"
+#include "test-nats.h"
 #include "cluster-proxy.h"
 #include "test-client.h"
 #include "test-postgres.h"
@@ -20,7 +20,7 @@
 typedef struct {
   TestPostgres *pg;
   char         *url;
-  ClusterNats  *nats;
+  TestNats  *nats;
   TestServer   *nodes[3];
   guint         n_nodes;
   /* More configuration for every node: GROUP, KEY, VALUE, ..., NULL. */
@@ -59,8 +59,8 @@ cluster_start (Cluster *cluster, guint nats_count, guint nodes)
     return FALSE;
   cluster->url = test_postgres_create_database (cluster->pg, &error);
   g_assert_no_error (error);
-  cluster->nats = cluster_nats_new (nats_count);
-  urls = cluster_nats_get_urls (cluster->nats);
+  cluster->nats = test_nats_new (nats_count);
+  urls = test_nats_get_urls (cluster->nats);
   for (guint i = 0; i < nodes; i++)
     cluster->nodes[i] = node_start (cluster, i, urls);
   cluster->n_nodes = nodes;
@@ -72,7 +72,7 @@ cluster_stop (Cluster *cluster)
 {
   for (guint i = 0; i < cluster->n_nodes; i++)
     g_clear_pointer (&cluster->nodes[i], test_server_free);
-  g_clear_pointer (&cluster->nats, cluster_nats_free);
+  g_clear_pointer (&cluster->nats, test_nats_free);
   g_clear_pointer (&cluster->url, g_free);
   g_clear_pointer (&cluster->pg, test_postgres_free);
 }
@@ -305,13 +305,13 @@ test_nats_fault (void)
     return;
   cluster.url = test_postgres_create_database (cluster.pg, &error);
   g_assert_no_error (error);
-  cluster.nats = cluster_nats_new (3);
+  cluster.nats = test_nats_new (3);
   /* Each node tries its list in order: node0 is on NATS 0, node1 on 1,
    * and both have 2 to fall back on. */
-  first = g_strdup_printf ("%s,%s", cluster_nats_get_url (cluster.nats, 0),
-                           cluster_nats_get_url (cluster.nats, 2));
-  second = g_strdup_printf ("%s,%s", cluster_nats_get_url (cluster.nats, 1),
-                            cluster_nats_get_url (cluster.nats, 2));
+  first = g_strdup_printf ("%s,%s", test_nats_get_url (cluster.nats, 0),
+                           test_nats_get_url (cluster.nats, 2));
+  second = g_strdup_printf ("%s,%s", test_nats_get_url (cluster.nats, 1),
+                            test_nats_get_url (cluster.nats, 2));
   cluster.nodes[0] = node_start (&cluster, 0, first);
   cluster.nodes[1] = node_start (&cluster, 1, second);
   cluster.n_nodes = 2;
@@ -329,9 +329,9 @@ test_nats_fault (void)
   test_send_text (alice, "bob", 0, NULL, "last word");
   text = expect_text (bob);
   g_clear_pointer (&text, g_free);
-  on_first = test_server_find_output (cluster.nodes[0], cluster_nats_get_url (cluster.nats, 0));
+  on_first = test_server_find_output (cluster.nodes[0], test_nats_get_url (cluster.nats, 0));
   g_assert_nonnull (on_first);
-  cluster_nats_kill (cluster.nats, 0);
+  test_nats_kill (cluster.nats, 0);
   test_client_expect_closed (alice, VOIP_CLOSE_SHUTDOWN);
   g_clear_pointer (&alice, test_client_free);
   test_client_expect_closed (bob, VOIP_CLOSE_SHUTDOWN);
@@ -641,13 +641,13 @@ test_nats_buffer_overflow (void)
     return;
   cluster.url = test_postgres_create_database (cluster.pg, &error);
   g_assert_no_error (error);
-  cluster.nats = cluster_nats_new (1);
-  g_assert_true (g_ascii_string_to_unsigned (strrchr (cluster_nats_get_url (cluster.nats, 0),
+  cluster.nats = test_nats_new (1);
+  g_assert_true (g_ascii_string_to_unsigned (strrchr (test_nats_get_url (cluster.nats, 0),
                                                       ':') + 1, 10, 1, 65535, &nats_port,
                                              NULL));
   proxy = cluster_proxy_new ((guint16) nats_port);
   through_proxy = g_strdup_printf ("nats://127.0.0.1:%u", cluster_proxy_get_port (proxy));
-  cluster.nodes[0] = node_start (&cluster, 0, cluster_nats_get_url (cluster.nats, 0));
+  cluster.nodes[0] = node_start (&cluster, 0, test_nats_get_url (cluster.nats, 0));
   cluster.nodes[1] = node_start (&cluster, 1, through_proxy);
   cluster.n_nodes = 2;
 
@@ -703,10 +703,10 @@ test_nats_frozen (void)
     return;
   cluster.url = test_postgres_create_database (cluster.pg, &error);
   g_assert_no_error (error);
-  cluster.nats = cluster_nats_new (3);
-  second = g_strdup_printf ("%s,%s", cluster_nats_get_url (cluster.nats, 1),
-                            cluster_nats_get_url (cluster.nats, 2));
-  cluster.nodes[0] = node_start (&cluster, 0, cluster_nats_get_url (cluster.nats, 0));
+  cluster.nats = test_nats_new (3);
+  second = g_strdup_printf ("%s,%s", test_nats_get_url (cluster.nats, 1),
+                            test_nats_get_url (cluster.nats, 2));
+  cluster.nodes[0] = node_start (&cluster, 0, test_nats_get_url (cluster.nats, 0));
   cluster.nodes[1] = node_start (&cluster, 1, second);
   cluster.n_nodes = 2;
 
@@ -718,7 +718,7 @@ test_nats_frozen (void)
   g_assert_cmpstr (text, ==, "before");
   g_clear_pointer (&text, g_free);
 
-  cluster_nats_freeze (cluster.nats, 1);
+  test_nats_freeze (cluster.nats, 1);
   /* Acknowledged (stored); its event goes into the hung server's socket. */
   test_send_text (bob, "alice", 0, NULL, "into the void");
   expect_output (cluster.nodes[1], "lost the link to NATS");
@@ -732,7 +732,7 @@ test_nats_frozen (void)
 
   g_clear_pointer (&alice, test_client_free);
   g_clear_pointer (&bob, test_client_free);
-  cluster_nats_kill (cluster.nats, 1);
+  test_nats_kill (cluster.nats, 1);
   cluster_stop (&cluster);
 }
 
@@ -964,8 +964,8 @@ test_health (void)
     return;
   cluster.url = test_postgres_create_database (cluster.pg, &error);
   g_assert_no_error (error);
-  cluster.nats = cluster_nats_new (1);
-  urls = cluster_nats_get_urls (cluster.nats);
+  cluster.nats = test_nats_new (1);
+  urls = test_nats_get_urls (cluster.nats);
   cluster.nodes[0] = test_server_new ();
   g_key_file_set_string (test_server_get_config (cluster.nodes[0]), "server", "health",
                          "127.0.0.1:0");
@@ -988,7 +988,7 @@ test_health (void)
   g_assert_nonnull (logged);
 
   /* NATS gone: the node says it cannot serve (polled every probe). */
-  cluster_nats_kill (cluster.nats, 0);
+  test_nats_kill (cluster.nats, 0);
   deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
   do
     {

@@ -217,6 +217,43 @@ take_event (TestClient *client, guint16 code)
 
 /* ---- connection --------------------------------------------------------- */
 
+/* port → its twin's port (GUINT_TO_POINTER), and the turn of each port. */
+static GMutex      twin_lock;
+static GHashTable *twin_ports;
+static GHashTable *twin_turns;
+
+void
+test_client_set_twin_port (guint16 port, guint16 twin_port)
+{
+  g_mutex_lock (&twin_lock);
+  if (twin_ports == NULL)
+    {
+      twin_ports = g_hash_table_new (NULL, NULL);
+      twin_turns = g_hash_table_new (NULL, NULL);
+    }
+  g_hash_table_insert (twin_ports, GUINT_TO_POINTER (port), GUINT_TO_POINTER (twin_port));
+  g_mutex_unlock (&twin_lock);
+}
+
+/* Every other connection to a port with a twin goes to the twin. */
+static guint16
+port_in_turn (guint16 port)
+{
+  guint16 chosen = port;
+
+  g_mutex_lock (&twin_lock);
+  if (twin_ports != NULL && g_hash_table_contains (twin_ports, GUINT_TO_POINTER (port)))
+    {
+      guint turn = GPOINTER_TO_UINT (g_hash_table_lookup (twin_turns, GUINT_TO_POINTER (port)));
+
+      if (turn % 2 == 1)
+        chosen = GPOINTER_TO_UINT (g_hash_table_lookup (twin_ports, GUINT_TO_POINTER (port)));
+      g_hash_table_insert (twin_turns, GUINT_TO_POINTER (port), GUINT_TO_POINTER (turn + 1));
+    }
+  g_mutex_unlock (&twin_lock);
+  return chosen;
+}
+
 TestClient *
 test_client_new (guint16 port, GError **error)
 {
@@ -228,7 +265,7 @@ test_client_new (guint16 port, GError **error)
                          G_SOCKET_PROTOCOL_TCP, error);
   if (socket == NULL)
     return NULL;
-  address = g_inet_socket_address_new_from_string ("127.0.0.1", port);
+  address = g_inet_socket_address_new_from_string ("127.0.0.1", port_in_turn (port));
   if (!g_socket_connect (socket, address, NULL, error))
     return NULL;
   /* Blocking, but a send to a server that stopped reading gives up. */

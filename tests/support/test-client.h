@@ -34,6 +34,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestFrame, test_frame_free)
 TestClient *test_client_new          (guint16 port, GError **error);
 /* Like test_client_new(), but a connection failure fails the test. */
 TestClient *test_client_connect      (guint16 port);
+/* Connections to port go to twin_port every other time (a two-node
+ * cluster behind the integration tests: test-server.c). */
+void        test_client_set_twin_port (guint16 port, guint16 twin_port);
 void        test_client_free         (TestClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestClient, test_client_free)
 

@@ -7,6 +7,8 @@
 #include <glib/gstdio.h>
 
 #include "test-server.h"
+#include "test-client.h"
+#include "test-nats.h"
 #include "test-process.h"
 #include "test-postgres.h"
 
@@ -30,6 +32,13 @@ struct _TestServer {
   gboolean     stdout_closed;  /* under lock */
   GPtrArray   *output;         /* under lock: every line of this run so far */
   TestReports  reports;        /* the stdout thread's; read once it is joined */
+
+  /* VOIP_TEST_CLUSTER=1 (tests/run-cluster.sh) on PostgreSQL: a second node
+   * on the same database, NATS between the two, and test clients that
+   * connect to the two in turn (test_client_set_twin_port()). */
+  TestServer  *twin;
+  TestNats    *nats;
+  gboolean     is_twin;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -183,6 +192,8 @@ test_server_free (TestServer *server)
    * does not end cleanly fails the test. */
   if (server->process != NULL)
     test_server_stop (server, TEST_PROCESS_STOP_MS, NULL);
+  g_clear_pointer (&server->twin, test_server_free);
+  g_clear_pointer (&server->nats, test_nats_free);
   if (g_getenv ("VOIP_TEST_KEEP") == NULL)
     remove_tree (server->dir);
   else
@@ -221,6 +232,35 @@ test_server_get_dir (TestServer *server)
   return server->dir;
 }
 
+/* VOIP_TEST_CLUSTER=1, on PostgreSQL, and not in a namespace: run as two
+ * nodes (the NAT tests keep their one server in its namespace). */
+static gboolean
+wants_twin (TestServer *server)
+{
+  return !server->is_twin && server->netns == NULL
+         && g_strcmp0 (g_getenv ("VOIP_TEST_CLUSTER"), "1") == 0
+         && g_key_file_has_key (server->config, "store", "url", NULL);
+}
+
+/* The second node: the same configuration, another name. */
+static void
+twin_start (TestServer *server)
+{
+  g_autofree char *data = g_key_file_to_data (server->config, NULL, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (server->twin == NULL)
+    {
+      server->twin = test_server_new ();
+      server->twin->is_twin = TRUE;
+    }
+  g_key_file_load_from_data (server->twin->config, data, -1, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  g_key_file_set_string (server->twin->config, "cluster", "node", "twin");
+  test_server_start (server->twin);
+  test_client_set_twin_port (test_server_get_port (server), test_server_get_port (server->twin));
+}
+
 void
 test_server_start (TestServer *server)
 {
@@ -233,6 +273,18 @@ test_server_start (TestServer *server)
   g_assert_null (server->process);
   if (binary == NULL)
     g_error ("VOIP_SERVER is not set; run the integration tests with meson test");
+  if (wants_twin (server))
+    {
+      g_autofree char *urls = NULL;
+
+      /* A NATS server of its own: user ids of the tests running side by
+       * side would meet on one. */
+      if (server->nats == NULL)
+        server->nats = test_nats_new (1);
+      urls = test_nats_get_urls (server->nats);
+      g_key_file_set_string (server->config, "cluster", "nats", urls);
+      g_key_file_set_string (server->config, "cluster", "node", "first");
+    }
 
   g_key_file_save_to_file (server->config, server->config_path, &error);
   g_assert_no_error (error);
@@ -266,6 +318,8 @@ test_server_start (TestServer *server)
       test_server_kill (server);
       g_error ("%s did not print \"listening on %s\" with a port", binary, server->listen);
     }
+  if (wants_twin (server))
+    twin_start (server);
 }
 
 guint16
@@ -329,6 +383,9 @@ test_server_stop (TestServer *server, guint timeout_ms, int *wait_status)
   if (wait_status != NULL)
     *wait_status = g_subprocess_get_status (server->process);
   reap (server, TRUE);
+  /* The service stops as a whole. */
+  if (server->twin != NULL && server->twin->process != NULL)
+    test_server_stop (server->twin, timeout_ms, NULL);
   return TRUE;
 }
 
@@ -340,4 +397,6 @@ test_server_kill (TestServer *server)
   g_subprocess_force_exit (server->process);
   g_subprocess_wait (server->process, NULL, NULL);
   reap (server, FALSE);
+  if (server->twin != NULL && server->twin->process != NULL)
+    test_server_kill (server->twin);
 }

@@ -14,6 +14,15 @@
  * "[voip-server]"; a sanitizer report or critical among them fails the test
  * (tests/support/test-process.h), and so does an exit after SIGTERM that is
  * not a clean exit with status 0.
+ *
+ * With VOIP_TEST_CLUSTER=1 on PostgreSQL (VOIP_TEST_CLUSTER=1
+ * tests/run-postgresql.sh BUILD), a TestServer is a two-node cluster: a
+ * second voip-server on the same database, a nats-server of its own between
+ * them, and test clients that connect to the two nodes in turn; stopping or
+ * killing the server stops or kills both. Not in CI: on 2026-12-02 8 of the
+ * 12 integration programs fail that way, on what one node guarantees and a
+ * cluster does not (an event from the other node may come after the reply
+ * or the Ping that orders it on one node; per-node address limits; calls).
  */
 #pragma once
 

@@ -1,4 +1,5 @@
-/* cluster-nats.h — nats-server processes for the cluster tests.
+/* test-nats.h — nats-server processes for the cluster tests and the two-node
+ * harness of test-server.c (VOIP_TEST_CLUSTER=1).
  *
  * Each server listens for clients on a free loopback port, and, in a
  * cluster of several, for routes on another; its output is copied to the
@@ -12,23 +13,23 @@
 
 G_BEGIN_DECLS
 
-typedef struct _ClusterNats ClusterNats;
+typedef struct _TestNats TestNats;
 
 /* Starts `count` nats-servers (1: a lone server; more: a cluster where each
  * routes to the others) and waits until every one accepts connections. */
-ClusterNats *cluster_nats_new  (guint count);
+TestNats *test_nats_new  (guint count);
 /* Stops every server still running (SIGTERM, exit checked). */
-void         cluster_nats_free (ClusterNats *nats);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ClusterNats, cluster_nats_free)
+void         test_nats_free (TestNats *nats);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TestNats, test_nats_free)
 
 /* "nats://127.0.0.1:PORT" of server i. */
-const char  *cluster_nats_get_url (ClusterNats *nats, guint i);
+const char  *test_nats_get_url (TestNats *nats, guint i);
 /* Every server's URL, comma-separated, for [cluster] nats. */
-char        *cluster_nats_get_urls (ClusterNats *nats);
+char        *test_nats_get_urls (TestNats *nats);
 /* SIGKILL on server i, for the fault tests. */
-void         cluster_nats_kill (ClusterNats *nats, guint i);
+void         test_nats_kill (TestNats *nats, guint i);
 /* SIGSTOP on server i: it accepts bytes into its sockets and answers
- * nothing, as a hung machine; end it with cluster_nats_kill(). */
-void         cluster_nats_freeze (ClusterNats *nats, guint i);
+ * nothing, as a hung machine; end it with test_nats_kill(). */
+void         test_nats_freeze (TestNats *nats, guint i);
 
 G_END_DECLS

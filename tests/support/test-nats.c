@@ -1,5 +1,5 @@
-/* cluster-nats.c — nats-server processes for the cluster tests. */
-#include "cluster-nats.h"
+/* test-nats.c — nats-server processes for the tests (test-nats.h). */
+#include "test-nats.h"
 #include "test-process.h"
 
 #include <signal.h>
@@ -20,7 +20,7 @@ typedef struct {
   gboolean     killed;
 } Node;
 
-struct _ClusterNats {
+struct _TestNats {
   GPtrArray *nodes;   /* Node* */
 };
 
@@ -114,10 +114,10 @@ node_start (Node *node, guint index, GPtrArray *all)
     }
 }
 
-ClusterNats *
-cluster_nats_new (guint count)
+TestNats *
+test_nats_new (guint count)
 {
-  ClusterNats *nats = g_new0 (ClusterNats, 1);
+  TestNats *nats = g_new0 (TestNats, 1);
 
   /* Debian puts it in /usr/sbin, not always on a test's PATH. */
   if (!g_file_test (NATS_SERVER, G_FILE_TEST_IS_EXECUTABLE))
@@ -168,7 +168,7 @@ node_stop (Node *node, guint index)
 }
 
 void
-cluster_nats_free (ClusterNats *nats)
+test_nats_free (TestNats *nats)
 {
   if (nats == NULL)
     return;
@@ -179,23 +179,23 @@ cluster_nats_free (ClusterNats *nats)
 }
 
 const char *
-cluster_nats_get_url (ClusterNats *nats, guint i)
+test_nats_get_url (TestNats *nats, guint i)
 {
   return ((Node *) nats->nodes->pdata[i])->url;
 }
 
 char *
-cluster_nats_get_urls (ClusterNats *nats)
+test_nats_get_urls (TestNats *nats)
 {
   GString *urls = g_string_new (NULL);
 
   for (guint i = 0; i < nats->nodes->len; i++)
-    g_string_append_printf (urls, "%s%s", i ? "," : "", cluster_nats_get_url (nats, i));
+    g_string_append_printf (urls, "%s%s", i ? "," : "", test_nats_get_url (nats, i));
   return g_string_free (urls, FALSE);
 }
 
 void
-cluster_nats_kill (ClusterNats *nats, guint i)
+test_nats_kill (TestNats *nats, guint i)
 {
   Node *node = nats->nodes->pdata[i];
 
@@ -205,7 +205,7 @@ cluster_nats_kill (ClusterNats *nats, guint i)
 }
 
 void
-cluster_nats_freeze (ClusterNats *nats, guint i)
+test_nats_freeze (TestNats *nats, guint i)
 {
   Node *node = nats->nodes->pdata[i];
 
