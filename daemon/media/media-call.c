@@ -12,6 +12,9 @@
  *                                    USE_RELAY at once and use the server relay
  *   VOIPD_MEDIA_LOCAL_ADDRESSES=a,b  host candidates on these addresses only
  *                                    (e.g. 127.0.0.1, or one namespace's link)
+ *   VOIPD_MEDIA_DTX=0                no Opus DTX: every 20 ms frame is sent
+ *                                    even in silence (benchmarks: the cost of
+ *                                    continuous speech with a steady tone)
  */
 #define G_LOG_DOMAIN "voipd-media"
 
@@ -276,7 +279,8 @@ media_call_new (const VoipdMediaConfig *config, const VoipdMediaCallbacks *callb
     return NULL;
   pipeline = media_pipeline_new (config->audio_source ? config->audio_source : "autoaudiosrc",
                                  config->audio_sink ? config->audio_sink : "autoaudiosink",
-                                 config->echo_cancellation, error);
+                                 config->echo_cancellation,
+                                 g_strcmp0 (g_getenv ("VOIPD_MEDIA_DTX"), "0") != 0, error);
   if (!pipeline)
     return NULL;
 

@@ -218,7 +218,7 @@ parse_user_bin (const char *what, const char *description, GError **error)
 
 MediaPipeline *
 media_pipeline_new (const char *audio_source, const char *audio_sink,
-                    gboolean echo_cancellation, GError **error)
+                    gboolean echo_cancellation, gboolean dtx, GError **error)
 {
   g_autoptr(GstElement) source_bin = NULL;
   g_autoptr(GstElement) sink_bin = NULL;
@@ -256,13 +256,15 @@ media_pipeline_new (const char *audio_source, const char *audio_sink,
    * works with a loss estimate: FEC_INITIAL_LOSS until the peers report
    * theirs (media_pipeline_set_expected_loss). DTX: in silence (or muted)
    * the encoder sends a comfort-noise frame every 400 ms instead of 50
-   * packets a second, and both sides' send and receive chains sleep. */
+   * packets a second, and both sides' send and receive chains sleep. Opus's
+   * voice activity detector takes any stationary sound (a steady test tone
+   * too) for background noise. */
   description = g_strdup_printf (
     "audioconvert name=capture_head ! audioresample ! " RAW_CAPS " ! %s"
     "volume name=mute ! "
     "opusenc name=encoder bitrate=32000 frame-size=20 inband-fec=true "
-    "  packet-loss-percentage=%d audio-type=voice dtx=true complexity=%d ! "
-    "rtpopuspay pt=%d dtx=true ! tee name=send allow-not-linked=true "
+    "  packet-loss-percentage=%d audio-type=voice dtx=%s complexity=%d ! "
+    "rtpopuspay pt=%d dtx=%s ! tee name=send allow-not-linked=true "
     "audiotestsrc wave=silence is-live=true samplesperbuffer=%d ! " RAW_CAPS " ! "
     "audiomixer name=mixer force-live=true ignore-inactive-pads=true "
     "  output-buffer-duration=%" G_GUINT64_FORMAT
@@ -271,7 +273,8 @@ media_pipeline_new (const char *audio_source, const char *audio_sink,
     " latency=%" G_GUINT64_FORMAT " ! "
     "capsfilter name=playback_head caps=\"" RAW_CAPS "\" ! %s"
     "audioconvert ! audioresample name=playback_tail",
-    dsp ? dsp : "", FEC_INITIAL_LOSS, OPUS_COMPLEXITY, OPUS_PAYLOAD_TYPE,
+    dsp ? dsp : "", FEC_INITIAL_LOSS, dtx ? "true" : "false", OPUS_COMPLEXITY,
+    OPUS_PAYLOAD_TYPE, dtx ? "true" : "false",
     (int) (48000 * MIXER_PERIOD / GST_SECOND), (guint64) MIXER_PERIOD, (guint64) MIXER_UPSTREAM_LATENCY,
     (guint64) MIXER_PROCESSING_SLACK, probe ? probe : "");
   pipeline = gst_parse_launch_full (description, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &local_error);

@@ -16,7 +16,8 @@ typedef struct _MediaPipeline MediaPipeline;
 typedef struct _MediaBranch MediaBranch;
 
 MediaPipeline *media_pipeline_new       (const char *audio_source, const char *audio_sink,
-                                         gboolean echo_cancellation, GError **error);
+                                         gboolean echo_cancellation, gboolean dtx,
+                                         GError **error);
 gboolean       media_pipeline_start     (MediaPipeline *pipeline, GError **error);
 void           media_pipeline_set_muted (MediaPipeline *pipeline, gboolean muted);
 /* The loss the encoder's in-band FEC is sized for: the worst any peer

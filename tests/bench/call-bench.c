@@ -374,13 +374,16 @@ stats_summary (TestUser *user, const char *path)
   while (g_variant_iter_loop (&iter, "{&s@a{sv}}", &peer, &values))
     {
       const char *route = "?";
-      double loss = -1, rtt = -1;
+      double loss = -1, rtt = -1, receive = -1;
 
       g_variant_lookup (values, "path", "&s", &route);
       g_variant_lookup (values, "loss_percent", "d", &loss);
       g_variant_lookup (values, "rtt_ms", "d", &rtt);
-      g_string_append_printf (out, "%s%s %s loss %.1f%% rtt %.1f ms", out->len ? "; " : "", peer,
-                              route, loss, rtt);
+      /* The sinks play in real time whatever arrives (the mixer fills with
+       * silence): the rate says whether the peer's audio does. */
+      g_variant_lookup (values, "receive_kbps", "d", &receive);
+      g_string_append_printf (out, "%s%s %s loss %.1f%% rtt %.1f ms rx %.0f kb/s",
+                              out->len ? "; " : "", peer, route, loss, rtt, receive);
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
 }

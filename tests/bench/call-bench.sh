@@ -8,7 +8,11 @@
 # (defaults): ROUNDS=10 calls for answer → audio, SECONDS_PER=20 seconds per CPU and mesh
 # measure, MESH=8 users in the group call (0: skip it), NAT=1 to measure the
 # 1:1 call again across two cone NATs in network namespaces (needs root;
-# tests/calls/nat-topology.sh).
+# tests/calls/nat-topology.sh). VOIPD_MEDIA_DTX=0 (passed to the daemons)
+# turns Opus DTX off: Opus's voice activity detector takes the steady test
+# tones for background noise, so with DTX on the CPU figures are those of a
+# silent call (a comfort-noise frame every 400 ms), with it off those of
+# continuous speech.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
