@@ -44,6 +44,21 @@ static const char *const logged_out_reasons[] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* Shows one page and hides the others, so that screen readers (AT-SPI
+ * lists every visible widget, on screen or not) see only what is shown. */
+static void
+show_page (VoipWindow *self, const char *name)
+{
+  GtkWidget *page = gtk_stack_get_child_by_name (GTK_STACK (self->pages), name);
+
+  gtk_widget_set_visible (page, TRUE);
+  gtk_stack_set_visible_child (GTK_STACK (self->pages), page);
+  for (GtkWidget *child = gtk_widget_get_first_child (self->pages); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (child != page)
+      gtk_widget_set_visible (child, FALSE);
+}
+
 static void
 update_page (VoipWindow *self)
 {
@@ -53,7 +68,7 @@ update_page (VoipWindow *self)
 
   if (account == NULL)
     {
-      gtk_stack_set_visible_child_name (GTK_STACK (self->pages), "offline");
+      show_page (self, "offline");
       return;
     }
   state = voip_dbus_account_get_state (account);
@@ -62,10 +77,10 @@ update_page (VoipWindow *self)
       g_strv_contains (logged_out_reasons, reason_code))
     {
       voip_login_page_update (VOIP_LOGIN_PAGE (self->login));
-      gtk_stack_set_visible_child_name (GTK_STACK (self->pages), "login");
+      show_page (self, "login");
       return;
     }
-  gtk_stack_set_visible_child_name (GTK_STACK (self->pages), "main");
+  show_page (self, "main");
   if (g_strcmp0 (state, "online") == 0)
     gtk_revealer_set_reveal_child (GTK_REVEALER (self->banner), FALSE);
   else

@@ -269,7 +269,11 @@ visit_dump (GDBusConnection *a11y, const char *bus_name, const char *path, guint
   g_autofree char *name = get_string_property (a11y, bus_name, path, "Name");
   g_autofree char *role = get_role_name (a11y, bus_name, path);
 
-  g_string_append_printf (out, "%*s%s \"%s\"\n", (int) depth * 2, "", role, name);
+  g_autoptr(GVariant) state = call (a11y, bus_name, path, "org.a11y.atspi.Accessible", "GetState",
+                                    NULL, "(au)");
+  g_autofree char *state_text = state != NULL ? g_variant_print (state, FALSE) : g_strdup ("");
+
+  g_string_append_printf (out, "%*s%s \"%s\" %s\n", (int) depth * 2, "", role, name, state_text);
   return FALSE;
 }
 

@@ -264,6 +264,30 @@ test_people (AppFixture *f, gconstpointer data)
   test_atspi_wait (f->a11y, APP, "weekend", "list item");
 }
 
+/* voipd stops: the app says so; it comes back: the conversations again. */
+static void
+test_offline (AppFixture *f, gconstpointer data)
+{
+  TestUser *alice = f->daemons.alice;
+  g_autoptr(TestAccessible) row = NULL;
+  g_autoptr(TestAccessible) page = NULL;
+  g_autoptr(TestAccessible) again = NULL;
+
+  test_desktop_start_app (f->desktop, NULL);
+  /* Only the page on screen is there for AT-SPI (and screen readers). */
+  row = test_atspi_wait (f->a11y, APP, "bob, Online", NULL);
+  page = test_atspi_find (f->a11y, APP, "The voip service is not running", NULL);
+  g_assert_null (page);
+  test_user_stop_daemon (alice);
+  page = test_atspi_wait (f->a11y, APP, "The voip service is not running", NULL);
+  g_clear_pointer (&row, test_accessible_free);
+  row = test_atspi_find (f->a11y, APP, "bob, Online", NULL);
+  g_assert_null (row);
+  test_desktop_screenshot (f->desktop, "gtk-offline");
+  test_user_start_daemon (alice);
+  again = test_atspi_wait (f->a11y, APP, "bob, Online", NULL);
+}
+
 /* The app speaks French where the user does (LANGUAGE, from the build
  * tree's catalogue). */
 static void
@@ -290,6 +314,8 @@ main (int argc, char **argv)
   g_test_add ("/gtk/voice", AppFixture, &call_options, app_fixture_setup, test_voice,
               app_fixture_teardown);
   g_test_add ("/gtk/people", AppFixture, NULL, app_fixture_setup, test_people,
+              app_fixture_teardown);
+  g_test_add ("/gtk/offline", AppFixture, NULL, app_fixture_setup, test_offline,
               app_fixture_teardown);
   g_test_add ("/gtk/french", AppFixture, NULL, app_fixture_setup, test_french,
               app_fixture_teardown);
