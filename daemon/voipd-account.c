@@ -23,6 +23,7 @@
 #include <glib/gi18n.h>
 
 #include "voipd-account.h"
+#include "voipd-account-dbus.h"
 #include "voipd-backoff.h"
 #include "voipd-calls.h"
 #include "voipd-contacts.h"
@@ -830,23 +831,6 @@ on_handle_logout (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation, 
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static gboolean
-on_handle_change_password (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
-                           const char *old_password, const char *new_password,
-                           VoipdAccount *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!voip_validate_password (new_password, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  voipd_account_call (self, invocation, VOIP_MSG_CHANGE_PASSWORD,
-                      g_variant_new ("(ss)", old_password, new_password), NULL, NULL, NULL);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
 static GVariant *
 after_delete_account (VoipdAccount *self, GVariant *reply, gpointer data)
 {
@@ -896,192 +880,6 @@ on_handle_set_presence (VoipDBusAccount *skeleton, GDBusMethodInvocation *invoca
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
-static GVariant *
-after_set_profile (VoipdAccount *self, GVariant *reply, gpointer data)
-{
-  GVariant *fields = data;
-  const char *value;
-
-  if (g_variant_lookup (fields, "display_name", "&s", &value))
-    voip_dbus_account_set_display_name (self->skeleton, value);
-  if (g_variant_lookup (fields, "motd", "&s", &value))
-    voip_dbus_account_set_motd (self->skeleton, value);
-  if (g_variant_lookup (fields, "city", "&s", &value))
-    voip_dbus_account_set_city (self->skeleton, value);
-  if (g_variant_lookup (fields, "phone", "&s", &value))
-    voip_dbus_account_set_phone (self->skeleton, value);
-  if (g_variant_lookup (fields, "mail", "&s", &value))
-    voip_dbus_account_set_mail (self->skeleton, value);
-  if (g_variant_lookup (fields, "language", "&s", &value))
-    voip_dbus_account_set_language (self->skeleton, value);
-  return NULL;
-}
-
-static gboolean
-on_handle_set_profile (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
-                       GVariant *fields, VoipdAccount *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!voip_validate_profile_fields (fields, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  voipd_account_call (self, invocation, VOIP_MSG_SET_PROFILE, g_variant_new ("(@a{sv})", fields),
-                      after_set_profile, g_variant_ref (fields),
-                      (GDestroyNotify) g_variant_unref);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static GVariant *
-after_get_profile (VoipdAccount *self, GVariant *reply, gpointer data)
-{
-  const char *username, *display_name, *motd, *city, *phone, *mail, *language;
-  guint32 presence;
-  g_autoptr(GVariant) avatar = NULL;
-  g_autoptr(GVariant) plugins = NULL;
-  GVariantDict dict;
-
-  g_variant_get (reply, "(&s&su&s&s&s&s&s@ay@a(ss))", &username, &display_name, &presence, &motd,
-                 &city, &phone, &mail, &language, &avatar, &plugins);
-  g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "username", "s", username);
-  g_variant_dict_insert (&dict, "display_name", "s", display_name);
-  g_variant_dict_insert (&dict, "presence", "s", voip_presence_to_string (presence));
-  g_variant_dict_insert (&dict, "motd", "s", motd);
-  g_variant_dict_insert (&dict, "city", "s", city);
-  g_variant_dict_insert (&dict, "phone", "s", phone);
-  g_variant_dict_insert (&dict, "mail", "s", mail);
-  g_variant_dict_insert (&dict, "language", "s", language);
-  g_variant_dict_insert_value (&dict, "avatar", avatar);
-  g_variant_dict_insert_value (&dict, "plugins", plugins);
-  voipd_contacts_set_profile (self, reply);   /* a friend's properties follow */
-  return g_variant_new ("(@a{sv})", g_variant_dict_end (&dict));
-}
-
-/* Another user's name, checked before it is sent: too long is TooLarge,
- * not a username at all is Malformed (the server would only refuse it). */
-static gboolean
-check_peer_username (const char *username, GError **error)
-{
-  g_autoptr(GError) invalid = NULL;
-
-  if (strlen (username) > VOIP_USERNAME_MAX)
-    {
-      g_set_error (error, VOIP_ERROR, VOIP_STATUS_TOO_LARGE,
-                   _("a username has at most %d characters"), VOIP_USERNAME_MAX);
-      return FALSE;
-    }
-  if (!voip_validate_username (username, &invalid))
-    {
-      g_set_error (error, VOIP_ERROR, VOIP_STATUS_MALFORMED, _("'%s' is not a username: %s"),
-                   username, invalid->message);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-on_handle_get_profile (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
-                       const char *username, VoipdAccount *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!check_peer_username (username, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  voipd_account_call (self, invocation, VOIP_MSG_GET_PROFILE, g_variant_new ("(s)", username),
-                      after_get_profile, NULL, NULL);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-/* ---- contacts and groups --------------------------------------------------------------- */
-
-static GVariant *
-after_add_contact (VoipdAccount *self, GVariant *reply, gpointer data)
-{
-  guint32 subscription;
-  g_autofree char *path = voipd_contact_path (data);
-
-  g_variant_get (reply, "(u)", &subscription);
-  voipd_contacts_put (self, data, "", "", subscription);
-  if (subscription == VOIP_SUBSCRIPTION_FRIEND)
-    voipd_account_refresh_contact (self, data);
-  return g_variant_new ("(o)", path);
-}
-
-static gboolean
-on_handle_add_contact (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
-                       const char *username, VoipdAccount *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!check_peer_username (username, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  voipd_account_call (self, invocation, VOIP_MSG_CONTACT_REQUEST, g_variant_new ("(s)", username),
-                      after_add_contact, g_strdup (username), g_free);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-/* Answered from the objects, connected or not, as GetManagedObjects is. */
-static gboolean
-on_handle_list_contacts (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
-                         VoipdAccount *self)
-{
-  voip_dbus_account_complete_list_contacts (skeleton, invocation, voipd_contacts_list (self->manager));
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-static GVariant *
-after_create_group (VoipdAccount *self, GVariant *reply, gpointer data)
-{
-  guint64 id;
-  g_autofree char *path = NULL;
-
-  g_variant_get (reply, "(t)", &id);
-  /* GroupChanged follows (the creator's session gets it too); make the
-   * object exist now so the caller can use the path at once. */
-  voipd_account_refresh_group (self, id);
-  path = voipd_group_path (id);
-  return g_variant_new ("(o)", path);
-}
-
-static gboolean
-on_handle_create_group (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation,
-                        const char *name, const char *const *members, VoipdAccount *self)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!voip_validate_group_name (name, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  /* The owner is a member too. */
-  if (g_strv_length ((char **) members) >= VOIP_GROUP_MEMBERS_MAX)
-    {
-      g_dbus_method_invocation_return_error (invocation, VOIP_ERROR, VOIP_STATUS_TOO_LARGE,
-                                             _("a group has at most %d members"),
-                                             VOIP_GROUP_MEMBERS_MAX);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  for (guint i = 0; members[i] != NULL; i++)
-    if (!check_peer_username (members[i], &error))
-      {
-        g_dbus_method_invocation_return_gerror (invocation, error);
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
-      }
-  voipd_account_call (self, invocation, VOIP_MSG_GROUP_CREATE,
-                      g_variant_new ("(s^as)", name, members), after_create_group, NULL, NULL);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
 static void
 on_friend_profile (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -1122,57 +920,6 @@ voipd_account_refresh_group (VoipdAccount *self, gint64 id)
     voipd_connection_request_async (self->connection, VOIP_MSG_GROUP_INFO,
                                     g_variant_new ("(t)", (guint64) id), NULL, on_group_info,
                                     g_object_ref (self));
-}
-
-typedef struct {
-  VoipdAccount          *account;
-  GDBusMethodInvocation *invocation;
-  guint64                id;
-} FindMessage;
-
-static void
-on_message_found (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  FindMessage *find = user_data;
-  VoipdAccount *self = find->account;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(VoipdCachedMessage) m = voipd_cache_get_message_finish (VOIPD_CACHE (source),
-                                                                    result, &error);
-  g_autofree char *path = NULL;
-
-  if (m == NULL)
-    {
-      if (error == NULL)
-        error = g_error_new (VOIP_ERROR, VOIP_STATUS_NO_SUCH_MESSAGE,
-                             _("no message %llu is known here"), (unsigned long long) find->id);
-      g_dbus_method_invocation_return_gerror (find->invocation, error);
-    }
-  else
-    {
-      if (m->group != 0)
-        path = voipd_group_path (m->group);
-      else
-        path = voipd_contact_path (g_strcmp0 (m->sender, self->username) == 0 ? m->recipient
-                                                                               : m->sender);
-      voip_dbus_account_complete_find_message (self->skeleton, find->invocation, path);
-    }
-  g_object_unref (find->account);
-  g_object_unref (find->invocation);
-  g_free (find);
-}
-
-static gboolean
-on_handle_find_message (VoipDBusAccount *skeleton, GDBusMethodInvocation *invocation, guint64 id,
-                        VoipdAccount *self)
-{
-  FindMessage *find = g_new0 (FindMessage, 1);
-
-  find->account = g_object_ref (self);
-  find->invocation = g_object_ref (invocation);
-  find->id = id;
-  voipd_cache_get_message_async (self->cache, (gint64) MIN (id, (guint64) G_MAXINT64), NULL,
-                                 on_message_found, find);
-  return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- resync after each login ----------------------------------------------------------- */
@@ -1362,26 +1109,13 @@ voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSettings *settings,
   voip_dbus_account_set_state_reason_code (self->skeleton,
                                       voipd_state_reason_to_nick (VOIPD_STATE_REASON_NONE));
   voip_dbus_account_set_presence (self->skeleton, "offline");
+  voipd_account_dbus_attach (self->skeleton, self);
   g_signal_connect (self->skeleton, "handle-login", G_CALLBACK (on_handle_login), self);
   g_signal_connect (self->skeleton, "handle-register", G_CALLBACK (on_handle_register), self);
   g_signal_connect (self->skeleton, "handle-logout", G_CALLBACK (on_handle_logout), self);
-  g_signal_connect (self->skeleton, "handle-change-password",
-                    G_CALLBACK (on_handle_change_password), self);
   g_signal_connect (self->skeleton, "handle-delete-account",
                     G_CALLBACK (on_handle_delete_account), self);
   g_signal_connect (self->skeleton, "handle-set-presence", G_CALLBACK (on_handle_set_presence),
-                    self);
-  g_signal_connect (self->skeleton, "handle-set-profile", G_CALLBACK (on_handle_set_profile),
-                    self);
-  g_signal_connect (self->skeleton, "handle-get-profile", G_CALLBACK (on_handle_get_profile),
-                    self);
-  g_signal_connect (self->skeleton, "handle-add-contact", G_CALLBACK (on_handle_add_contact),
-                    self);
-  g_signal_connect (self->skeleton, "handle-list-contacts",
-                    G_CALLBACK (on_handle_list_contacts), self);
-  g_signal_connect (self->skeleton, "handle-create-group", G_CALLBACK (on_handle_create_group),
-                    self);
-  g_signal_connect (self->skeleton, "handle-find-message", G_CALLBACK (on_handle_find_message),
                     self);
 
   /* The Account lives on the root path itself, next to the object manager
