@@ -8,7 +8,8 @@
 
 /* exported defineApplet */
 
-function defineApplet({ Main, VoipClient, Indicator, Notifier }) {
+/** @param {import('./shell-deps.js').AppletDeps} deps the imports (shell-deps.d.ts) */
+function defineApplet({Main, VoipClient, Indicator, Notifier}) {
     /* the name in Main.panel.statusArea */
     const ROLE = 'voip';
 
@@ -20,6 +21,8 @@ function defineApplet({ Main, VoipClient, Indicator, Notifier }) {
     class Applet {
         enable() {
             this._client = new VoipClient();
+            /* @girs types the constructor of the GObject class, not _init() */
+            // @ts-expect-error
             this._indicator = new Indicator(this._client, reportError);
             Main.panel.addToStatusArea(ROLE, this._indicator);
             this._notifier = new Notifier(this._client, reportError);
@@ -36,5 +39,5 @@ function defineApplet({ Main, VoipClient, Indicator, Notifier }) {
         }
     }
 
-    return { Applet };
+    return {Applet};
 }

@@ -16,7 +16,8 @@
 
 /* exported defineClient */
 
-function defineClient({ Gio, GLib, _ }) {
+/** @param {import('./shell-deps.js').ShellDeps} deps the imports (shell-deps.d.ts) */
+function defineClient({Gio, GLib, _}) {
     const BUS_NAME = 'org.voipd.Voip1';
     const ROOT_PATH = '/org/voipd/Voip1';
     const IFACE = 'org.voipd.Voip1.';
@@ -38,7 +39,7 @@ function defineClient({ Gio, GLib, _ }) {
     function unpackMessage(variant) {
         const [id, timestampMs, sender, direction, kind, text, edited, deleted, durationMs] =
             variant.deepUnpack();
-        return { id, timestampMs, sender, direction, kind, text, edited, deleted, durationMs };
+        return {id, timestampMs, sender, direction, kind, text, edited, deleted, durationMs};
     }
 
     class VoipClient {
@@ -60,7 +61,7 @@ function defineClient({ Gio, GLib, _ }) {
 
         connect(name, callback) {
             const id = this._nextHandlerId++;
-            this._handlers.set(id, { name, callback });
+            this._handlers.set(id, {name, callback});
             return id;
         }
 
@@ -69,7 +70,7 @@ function defineClient({ Gio, GLib, _ }) {
         }
 
         _emit(name, ...args) {
-            for (const { name: n, callback } of [...this._handlers.values()]) {
+            for (const {name: n, callback} of [...this._handlers.values()]) {
                 if (n !== name)
                     continue;
                 try {
@@ -103,6 +104,8 @@ function defineClient({ Gio, GLib, _ }) {
                 });
             Gio.DBusObjectManagerClient.new_for_bus(Gio.BusType.SESSION,
                 Gio.DBusObjectManagerClientFlags.DO_NOT_AUTO_START,
+                /* GJS takes no destroy notify for the proxy type function; @girs says it does */
+                // @ts-expect-error
                 BUS_NAME, ROOT_PATH, null, this._cancellable,
                 (source, result) => {
                     try {
@@ -170,7 +173,11 @@ function defineClient({ Gio, GLib, _ }) {
             const path = proxy.get_object_path();
             const group = this._manager.get_interface(path, `${IFACE}Group`);
             const contact = this._manager.get_interface(path, `${IFACE}Contact`);
-            const conversation = group ? this._group(group) : contact ? this._contact(contact) : null;
+            let conversation = null;
+            if (group)
+                conversation = this._group(group);
+            else if (contact)
+                conversation = this._contact(contact);
             if (conversation)
                 this._emit('message-received', conversation, unpackMessage(params.get_child_value(0)));
         }
@@ -181,9 +188,9 @@ function defineClient({ Gio, GLib, _ }) {
             for (const call of this.calls) {
                 if (call.direction !== 'incoming')
                     continue;
-                if (call.state === 'ringing')
+                if (call.state === 'ringing') {
                     this._ringingSeen.add(call.id);
-                else if (call.state === 'ended' && this._ringingSeen.has(call.id) &&
+                } else if (call.state === 'ended' && this._ringingSeen.has(call.id) &&
                          call.startTimeMs === 0 && MISSED_REASONS.includes(call.stateReasonCode) &&
                          !this._missedCounted.has(call.id)) {
                     this._missedCounted.add(call.id);
@@ -272,7 +279,7 @@ function defineClient({ Gio, GLib, _ }) {
                 stateReasonCode: prop(proxy, 'StateReasonCode', ''),
                 stateReason: prop(proxy, 'StateReason', ''),
                 participants: prop(proxy, 'Participants', [])
-                    .map(([username, state]) => ({ username, state })),
+                    .map(([username, state]) => ({username, state})),
                 group: prop(proxy, 'Group', '/'),
                 muted: prop(proxy, 'Muted', false),
                 startTimeMs: prop(proxy, 'StartTime', 0),
@@ -406,5 +413,5 @@ function defineClient({ Gio, GLib, _ }) {
         }
     }
 
-    return { VoipClient };
+    return {VoipClient};
 }

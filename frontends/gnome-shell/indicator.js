@@ -9,10 +9,11 @@
 
 /* exported defineIndicator */
 
-function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, ngettext }) {
+/** @param {import('./shell-deps.js').ShellDeps} deps the imports (shell-deps.d.ts) */
+function defineIndicator({GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, ngettext}) {
     const PRESENCES = ['online', 'away', 'busy', 'dnd', 'invisible'];
     /* Contacts: online first, then the others, then offline; by name within. */
-    const PRESENCE_ORDER = { online: 0, away: 1, busy: 2, dnd: 3 };
+    const PRESENCE_ORDER = {online: 0, away: 1, busy: 2, dnd: 3};
 
     function presenceName(presence) {
         switch (presence) {
@@ -55,7 +56,7 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
     function iconButton(iconName, accessibleName, callback) {
         const button = new St.Button({
             style_class: 'voip-icon-button button',
-            child: new St.Icon({ icon_name: iconName, style_class: 'popup-menu-icon' }),
+            child: new St.Icon({icon_name: iconName, style_class: 'popup-menu-icon'}),
             accessible_name: accessibleName,
             can_focus: true,
             y_align: Clutter.ActorAlign.CENTER,
@@ -77,7 +78,7 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
 
     /* Rows that are content, not commands: reactive (St greys out what is
      * not) but never activated. */
-    const CONTENT_ROW = { activate: false, hover: false, can_focus: false };
+    const CONTENT_ROW = {activate: false, hover: false, can_focus: false};
 
     function plainItem(text) {
         return new PopupMenu.PopupMenuItem(text, CONTENT_ROW);
@@ -112,13 +113,18 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
                 style_class: 'voip-badge voip-contact-unread',
                 y_align: Clutter.ActorAlign.CENTER,
             });
+            /* _triangleBin, _getTopMenu(), _onDestroy(): the Shell's own, in 43 to 48
+             * alike, but private, so not in @girs/gnome-shell's types */
+            // @ts-expect-error private Shell API (43-48)
             this.insert_child_below(this._unreadLabel, this._triangleBin);
             /* Translators: the accessible name of a button that calls a contact */
             this._callButton = iconButton('call-start-symbolic', _('Call'), () => {
                 this._client.call(this.path).catch(e =>
                     this._reportError(_('Cannot call %s').format(this.username), e));
+                // @ts-expect-error private Shell API (43-48)
                 this._getTopMenu()?.close();
             });
+            // @ts-expect-error private Shell API (43-48)
             this.insert_child_below(this._callButton, this._triangleBin);
 
             this._openItem = new PopupMenu.PopupImageMenuItem(_('Open conversation'),
@@ -129,7 +135,7 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
             this.menu.addMenuItem(this._openItem);
 
             /* the quick reply */
-            const entryItem = new PopupMenu.PopupBaseMenuItem({ reactive: false, can_focus: false });
+            const entryItem = new PopupMenu.PopupBaseMenuItem({reactive: false, can_focus: false});
             this._entry = new St.Entry({
                 style_class: 'voip-reply-entry',
                 can_focus: true,
@@ -181,9 +187,9 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
         _init(client, contact, reportError) {
             super._init(CONTENT_ROW);
             this.path = contact.path;
-            this.label = new St.Label({ x_expand: true, y_align: Clutter.ActorAlign.CENTER });
+            this.label = new St.Label({x_expand: true, y_align: Clutter.ActorAlign.CENTER});
             this.add_child(this.label);
-            this._buttons = new St.BoxLayout({ style_class: 'voip-buttons' });
+            this._buttons = new St.BoxLayout({style_class: 'voip-buttons'});
             this.add_child(this._buttons);
             this._client = client;
             this._reportError = reportError;
@@ -218,7 +224,7 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
         _init(client, group, reportError) {
             super._init(CONTENT_ROW);
             this.path = group.path;
-            this.label = new St.Label({ x_expand: true, y_align: Clutter.ActorAlign.CENTER });
+            this.label = new St.Label({x_expand: true, y_align: Clutter.ActorAlign.CENTER});
             this.add_child(this.label);
             this._unreadLabel = new St.Label({
                 style_class: 'voip-badge voip-contact-unread',
@@ -228,12 +234,14 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
             this._openButton = iconButton('mail-message-new-symbolic', _('Open conversation'), () => {
                 client.openConversation(this.path).catch(e =>
                     reportError(_('Cannot open the conversation'), e));
+                // @ts-expect-error private Shell API (43-48)
                 this._getTopMenu()?.close();
             });
             this.add_child(this._openButton);
             this.add_child(iconButton('call-start-symbolic', _('Call'), () => {
                 client.call(this.path).catch(e =>
                     reportError(_('Cannot call %s').format(this.name), e));
+                // @ts-expect-error private Shell API (43-48)
                 this._getTopMenu()?.close();
             }));
             this.update(group);
@@ -282,7 +290,7 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
             this._client = client;
             this._reportError = reportError;
 
-            const box = new St.BoxLayout({ style_class: 'panel-status-menu-box voip-panel-box' });
+            const box = new St.BoxLayout({style_class: 'panel-status-menu-box voip-panel-box'});
             this._dot = presenceDot('offline');
             box.add_child(this._dot);
             this._presenceLabel = new St.Label({
@@ -300,22 +308,25 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
 
             this._buildMenu();
             this._changedId = client.connect('changed', () => this.sync());
-            this.menu.connect('open-state-changed', (menu, open) => {
+            this._menu.connect('open-state-changed', (menu, open) => {
                 /* the menu shows the missed calls; having seen them clears the badge part */
                 if (!open)
                     this._client.clearMissedCalls();
+                return false;   /* let other handlers run (Signals stops at true) */
             });
             this._timerId = 0;
             this.sync();
         }
 
         _buildMenu() {
+            /* made with its menu: a PopupMenu, not a PopupDummyMenu */
+            this._menu = /** @type {InstanceType<typeof PopupMenu.PopupMenu>} */ (this.menu);
             /* the account */
             this._accountItem = plainItem('');
             this._accountItem.label.style_class = 'voip-account';
-            this.menu.addMenuItem(this._accountItem);
+            this._menu.addMenuItem(this._accountItem);
             this._missedItem = plainItem('');
-            this.menu.addMenuItem(this._missedItem);
+            this._menu.addMenuItem(this._missedItem);
 
             /* an ongoing call */
             this._callSection = new PopupMenu.PopupMenuSection();
@@ -324,29 +335,32 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
             this._callSection.addMenuItem(this._callItem);
             this._muteItem = new PopupMenu.PopupSwitchMenuItem(_('Mute microphone'), false);
             this._muteItem.connect('toggled', (item, state) => {
-                if (this._callPath)
+                if (this._callPath) {
                     this._client.setMuted(this._callPath, state).catch(e =>
                         this._reportError(_('Cannot mute'), e));
+                }
             });
             this._callSection.addMenuItem(this._muteItem);
             this._hangupItem = new PopupMenu.PopupImageMenuItem(_('Hang up'), 'call-stop-symbolic');
             this._hangupItem.connect('activate', () => {
-                if (this._callPath)
+                if (this._callPath) {
                     this._client.hangup(this._callPath).catch(e =>
                         this._reportError(_('Cannot hang up'), e));
+                }
             });
             this._callSection.addMenuItem(this._hangupItem);
             this._openCallItem = new PopupMenu.PopupImageMenuItem(_('Open call'), 'camera-video-symbolic');
             this._openCallItem.connect('activate', () => {
-                if (this._callPath)
+                if (this._callPath) {
                     this._client.openCall(this._callPath).catch(e =>
                         this._reportError(_('Cannot open the call'), e));
+                }
             });
             this._callSection.addMenuItem(this._openCallItem);
-            this.menu.addMenuItem(this._callSection);
+            this._menu.addMenuItem(this._callSection);
 
             /* the presence switch */
-            this.menu.addMenuItem(new PopupMenu.PopupSeparatorMenuItem());
+            this._menu.addMenuItem(new PopupMenu.PopupSeparatorMenuItem());
             this._presenceMenu = new PopupMenu.PopupSubMenuMenuItem('', false);
             this._presenceItems = new Map();
             for (const presence of PRESENCES) {
@@ -358,27 +372,27 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
                 this._presenceMenu.menu.addMenuItem(item);
                 this._presenceItems.set(presence, item);
             }
-            this.menu.addMenuItem(this._presenceMenu);
+            this._menu.addMenuItem(this._presenceMenu);
 
             /* contacts, requests, groups */
             this._contactsTitle = new PopupMenu.PopupSeparatorMenuItem(_('Contacts'));
-            this.menu.addMenuItem(this._contactsTitle);
-            this._noContactsItem = new PopupMenu.PopupMenuItem(_('No contacts yet'), { reactive: false });
-            this.menu.addMenuItem(this._noContactsItem);
+            this._menu.addMenuItem(this._contactsTitle);
+            this._noContactsItem = new PopupMenu.PopupMenuItem(_('No contacts yet'), {reactive: false});
+            this._menu.addMenuItem(this._noContactsItem);
             this._contactsSection = new PopupMenu.PopupMenuSection();
-            this.menu.addMenuItem(this._contactsSection);
+            this._menu.addMenuItem(this._contactsSection);
             this._contactItems = new Map();
 
             this._requestsTitle = new PopupMenu.PopupSeparatorMenuItem(_('Friend requests'));
-            this.menu.addMenuItem(this._requestsTitle);
+            this._menu.addMenuItem(this._requestsTitle);
             this._requestsSection = new PopupMenu.PopupMenuSection();
-            this.menu.addMenuItem(this._requestsSection);
+            this._menu.addMenuItem(this._requestsSection);
             this._requestItems = new Map();
 
             this._groupsTitle = new PopupMenu.PopupSeparatorMenuItem(_('Groups'));
-            this.menu.addMenuItem(this._groupsTitle);
+            this._menu.addMenuItem(this._groupsTitle);
             this._groupsSection = new PopupMenu.PopupMenuSection();
-            this.menu.addMenuItem(this._groupsSection);
+            this._menu.addMenuItem(this._groupsSection);
             this._groupItems = new Map();
         }
 
@@ -424,6 +438,8 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
                 (PRESENCE_ORDER[a.presence] ?? 9) - (PRESENCE_ORDER[b.presence] ?? 9) ||
                 (a.displayName || a.username).localeCompare(b.displayName || b.username));
             syncSection(this._contactsSection, this._contactItems, friends,
+                /* @girs types the constructor of the GObject class, not _init() */
+                // @ts-expect-error
                 c => new ContactItem(client, c, this._reportError));
             this._contactsTitle.visible = account.running;
             this._noContactsItem.visible = account.running && friends.length === 0;
@@ -432,11 +448,15 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
                 .sort((a, b) => a.subscription.localeCompare(b.subscription) ||
                       a.username.localeCompare(b.username));
             syncSection(this._requestsSection, this._requestItems, requests,
+                /* @girs types the constructor of the GObject class, not _init() */
+                // @ts-expect-error
                 c => new RequestItem(client, c, this._reportError));
             this._requestsTitle.visible = requests.length > 0;
 
             const groups = client.groups.sort((a, b) => a.name.localeCompare(b.name));
             syncSection(this._groupsSection, this._groupItems, groups,
+                /* @girs types the constructor of the GObject class, not _init() */
+                // @ts-expect-error
                 g => new GroupItem(client, g, this._reportError));
             this._groupsTitle.visible = groups.length > 0;
 
@@ -445,7 +465,7 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
 
         /* The call shown: the one not ended, the active one first. */
         _syncCall() {
-            const order = { active: 0, connecting: 1, ringing: 2 };
+            const order = {active: 0, connecting: 1, ringing: 2};
             const calls = this._client.calls.filter(c => c.state in order)
                 .sort((a, b) => order[a.state] - order[b.state]);
             const call = calls[0] ?? null;
@@ -509,8 +529,8 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
                 badge: this._badge.visible ? this._badge.text : '',
                 account: this._accountItem.label.text,
                 call: this._callSection.actor.visible ? this._callItem.label.text : '',
-                contacts: this._contactsSection._getMenuItems().map(item =>
-                    ({ username: item.username, name: item.label.text, presence: item._presenceLabel.text })),
+                contacts: this._contactsSection._getMenuItems().map((/** @type {any} */ item) =>
+                    ({username: item.username, name: item.label.text, presence: item._presenceLabel.text})),
                 requests: visibleItems(this._requestsSection, this._requestItems)
                     .map(item => item.label.text),
                 groups: visibleItems(this._groupsSection, this._groupItems)
@@ -521,9 +541,10 @@ function defineIndicator({ GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, 
         _onDestroy() {
             this._stopTimer();
             this._client.disconnect(this._changedId);
+            // @ts-expect-error private Shell API (43-48)
             super._onDestroy();
         }
     });
 
-    return { Indicator, presenceName };
+    return {Indicator, presenceName};
 }

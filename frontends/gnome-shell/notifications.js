@@ -11,23 +11,29 @@
 
 /* exported defineNotifier */
 
-function defineNotifier({ Main, MessageTray, _ }) {
+/** @param {import('./shell-deps.js').ShellDeps} deps the imports (shell-deps.d.ts) */
+function defineNotifier({Main, MessageTray, _}) {
     /* GNOME Shell 46 and later */
     const PROPERTY_API = typeof MessageTray.Source.prototype.addNotification === 'function';
 
     function newSource(title, iconName) {
-        return PROPERTY_API ? new MessageTray.Source({ title, iconName })
+        return PROPERTY_API ? new MessageTray.Source({title, iconName})
+            // @ts-expect-error GNOME Shell 43-45's API
             : new MessageTray.Source(title, iconName);
     }
 
     /* options: urgency, resident (both left as they are by default) */
     function newNotification(source, title, body, options = {}) {
         if (PROPERTY_API)
-            return new MessageTray.Notification({ source, title, body: body ?? '', ...options });
+            return new MessageTray.Notification({source, title, body: body ?? '', ...options});
+        /* GNOME Shell 43-45's API: not in @girs/gnome-shell 48's types */
+        // @ts-expect-error
         const notification = new MessageTray.Notification(source, title, body);
         if (options.urgency !== undefined)
+            // @ts-expect-error
             notification.setUrgency(options.urgency);
         if (options.resident !== undefined)
+            // @ts-expect-error
             notification.setResident(options.resident);
         return notification;
     }
@@ -57,7 +63,7 @@ function defineNotifier({ Main, MessageTray, _ }) {
         destroy() {
             this._handlerIds.forEach(id => this._client.disconnect(id));
             this._handlerIds = [];
-            this._source?.destroy();
+            this._source?.destroy(MessageTray.NotificationDestroyedReason.SOURCE_CLOSED);
             this._source = null;
         }
 
@@ -113,8 +119,9 @@ function defineNotifier({ Main, MessageTray, _ }) {
                 body = _('Voice call');
             }
             const notification = newNotification(source, title, body,
-                { urgency: MessageTray.Urgency.CRITICAL, resident: false });
-            notification.voipCallPath = call.path;
+                {urgency: MessageTray.Urgency.CRITICAL, resident: false});
+            /* for tests/shell: which call a notification is for */
+            /** @type {any} */ (notification).voipCallPath = call.path;
             notification.addAction(_('Answer'), () =>
                 this._client.answer(call.path).catch(e =>
                     this._reportError(_('Cannot answer the call'), e)));
@@ -163,5 +170,5 @@ function defineNotifier({ Main, MessageTray, _ }) {
         }
     }
 
-    return { Notifier };
+    return {Notifier};
 }
