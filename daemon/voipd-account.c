@@ -947,7 +947,11 @@ on_resynced (GObject *source, GAsyncResult *result, gpointer user_data)
   /* The login itself succeeded even if the resync was cut short: the
    * reconnection finishes it, and the state tells how far it got. */
   if (resync->login != NULL)
-    g_dbus_method_invocation_return_value (resync->login, NULL);
+    {
+      /* The reply takes the handler's reference; the attempt's goes with us. */
+      g_dbus_method_invocation_return_value (resync->login, NULL);
+      g_object_unref (resync->login);
+    }
   g_object_unref (self);
   g_free (resync);
 }
@@ -964,7 +968,7 @@ account_resync (VoipdAccount *self, GDBusMethodInvocation *login)
   g_clear_object (&self->resync_cancellable);
   self->resync_cancellable = g_cancellable_new ();
   resync->account = g_object_ref (self);
-  resync->login = login;   /* the reply takes this reference */
+  resync->login = login;   /* the attempt's reference */
   voipd_resync_async (self, self->skeleton, self->wanted_presence, self->resync_cancellable,
                       on_resynced, resync);
 }
