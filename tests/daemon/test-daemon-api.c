@@ -383,6 +383,31 @@ test_list_contacts (DaemonFixture *f, gconstpointer data)
   g_variant_iter_free (iter);
 }
 
+/* A value set again as it was signals nothing: no PropertiesChanged for
+ * the Account's Presence or City set to what they are. */
+static void
+test_unchanged_is_silent (DaemonFixture *f, gconstpointer data)
+{
+  g_autoptr(TestSignals) signals = NULL;
+  g_autofree char *changed = NULL;
+
+  g_free (voipctl_ok (f->alice, "presence", "away"));
+  g_free (voipctl_ok (f->alice, "profile", "set", "city", "Oxford"));
+  wait_property (f->alice, TEST_VOIPD_PATH, "Account", "Presence", "away");
+  wait_property (f->alice, TEST_VOIPD_PATH, "Account", "City", "Oxford");
+
+  signals = test_user_watch_signals (f->alice);
+  g_free (voipctl_ok (f->alice, "presence", "away"));
+  g_free (voipctl_ok (f->alice, "profile", "set", "city", "Oxford"));
+  /* A real change after them: its signal comes after any they caused. */
+  g_free (voipctl_ok (f->alice, "profile", "set", "motd", "barrier"));
+  changed = test_signals_wait (signals, "PropertiesChanged", TEST_VOIPD_PATH, "'barrier'");
+  g_assert_null (strstr (changed, "'City'"));
+  g_assert_null (strstr (changed, "'Presence'"));
+  test_signals_assert_none (signals, "PropertiesChanged", TEST_VOIPD_PATH, "'Presence'");
+  test_signals_assert_none (signals, "PropertiesChanged", TEST_VOIPD_PATH, "'City'");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -395,5 +420,6 @@ main (int argc, char **argv)
   daemon_test_add ("/daemon/api/bad-input-one-name", test_bad_input_one_name);
   daemon_test_add ("/daemon/api/profile-properties", test_profile_properties);
   daemon_test_add ("/daemon/api/list-contacts", test_list_contacts);
+  daemon_test_add ("/daemon/api/unchanged-is-silent", test_unchanged_is_silent);
   return g_test_run ();
 }
