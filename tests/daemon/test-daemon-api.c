@@ -331,6 +331,33 @@ bob_unread_is_two (TestUser *user, gpointer bob_path)
   return unread != NULL && g_variant_get_uint32 (unread) == 2;
 }
 
+/* The next entry of a ListContacts reply is this contact; its display name
+ * and motd are the object's. */
+static void
+assert_next_listed (TestUser *user, GVariantIter *iter, const char *expected_username,
+                    const char *expected_presence, const char *expected_subscription,
+                    guint32 expected_unread, gboolean expected_muted)
+{
+  g_autofree char *path = test_contact_path (expected_username);
+  g_autofree char *shown = NULL;
+  g_autofree char *said = NULL;
+  const char *username, *display_name, *presence, *subscription, *motd;
+  guint32 unread;
+  gboolean muted;
+
+  g_assert_true (g_variant_iter_next (iter, "(&s&s&s&s&sub)", &username, &display_name,
+                                      &presence, &subscription, &motd, &unread, &muted));
+  g_assert_cmpstr (username, ==, expected_username);
+  g_assert_cmpstr (presence, ==, expected_presence);
+  g_assert_cmpstr (subscription, ==, expected_subscription);
+  g_assert_cmpuint (unread, ==, expected_unread);
+  g_assert_cmpint (muted, ==, expected_muted);
+  shown = get_string (user, path, "Contact", "DisplayName");
+  said = get_string (user, path, "Contact", "Motd");
+  g_assert_cmpstr (display_name, ==, shown);
+  g_assert_cmpstr (motd, ==, said);
+}
+
 /* Account.ListContacts gives each contact's listing fields in one reply,
  * sorted, with the same values as the objects' properties. */
 static void
@@ -339,9 +366,6 @@ test_list_contacts (DaemonFixture *f, gconstpointer data)
   g_autofree char *bob_path = test_contact_path ("bob");
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
-  const char *username, *display_name, *presence, *subscription, *motd;
-  guint32 n_unread;
-  gboolean muted;
   GVariantIter *iter;
 
   test_user_befriend (f->alice, f->bob);
@@ -357,29 +381,8 @@ test_list_contacts (DaemonFixture *f, gconstpointer data)
   g_assert_cmpstr (g_variant_get_type_string (reply), ==, "(a(sssssub))");
   g_variant_get (reply, "(a(sssssub))", &iter);
   g_assert_cmpuint (g_variant_iter_n_children (iter), ==, 2);
-
-  g_assert_true (g_variant_iter_next (iter, "(&s&s&s&s&sub)", &username, &display_name,
-                                      &presence, &subscription, &motd, &n_unread, &muted));
-  g_assert_cmpstr (username, ==, "bob");
-  g_assert_cmpstr (presence, ==, "online");
-  g_assert_cmpstr (subscription, ==, "friend");
-  g_assert_cmpuint (n_unread, ==, 2);
-  g_assert_true (muted);
-  {
-    g_autofree char *shown = get_string (f->alice, bob_path, "Contact", "DisplayName");
-    g_autofree char *said = get_string (f->alice, bob_path, "Contact", "Motd");
-
-    g_assert_cmpstr (display_name, ==, shown);
-    g_assert_cmpstr (motd, ==, said);
-  }
-
-  g_assert_true (g_variant_iter_next (iter, "(&s&s&s&s&sub)", &username, &display_name,
-                                      &presence, &subscription, &motd, &n_unread, &muted));
-  g_assert_cmpstr (username, ==, "carol");
-  g_assert_cmpstr (presence, ==, "offline");
-  g_assert_cmpstr (subscription, ==, "outgoing");
-  g_assert_cmpuint (n_unread, ==, 0);
-  g_assert_false (muted);
+  assert_next_listed (f->alice, iter, "bob", "online", "friend", 2, TRUE);
+  assert_next_listed (f->alice, iter, "carol", "offline", "outgoing", 0, FALSE);
   g_variant_iter_free (iter);
 }
 
