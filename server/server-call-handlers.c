@@ -105,8 +105,18 @@ static void
 invite_group (CallJob *job, ServerCalls *calls, ServerRegistry *registry)
 {
   ServerCall *running = server_calls_for_group (calls, job->group_id);
+  ServerClusterCalls *cluster = server_calls_get_cluster (calls);
+  guint64 elsewhere = cluster ? server_cluster_calls_group_call (cluster, job->group_id) : 0;
   g_autoptr(GArray) invitees = NULL;
   VoipStatus status;
+
+  if (running == NULL && elsewhere != 0)
+    {
+      /* The group's call runs on another node: join it there. */
+      server_cluster_calls_join (cluster, job->base.session, elsewhere);
+      job->base.reply = g_variant_new ("(t)", elsewhere);
+      return;
+    }
 
   if (running != NULL)
     {
@@ -205,6 +215,19 @@ server_handle_call_invite (Server *server, ServerSession *session, const ServerR
 
 /* ---- CallAnswer ------------------------------------------------------------------ */
 
+/* The group of call_id if another node owns it and the session's user is
+ * not in it through this node already; else 0. */
+static gint64
+calls_elsewhere_group (ServerCalls *calls, ServerSession *session, guint64 call_id)
+{
+  ServerClusterCalls *cluster = server_calls_get_cluster (calls);
+
+  if (cluster == NULL
+      || server_cluster_calls_user_in_call (cluster, server_session_get_user_id (session)))
+    return 0;
+  return server_cluster_calls_group_of (cluster, call_id);
+}
+
 static gboolean
 join_work (Store *store, CallJob *job)
 {
@@ -226,6 +249,15 @@ join_after (CallJob *job)
   if (!still_logged_in (&job->base))
     return;
   call = server_calls_lookup (calls, job->call_id);
+  if (call == NULL && server_calls_get_cluster (calls) != NULL
+      && server_cluster_calls_group_of (server_calls_get_cluster (calls), job->call_id)
+         == job->group_id)
+    {
+      /* Owned by another node, which answers with the call's views. */
+      server_cluster_calls_join (server_calls_get_cluster (calls), job->base.session,
+                                 job->call_id);
+      return;
+    }
   if (call == NULL)
     {
       server_job_fail (&job->base, VOIP_STATUS_NO_SUCH_CALL, NULL);
@@ -247,6 +279,17 @@ server_handle_call_answer (Server *server, ServerSession *session, const ServerR
 
   g_variant_get (request->payload, "(t)", &call_id);
   call = server_calls_lookup (calls, call_id);
+  if (call == NULL && calls_elsewhere_group (calls, session, call_id) != 0)
+    {
+      /* A group call another node owns, which one was not ringing for
+       * (or left): members only. */
+      job = server_job_new (CallJob, server, session, request, join_work, join_after,
+                            call_job_clear);
+      job->group_id = calls_elsewhere_group (calls, session, call_id);
+      job->call_id = call_id;
+      server_job_submit (&job->base);
+      return;
+    }
   if (call == NULL)
     {
       reply_status (session, request, remote_request (server, session, request, call_id));

@@ -276,6 +276,8 @@ call_end (ServerCalls *self, ServerCall *call, VoipCallReason reason, Outbox *ou
   g_debug ("call %" G_GUINT64_FORMAT " ended: %s", call->id, voip_call_reason_to_string (reason));
   if (call->group_id != 0)
     g_hash_table_remove (self->by_group, &call->group_id);
+  if (call->group_id != 0 && self->cluster != NULL)
+    server_cluster_calls_announce_group (self->cluster, call->id, call->group_id, FALSE);
   g_hash_table_remove (self->by_id, &call->id);   /* frees it */
 }
 
@@ -454,6 +456,8 @@ server_calls_start (ServerCalls *self, ServerSession *initiator, gint64 group_id
   g_debug ("call %" G_GUINT64_FORMAT " started by %s, %u invited", call->id, first->username,
            call->participants->len - 1);
 
+  if (group_id != 0 && self->cluster != NULL)
+    server_cluster_calls_announce_group (self->cluster, call->id, group_id, TRUE);
   /* Other nodes ring their sessions (RING) and say how many they rang. */
   for (guint i = 1; i < call->participants->len; i++)
     {
@@ -674,7 +678,7 @@ server_calls_remote_rang (ServerCalls *self, guint64 call_id, gint64 user_id, co
 
 void
 server_calls_remote_answer (ServerCalls *self, guint64 call_id, gint64 user_id,
-                            const char *username, const char *node)
+                            const char *username, const char *node, gboolean join)
 {
   ServerCall *call;
   Participant *p = remote_participant (self, call_id, user_id, &call);
@@ -684,6 +688,9 @@ server_calls_remote_answer (ServerCalls *self, guint64 call_id, gint64 user_id,
   for (guint i = 0; p != NULL && i < p->ringing_nodes->len; i++)
     ringing_there |= g_str_equal (p->ringing_nodes->pdata[i], node);
   if (p != NULL && (ringing_there || p->state == VOIP_PARTICIPANT_JOINED))
+    status = call_answer (self, call, user_id, username, NULL, node);
+  else if (call != NULL && join && call->group_id != 0
+           && (p == NULL || p->state == VOIP_PARTICIPANT_LEFT))
     status = call_answer (self, call, user_id, username, NULL, node);
   if (status == VOIP_STATUS_OK || call == NULL)
     return;

@@ -61,8 +61,10 @@ ServerClusterCalls *server_calls_get_cluster (ServerCalls *self);
  * or OFFLINE: no more session there). Unknown calls are ignored. */
 void         server_calls_remote_rang   (ServerCalls *self, guint64 call_id, gint64 user_id,
                                          const char *node, guint32 rang);
+/* join: a member there (checked there) joins the group call without
+ * having rung. */
 void         server_calls_remote_answer (ServerCalls *self, guint64 call_id, gint64 user_id,
-                                         const char *username, const char *node);
+                                         const char *username, const char *node, gboolean join);
 void         server_calls_remote_leave  (ServerCalls *self, guint64 call_id, gint64 user_id,
                                          const char *node, VoipCallReason reason);
 /* These nodes died: their users leave our calls (OFFLINE), and the calls

@@ -25,10 +25,18 @@ typedef struct {
   GVariant      *last_view;  /* what the owner said last, for when it dies */
 } Mirror;
 
+/* A group call another node owns, as it announced. */
+typedef struct {
+  gint64   group_id;
+  guint64  call_id;
+  char    *owner;
+} GroupCall;
+
 struct _ServerClusterCalls {
   Server        *server;    /* not owned */
   ServerCluster *cluster;   /* not owned */
   GHashTable    *mirrors;   /* gint64* user id → Mirror* */
+  GHashTable    *groups;    /* gint64* group id → GroupCall* */
 };
 
 typedef struct {
@@ -54,6 +62,15 @@ mirror_free (gpointer data)
   g_ptr_array_unref (mirror->ringing);
   g_clear_pointer (&mirror->last_view, g_variant_unref);
   g_free (mirror);
+}
+
+static void
+group_call_free (gpointer data)
+{
+  GroupCall *group = data;
+
+  g_free (group->owner);
+  g_free (group);
 }
 
 static VoipCallState
@@ -137,6 +154,9 @@ parse (GBytes *bytes, Message *message)
   if ((message->op == SERVER_CLUSTER_CALLS_RELAY || message->op == SERVER_CLUSTER_CALLS_DATA)
       && !relayed_event_ok (message->number, message->payload))
     return FALSE;
+  if (message->op == SERVER_CLUSTER_CALLS_GROUP_CALL
+      && !g_variant_is_of_type (message->payload, G_VARIANT_TYPE ("(t)")))
+    return FALSE;
   return TRUE;
 }
 
@@ -184,6 +204,9 @@ on_view (ServerClusterCalls *self, Message *m)
     {
       for (guint i = 0; i < mirror->ringing->len; i++)
         send_event (mirror->ringing->pdata[i], VOIP_MSG_CALL_CHANGED, m->payload);
+      /* A session joining a group call it was not ringing for. */
+      if (mirror->pending != NULL && !g_ptr_array_find (mirror->ringing, mirror->pending, NULL))
+        send_event (mirror->pending, VOIP_MSG_CALL_CHANGED, m->payload);
       if (ended)
         {
           g_ptr_array_set_size (mirror->ringing, 0);
@@ -235,6 +258,29 @@ on_relay (ServerClusterCalls *self, Message *m)
 }
 
 static void
+on_group_call (ServerClusterCalls *self, Message *m)
+{
+  guint64 group_id;
+  GroupCall *group;
+
+  g_variant_get (m->payload, "(t)", &group_id);
+  if (group_id == 0 || group_id > G_MAXINT64)
+    return;
+  if (m->number == 0)
+    {
+      group = g_hash_table_lookup (self->groups, &(gint64) { (gint64) group_id });
+      if (group != NULL && group->call_id == m->call_id)
+        g_hash_table_remove (self->groups, &group->group_id);
+      return;
+    }
+  group = g_new0 (GroupCall, 1);
+  group->group_id = (gint64) group_id;
+  group->call_id = m->call_id;
+  group->owner = g_strdup (m->node);
+  g_hash_table_replace (self->groups, &group->group_id, group);
+}
+
+static void
 dispatch (ServerClusterCalls *self, Message *m)
 {
   ServerCalls *calls = server_get_calls (self->server);
@@ -255,8 +301,13 @@ dispatch (ServerClusterCalls *self, Message *m)
       server_calls_remote_rang (calls, m->call_id, m->user_id, m->node, m->number);
       break;
     case SERVER_CLUSTER_CALLS_ANSWER:
+    case SERVER_CLUSTER_CALLS_JOIN:
       if (voip_validate_username (m->username, NULL))
-        server_calls_remote_answer (calls, m->call_id, m->user_id, m->username, m->node);
+        server_calls_remote_answer (calls, m->call_id, m->user_id, m->username, m->node,
+                                    m->op == SERVER_CLUSTER_CALLS_JOIN);
+      break;
+    case SERVER_CLUSTER_CALLS_GROUP_CALL:
+      on_group_call (self, m);
       break;
     case SERVER_CLUSTER_CALLS_REJECT:
       server_calls_remote_leave (calls, m->call_id, m->user_id, m->node,
@@ -284,6 +335,7 @@ server_cluster_calls_new (Server *server, ServerCluster *cluster)
   self->server = server;
   self->cluster = cluster;
   self->mirrors = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, mirror_free);
+  self->groups = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, group_call_free);
   return self;
 }
 
@@ -293,6 +345,7 @@ server_cluster_calls_free (ServerClusterCalls *self)
   if (self == NULL)
     return;
   g_hash_table_unref (self->mirrors);
+  g_hash_table_unref (self->groups);
   g_free (self);
 }
 
@@ -347,15 +400,32 @@ server_cluster_calls_nodes_gone (ServerClusterCalls *self, GPtrArray *nodes)
 {
   GHashTableIter iter;
   Mirror *mirror;
+  GroupCall *group;
 
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &group))
+    for (guint i = 0; i < nodes->len; i++)
+      if (g_str_equal (group->owner, nodes->pdata[i]))
+        {
+          g_hash_table_iter_remove (&iter);
+          break;
+        }
   g_hash_table_iter_init (&iter, self->mirrors);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &mirror))
     for (guint i = 0; i < nodes->len; i++)
       if (g_str_equal (mirror->owner, nodes->pdata[i]))
         {
-          ServerSession *any = mirror->joined ? mirror->joined
+          ServerSession *any;
+          g_autoptr(GVariant) ended = NULL;
+
+          if (mirror->last_view == NULL)   /* a join the owner never answered */
+            {
+              g_hash_table_iter_remove (&iter);
+              break;
+            }
+          any = mirror->joined ? mirror->joined
                                : mirror->ringing->len ? mirror->ringing->pdata[0] : NULL;
-          g_autoptr(GVariant) ended = g_variant_ref_sink (
+          ended = g_variant_ref_sink (
               view_restate (mirror->last_view, VOIP_CALL_STATE_ENDED, VOIP_CALL_REASON_OFFLINE,
                             any ? server_session_get_username (any) : NULL));
 
@@ -388,6 +458,60 @@ server_cluster_calls_session_ended (ServerClusterCalls *self, ServerSession *ses
     return;
   send_to_owner (self, mirror, SERVER_CLUSTER_CALLS_GONE, "", "", 0, g_variant_new ("()"));
   g_hash_table_remove (self->mirrors, &user_id);
+}
+
+void
+server_cluster_calls_announce_group (ServerClusterCalls *self, guint64 call_id, gint64 group_id,
+                                     gboolean running)
+{
+  g_autoptr(GPtrArray) nodes = server_cluster_nodes (self->cluster);
+
+  for (guint i = 0; i < nodes->len; i++)
+    server_cluster_calls_send (self, nodes->pdata[i], SERVER_CLUSTER_CALLS_GROUP_CALL, call_id,
+                               G_MAXINT64 /* no user */, "", "", running ? 1 : 0,
+                               g_variant_new ("(t)", (guint64) group_id));
+}
+
+guint64
+server_cluster_calls_group_call (ServerClusterCalls *self, gint64 group_id)
+{
+  GroupCall *group = g_hash_table_lookup (self->groups, &group_id);
+
+  return group != NULL ? group->call_id : 0;
+}
+
+gint64
+server_cluster_calls_group_of (ServerClusterCalls *self, guint64 call_id)
+{
+  GHashTableIter iter;
+  GroupCall *group;
+
+  g_hash_table_iter_init (&iter, self->groups);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &group))
+    if (group->call_id == call_id)
+      return group->group_id;
+  return 0;
+}
+
+void
+server_cluster_calls_join (ServerClusterCalls *self, ServerSession *session, guint64 call_id)
+{
+  gint64 group_id = server_cluster_calls_group_of (self, call_id);
+  GroupCall *group = g_hash_table_lookup (self->groups, &group_id);
+  gint64 user_id = server_session_get_user_id (session);
+  Mirror *mirror;
+
+  if (group == NULL || g_hash_table_contains (self->mirrors, &user_id))
+    return;
+  mirror = g_new0 (Mirror, 1);
+  mirror->user_id = user_id;
+  mirror->call_id = call_id;
+  mirror->owner = g_strdup (group->owner);
+  mirror->ringing = g_ptr_array_new ();
+  mirror->pending = session;
+  g_hash_table_insert (self->mirrors, &mirror->user_id, mirror);
+  send_to_owner (self, mirror, SERVER_CLUSTER_CALLS_JOIN, server_session_get_username (session),
+                 "", 0, g_variant_new ("()"));
 }
 
 gboolean

@@ -48,9 +48,15 @@ typedef enum {
   /* owner → node: a relayed event (number = code) for the user's joined
    * session there. */
   SERVER_CLUSTER_CALLS_DATA,
+  /* owner → every node: the group's call (payload "(t)": the group) runs
+   * (number 1) or ended (0), so that members elsewhere can join it. */
+  SERVER_CLUSTER_CALLS_GROUP_CALL,
+  /* node → owner: the user, a member (checked there), joins the group
+   * call they were not ringing for. */
+  SERVER_CLUSTER_CALLS_JOIN,
 } ServerClusterCallsOp;
 
-#define SERVER_CLUSTER_CALLS_OP_LAST SERVER_CLUSTER_CALLS_DATA
+#define SERVER_CLUSTER_CALLS_OP_LAST SERVER_CLUSTER_CALLS_JOIN
 /* RANG: the user is in another call on that node. */
 #define SERVER_CLUSTER_CALLS_BUSY G_MAXUINT32
 
@@ -76,6 +82,18 @@ void        server_cluster_calls_nodes_gone (ServerClusterCalls *self, GPtrArray
  * hears when it was the user's last session in the call here). */
 void        server_cluster_calls_session_ended (ServerClusterCalls *self,
                                                 ServerSession *session);
+/* Tells every other node that the group's call runs (or ended). */
+void        server_cluster_calls_announce_group (ServerClusterCalls *self, guint64 call_id,
+                                                 gint64 group_id, gboolean running);
+/* The running call of a group that another node owns; 0 when none known. */
+guint64     server_cluster_calls_group_call (ServerClusterCalls *self, gint64 group_id);
+/* The group of a running group call another node owns; 0 when unknown. */
+gint64      server_cluster_calls_group_of (ServerClusterCalls *self, guint64 call_id);
+/* The session (of a member: the caller checked) joins the group call
+ * another node owns; the owner answers with the call's views (or ends it
+ * for the session if it cannot join). */
+void        server_cluster_calls_join (ServerClusterCalls *self, ServerSession *session,
+                                       guint64 call_id);
 /* TRUE when the user is in a call owned by another node. */
 gboolean    server_cluster_calls_user_in_call (ServerClusterCalls *self, gint64 user_id);
 

@@ -137,6 +137,19 @@ server_cluster_presence_username (ServerClusterPresence *self, gint64 user_id)
 }
 
 GPtrArray *
+server_cluster_presence_list_nodes (ServerClusterPresence *self)
+{
+  GPtrArray *nodes = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->nodes);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (nodes, g_strdup (key));
+  return nodes;
+}
+
+GPtrArray *
 server_cluster_presence_nodes (ServerClusterPresence *self, gint64 user_id)
 {
   GPtrArray *nodes = g_ptr_array_new_with_free_func (g_free);

@@ -879,6 +879,12 @@ server_cluster_remote_username (ServerCluster *self, gint64 user_id)
 }
 
 GPtrArray *
+server_cluster_nodes (ServerCluster *self)
+{
+  return server_cluster_presence_list_nodes (self->remote);
+}
+
+GPtrArray *
 server_cluster_user_nodes (ServerCluster *self, gint64 user_id)
 {
   return server_cluster_presence_nodes (self->remote, user_id);

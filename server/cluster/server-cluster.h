@@ -96,6 +96,8 @@ void           server_cluster_revoke (ServerCluster *self, gint64 user_id,
 VoipPresence   server_cluster_remote_presence (ServerCluster *self, gint64 user_id);
 /* The username the other nodes know the user by; NULL when on none. */
 const char    *server_cluster_remote_username (ServerCluster *self, gint64 user_id);
+/* The other nodes (char*) alive, as far as their heartbeats tell. */
+GPtrArray     *server_cluster_nodes (ServerCluster *self);
 /* The other nodes (char*) where the user has a session. */
 GPtrArray     *server_cluster_user_nodes (ServerCluster *self, gint64 user_id);
 

@@ -309,7 +309,9 @@ test_refusals (void)
 
 /* A three-way group call, one member on each of three nodes: both others
  * ring and join; signals and relayed audio pass between the two members
- * who are not on the call's node; one leaves and the other two go on. */
+ * who are not on the call's node; one leaves and the other two go on; she
+ * joins again from her node (CallAnswer of the call, CallInvite of the
+ * group) and leaves again. */
 static void
 test_group (void)
 {
@@ -355,6 +357,25 @@ test_group (void)
   expect_call (alice, id, "active answered alice:joined bob:joined carol:left");
   expect_call (bob, id, "active answered alice:joined bob:joined carol:left");
   expect_data_passes (bob, alice, id, 0xb1);
+
+  /* carol comes back from node2, by answering the running call and by
+   * calling the group: both join the call node0 owns. */
+  answer (carol, id);
+  for (TestClient **c = (TestClient *[]) { alice, bob, carol, NULL }; *c; c++)
+    expect_call (*c, id, "active answered alice:joined bob:joined carol:joined");
+  expect_data_passes (bob, carol, id, 0xb2);
+  hangup (carol, id);
+  expect_call (carol, id, "ended hangup alice:joined bob:joined carol:left");
+  expect_call (alice, id, "active answered alice:joined bob:joined carol:left");
+  expect_call (bob, id, "active answered alice:joined bob:joined carol:left");
+  g_assert_cmpuint (invite (carol, "", group), ==, id);
+  for (TestClient **c = (TestClient *[]) { alice, bob, carol, NULL }; *c; c++)
+    expect_call (*c, id, "active answered alice:joined bob:joined carol:joined");
+  expect_data_passes (carol, alice, id, 0xc6);
+  hangup (carol, id);
+  expect_call (carol, id, "ended hangup alice:joined bob:joined carol:left");
+  expect_call (alice, id, "active answered alice:joined bob:joined carol:left");
+  expect_call (bob, id, "active answered alice:joined bob:joined carol:left");
   test_client_call_fails (carol, VOIP_MSG_CALL_DATA,
                           g_variant_new ("(ts@ay)", id, "bob",
                                          g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "x", 1,
