@@ -444,7 +444,8 @@ on_cluster_calls_message (GBytes *message, gpointer user_data)
 {
   Server *self = user_data;
 
-  server_cluster_calls_receive (server_calls_get_cluster (self->calls), message);
+  if (self->calls != NULL)   /* NULL only once disposed */
+    server_cluster_calls_receive (server_calls_get_cluster (self->calls), message);
 }
 
 /* Calls with users on those nodes lose them; calls they owned end here. */
@@ -453,7 +454,8 @@ on_cluster_nodes_gone (GPtrArray *nodes, gpointer user_data)
 {
   Server *self = user_data;
 
-  server_calls_nodes_gone (self->calls, nodes);
+  if (self->calls != NULL)
+    server_calls_nodes_gone (self->calls, nodes);
 }
 
 static const ServerClusterCallbacks cluster_callbacks = {
