@@ -432,6 +432,12 @@ ev "[...$INDICATOR._groupItems.values()][0]._openButton.emit('clicked', 1); true
 lunch_path=$(ev "[...$INDICATOR._groupItems.values()][0].path" | tr -d '"')
 app_asked open-conversation "$lunch_path"
 ev "$INDICATOR.menu.close(false); true" >/dev/null
+if [ -n "$app_pid" ]; then
+  # started as a service, the app had no window: the applet's ask opened one
+  wait_eval "the desktop app's window is on screen" \
+    "global.get_window_actors().some(a => a.meta_window.get_gtk_application_id() === 'org.voipd.Voip' && a.visible)" true
+  screenshot voip-shell-open-conversation.png
+fi
 
 # ---- alice's own voipd going away and coming back ------------------------------
 
@@ -500,6 +506,7 @@ wait_cmd "Mute microphone mutes" '"muted" *: *true' alice voipctl calls --json
 screenshot voip-shell-call.png
 ev "$INDICATOR._openCallItem.activate(null); true" >/dev/null
 app_asked open-call "/org/voipd/Voip1/call/$call_id"
+[ -z "$app_pid" ] || screenshot voip-shell-open-call.png
 ev "$INDICATOR.menu.open(false); true" >/dev/null
 ev "$INDICATOR._hangupItem.activate(null); true" >/dev/null
 wait_call alice "$call_id" ended
@@ -545,3 +552,4 @@ screenshot voip-shell-menu-fr.png
 echo
 echo "PASS: presence, contacts, requests, daemon restarts, a message, an answered call, and French in GNOME Shell"
 echo "screenshots: $shots/voip-shell-menu.png $shots/voip-shell-incoming-call.png $shots/voip-shell-call.png $shots/voip-shell-menu-fr.png"
+[ -z "${app_binary:-}" ] || [ ! -x "$app_binary" ] || echo "and the desktop app opened from the applet: $shots/voip-shell-open-conversation.png $shots/voip-shell-open-call.png"
