@@ -8,6 +8,9 @@
 #include "test-desktop.h"
 
 #define APP "voip"
+/* Waits for an accessible the test does not use further. */
+#define expect(a11y, app, needle, role) \
+  test_accessible_free (test_atspi_wait ((a11y), (app), (needle), (role)))
 /* Each step is a second or two; generous for ASan on a loaded machine. */
 #define WAIT_MS 30000
 
@@ -102,13 +105,13 @@ test_conversation (AppFixture *f, gconstpointer data)
   send = test_atspi_wait (f->a11y, APP, "Send", "button");
   test_atspi_click (f->a11y, send);
   test_user_wait_message (bob, "alice", "hi bob, from the app");
-  test_atspi_wait (f->a11y, APP, "You: hi bob, from the app", NULL);
+  expect (f->a11y, APP, "You: hi bob, from the app", NULL);
 
   /* Delete it from the app: bob's history keeps only the tombstone. */
   delete = test_atspi_wait (f->a11y, APP, "Delete message", "button");
   test_atspi_click (f->a11y, delete);
   test_user_wait_no_message (bob, "alice", "hi bob, from the app");
-  test_atspi_wait (f->a11y, APP, "You: This message was deleted", NULL);
+  expect (f->a11y, APP, "You: This message was deleted", NULL);
 
   daemon_send (bob, "alice", "a live reply");
   live = test_atspi_wait (f->a11y, APP, "bob: a live reply", NULL);
@@ -146,20 +149,20 @@ test_call (AppFixture *f, gconstpointer data)
   CallState active, ended;
 
   test_desktop_start_app (f->desktop, NULL);
-  test_atspi_wait (f->a11y, APP, "bob, Online", NULL);
+  expect (f->a11y, APP, "bob, Online", NULL);
 
   reply = test_user_call (bob, alice_path, "Contact", "Call", NULL, &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(&o)", &call_path);
   /* The call's object has the same path on both sides (its id). */
-  test_atspi_wait (f->a11y, APP, "Incoming call", NULL);
+  expect (f->a11y, APP, "Incoming call", NULL);
   answer = test_atspi_wait (f->a11y, APP, "Answer", "button");
   test_desktop_screenshot (f->desktop, "gtk-incoming-call");
   test_atspi_click (f->a11y, answer);
   active = (CallState) { call_path, "active" };
   g_assert_true (test_user_wait (alice, WAIT_MS, check_call_state, &active));
   g_assert_true (test_user_wait (bob, WAIT_MS, check_call_state, &active));
-  test_atspi_wait (f->a11y, APP, "In call", NULL);
+  expect (f->a11y, APP, "In call", NULL);
   test_desktop_screenshot (f->desktop, "gtk-call");
 
   hangup = test_atspi_wait (f->a11y, APP, "Hang up", "button");
@@ -218,7 +221,7 @@ test_voice (AppFixture *f, gconstpointer data)
   stop = test_atspi_wait (f->a11y, APP, "Stop recording and send", "button");
   test_atspi_click (f->a11y, stop);
   g_assert_true (test_user_wait (bob, WAIT_MS, check_voice_message, &id));
-  test_atspi_wait (f->a11y, APP, "You: Voice message", NULL);
+  expect (f->a11y, APP, "You: Voice message", NULL);
 
   audio = test_user_call (bob, alice_path, "Conversation", "GetVoiceMessage",
                           g_variant_new ("(t)", id), &error);
@@ -243,12 +246,12 @@ test_people (AppFixture *f, gconstpointer data)
 
   test_desktop_start_app (f->desktop, NULL);
   out = voipctl_ok (carol, "contact", "add", "alice");
-  test_atspi_wait (f->a11y, APP, "carol, Offline, asks to be your contact", NULL);
+  expect (f->a11y, APP, "carol, Offline, asks to be your contact", NULL);
   accept = test_atspi_wait (f->a11y, APP, "Accept", "button");
   test_atspi_click (f->a11y, accept);
   test_user_wait_contact (alice, "carol", "subscription", "friend");
   test_user_wait_contact (carol, "alice", "subscription", "friend");
-  test_atspi_wait (f->a11y, APP, "carol, Online", NULL);
+  expect (f->a11y, APP, "carol, Online", NULL);
 
   new_group = test_atspi_wait (f->a11y, APP, "New group", "button");
   test_atspi_click (f->a11y, new_group);
@@ -261,7 +264,7 @@ test_people (AppFixture *f, gconstpointer data)
   test_atspi_click (f->a11y, create);
   g_assert_true (test_user_wait (alice, WAIT_MS, check_group, (gpointer) "weekend"));
   /* The group is in the sidebar, with its members. */
-  test_atspi_wait (f->a11y, APP, "weekend", "list item");
+  expect (f->a11y, APP, "weekend", "list item");
 }
 
 /* voipd stops: the app says so; it comes back: the conversations again. */
@@ -296,10 +299,10 @@ test_french (AppFixture *f, gconstpointer data)
   test_user_setenv (f->daemons.alice, "LANG", "C.UTF-8");
   test_user_setenv (f->daemons.alice, "LANGUAGE", "fr");
   test_desktop_start_app (f->desktop, NULL);
-  test_atspi_wait (f->a11y, APP, "bob, En ligne", NULL);
-  test_atspi_wait (f->a11y, APP, "Ajouter un contact", "button");
+  expect (f->a11y, APP, "bob, En ligne", NULL);
+  expect (f->a11y, APP, "Ajouter un contact", "button");
   g_assert_cmpint (test_desktop_run_app (f->desktop, "--contact", "bob", NULL), ==, 0);
-  test_atspi_wait (f->a11y, APP, "Envoyer", "button");
+  expect (f->a11y, APP, "Envoyer", "button");
   test_desktop_screenshot (f->desktop, "gtk-conversation-fr");
 }
 
