@@ -28,6 +28,7 @@
 #include "voipd-calls.h"
 #include "voipd-contacts.h"
 #include "voipd-conversation.h"
+#include "voipd-enums.h"
 #include "voipd-errors.h"
 #include "voipd-groups.h"
 #include "voipd-resync.h"
@@ -63,7 +64,11 @@ struct _VoipdAccount {
   GCancellable             *login_cancellable;   /* the Login or Register in flight */
   GCancellable             *resume_cancellable;  /* the resume in flight */
   GCancellable             *resync_cancellable;  /* the resync in flight */
+  VoipdSessionState         state;
 };
+
+enum { PROP_STATE = 1, N_PROPS };
+static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (VoipdAccount, voipd_account, G_TYPE_OBJECT)
 
@@ -78,29 +83,37 @@ VoipdCache *voipd_account_get_cache (VoipdAccount *self) { return self->cache; }
 VoipdConnection *voipd_account_get_connection (VoipdAccount *self) { return self->connection; }
 GDBusObjectManagerServer *voipd_account_get_manager (VoipdAccount *self) { return self->manager; }
 const char *voipd_account_get_username (VoipdAccount *self) { return self->username; }
+VoipdSessionState voipd_account_get_state (VoipdAccount *self) { return self->state; }
 GSettings *voipd_account_get_settings (VoipdAccount *self) { return self->settings; }
 VoipdCalls *voipd_account_get_calls (VoipdAccount *self) { return self->calls; }
 
 /* code is for scripts; reason says it for people (NULL: code's own words). */
 static void
-set_state (VoipdAccount *self, const char *state, VoipdStateReason code, const char *reason)
+set_state (VoipdAccount *self, VoipdSessionState state, VoipdStateReason code,
+           const char *reason)
 {
   if (reason == NULL)
     reason = voipd_state_reason_describe (code);
-  g_debug ("state %s (%s: %s)", state, voipd_state_reason_to_nick (code), reason);
+  g_debug ("state %s (%s: %s)", voipd_session_state_to_nick (state),
+           voipd_state_reason_to_nick (code), reason);
   account_show_link (self);
-  voip_dbus_account_set_state (self->skeleton, state);
+  if (self->state != state)
+    {
+      self->state = state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+    }
+  voip_dbus_account_set_state (self->skeleton, voipd_session_state_to_nick (state));
   voip_dbus_account_set_state_reason_code (self->skeleton, voipd_state_reason_to_nick (code));
   voip_dbus_account_set_state_reason (self->skeleton, reason);
-  if (!g_str_equal (state, "online"))
+  if (state != VOIPD_SESSION_STATE_ONLINE)
     voip_dbus_account_set_presence (self->skeleton, "offline");
   /* Without the session nobody can signal: the calls end here as they do
    * at the server (which saw us go). Authenticating follows a fresh login,
    * when calls may already come in. */
-  if (!g_str_equal (state, "online") && !g_str_equal (state, "authenticating"))
+  if (state != VOIPD_SESSION_STATE_ONLINE && state != VOIPD_SESSION_STATE_AUTHENTICATING)
     voipd_calls_end_all (self->calls, VOIP_CALL_REASON_OFFLINE);
   /* Presence needs the session: unknown until the resync says it again. */
-  if (!g_str_equal (state, "online"))
+  if (state != VOIPD_SESSION_STATE_ONLINE)
     voipd_contacts_forget_presence (self);
 }
 
@@ -202,7 +215,7 @@ on_session_closed (VoipdAccount *self, guint reason, const char *detail)
       voip_dbus_account_set_remember_login (self->skeleton, FALSE);
       self->authenticated = FALSE;
       voipd_connection_close (self->connection);
-      set_state (self, "offline", reason == VOIP_CLOSE_TOKEN_REVOKED
+      set_state (self, VOIPD_SESSION_STATE_OFFLINE, reason == VOIP_CLOSE_TOKEN_REVOKED
                                   ? VOIPD_STATE_REASON_TOKEN_REVOKED
                                   : VOIPD_STATE_REASON_ACCOUNT_DELETED, detail);
     }
@@ -319,7 +332,7 @@ account_reconnect_later (VoipdAccount *self, const char *reason)
   self->authenticated = FALSE;
   if (self->token == NULL)
     {
-      set_state (self, "offline", VOIPD_STATE_REASON_CONNECTION_FAILED, reason);
+      set_state (self, VOIPD_SESSION_STATE_OFFLINE, VOIPD_STATE_REASON_CONNECTION_FAILED, reason);
       return;
     }
   /* A failure is often reported twice (the lost connection, and the request
@@ -330,7 +343,7 @@ account_reconnect_later (VoipdAccount *self, const char *reason)
                             g_settings_get_uint (self->settings, "reconnect-initial-delay-ms"),
                             g_settings_get_uint (self->settings, "reconnect-max-delay-ms"));
   delay = voipd_backoff_next (&self->backoff, self->rand);
-  set_state (self, "reconnecting", VOIPD_STATE_REASON_CONNECTION_FAILED, reason);
+  set_state (self, VOIPD_SESSION_STATE_RECONNECTING, VOIPD_STATE_REASON_CONNECTION_FAILED, reason);
   g_debug ("reconnecting in %u ms", delay);
   self->reconnect_id = g_timeout_add (delay, on_reconnect_timer, self);
 }
@@ -459,16 +472,16 @@ attempt_fail (Attempt *attempt, GError *error)
         voipd_secrets_clear_async (self->server, self->username, NULL, NULL, NULL);
       g_clear_pointer (&self->token, g_free);
       voip_dbus_account_set_remember_login (self->skeleton, FALSE);
-      set_state (self, "offline", VOIPD_STATE_REASON_TOKEN_REFUSED, NULL);
+      set_state (self, VOIPD_SESSION_STATE_OFFLINE, VOIPD_STATE_REASON_TOKEN_REFUSED, NULL);
     }
   else if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
     /* A refused certificate stays refused: retrying would only repeat it.
      * The token is kept, so a restart or a Login resumes once fixed. */
-    set_state (self, "offline", VOIPD_STATE_REASON_CONNECTION_FAILED, error->message);
+    set_state (self, VOIPD_SESSION_STATE_OFFLINE, VOIPD_STATE_REASON_CONNECTION_FAILED, error->message);
   else if (error->domain != VOIP_ERROR)
     account_reconnect_later (self, error->message);
   else
-    set_state (self, "offline", VOIPD_STATE_REASON_LOGIN_FAILED, error->message);
+    set_state (self, VOIPD_SESSION_STATE_OFFLINE, VOIPD_STATE_REASON_LOGIN_FAILED, error->message);
 }
 
 static void
@@ -551,7 +564,7 @@ account_adopt (VoipdAccount *self, Attempt *attempt, const char *token)
   if (voipd_connection_get_tls_trust (self->connection) == VOIPD_TLS_TRUST_FIRST_USE)
     voipd_tls_pins_store (self->settings, attempt_get_node (attempt),
                           voipd_connection_get_tls_fingerprint (self->connection));
-  set_state (self, "authenticating", VOIPD_STATE_REASON_NONE, NULL);
+  set_state (self, VOIPD_SESSION_STATE_AUTHENTICATING, VOIPD_STATE_REASON_NONE, NULL);
   account_now_online (self, g_steal_pointer (&attempt->invocation));
 }
 
@@ -632,7 +645,7 @@ on_attempt_connected (GObject *source, GAsyncResult *result, gpointer user_data)
       payload = g_variant_new ("(sss)", attempt->username, attempt->password, attempt->email);
       break;
     default:
-      set_state (self, "authenticating", VOIPD_STATE_REASON_NONE, NULL);
+      set_state (self, VOIPD_SESSION_STATE_AUTHENTICATING, VOIPD_STATE_REASON_NONE, NULL);
       code = VOIP_MSG_RESUME;
       payload = g_variant_new ("(ss)", attempt->username, attempt->token);
       break;
@@ -704,7 +717,7 @@ account_resume (VoipdAccount *self)
   attempt->node = self->node;
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
   self->authenticated = FALSE;
-  set_state (self, "connecting", VOIPD_STATE_REASON_NONE, NULL);
+  set_state (self, VOIPD_SESSION_STATE_CONNECTING, VOIPD_STATE_REASON_NONE, NULL);
   attempt_connect (self, attempt);
 }
 
@@ -799,7 +812,7 @@ account_forget_session (VoipdAccount *self, VoipdStateReason code)
   voip_dbus_account_set_remember_login (self->skeleton, FALSE);
   self->authenticated = FALSE;
   voipd_connection_close (self->connection);
-  set_state (self, "offline", code, NULL);
+  set_state (self, VOIPD_SESSION_STATE_OFFLINE, code, NULL);
 }
 
 static GVariant *
@@ -938,7 +951,7 @@ on_resynced (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (voipd_resync_finish (self, result, &error))
     {
-      set_state (self, "online", VOIPD_STATE_REASON_NONE, NULL);
+      set_state (self, VOIPD_SESSION_STATE_ONLINE, VOIPD_STATE_REASON_NONE, NULL);
       voip_dbus_account_set_presence (self->skeleton,
                                       voip_presence_to_string (self->wanted_presence));
     }
@@ -993,7 +1006,7 @@ on_token_found (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (error)
         g_message ("keyring: %s", error->message);
-      set_state (self, "offline", error ? VOIPD_STATE_REASON_NO_KEYRING
+      set_state (self, VOIPD_SESSION_STATE_OFFLINE, error ? VOIPD_STATE_REASON_NO_KEYRING
                                         : VOIPD_STATE_REASON_NOT_LOGGED_IN, NULL);
     }
   else
@@ -1016,14 +1029,14 @@ voipd_account_start (VoipdAccount *self)
   voipd_groups_load_cache (self);
   if (server == NULL || username == NULL || *server == '\0' || *username == '\0')
     {
-      set_state (self, "offline", VOIPD_STATE_REASON_NOT_LOGGED_IN, NULL);
+      set_state (self, VOIPD_SESSION_STATE_OFFLINE, VOIPD_STATE_REASON_NOT_LOGGED_IN, NULL);
       return;
     }
   self->server = g_steal_pointer (&server);
   self->username = g_steal_pointer (&username);
   voip_dbus_account_set_server (self->skeleton, self->server);
   voip_dbus_account_set_username (self->skeleton, self->username);
-  set_state (self, "offline", VOIPD_STATE_REASON_LOOKING_UP_LOGIN, NULL);
+  set_state (self, VOIPD_SESSION_STATE_OFFLINE, VOIPD_STATE_REASON_LOOKING_UP_LOGIN, NULL);
 
   /* libsecret may wait for a keyring that never answers; do not. */
   timeout = g_cancellable_new ();
@@ -1080,12 +1093,35 @@ voipd_account_finalize (GObject *object)
 }
 
 static void
+voipd_account_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+  VoipdAccount *self = VOIPD_ACCOUNT (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 voipd_account_class_init (VoipdAccountClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = voipd_account_dispose;
   object_class->finalize = voipd_account_finalize;
+  object_class->get_property = voipd_account_get_property;
+
+  /* The session's state; Account.State is its nick. */
+  properties[PROP_STATE] = g_param_spec_enum ("state", NULL, NULL, VOIPD_TYPE_SESSION_STATE,
+                                              VOIPD_SESSION_STATE_OFFLINE,
+                                              G_PARAM_READABLE | G_PARAM_STATIC_STRINGS
+                                              | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -1109,7 +1145,8 @@ voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSettings *settings,
   g_signal_connect (self->connection, "lost", G_CALLBACK (on_lost), self);
 
   self->skeleton = voip_dbus_account_skeleton_new ();
-  voip_dbus_account_set_state (self->skeleton, "offline");
+  voip_dbus_account_set_state (self->skeleton,
+                               voipd_session_state_to_nick (VOIPD_SESSION_STATE_OFFLINE));
   voip_dbus_account_set_state_reason_code (self->skeleton,
                                       voipd_state_reason_to_nick (VOIPD_STATE_REASON_NONE));
   voip_dbus_account_set_presence (self->skeleton, "offline");

@@ -13,6 +13,7 @@
 #include "voip-proto.h"
 #include "voipd-cache.h"
 #include "voipd-connection.h"
+#include "voipd-state-reason.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,8 @@ VoipdAccount *voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSetti
 /* Resumes the stored session, if there is one. */
 void          voipd_account_start (VoipdAccount *self);
 
+/* The session's state (also the "state" property, with notify). */
+VoipdSessionState         voipd_account_get_state    (VoipdAccount *self);
 /* For the contact, group and conversation handlers. */
 VoipdCache               *voipd_account_get_cache    (VoipdAccount *self);
 VoipdConnection          *voipd_account_get_connection (VoipdAccount *self);

@@ -1,17 +1,29 @@
-/* voipd-state-reason.c — the account's state reasons: nicks and words. */
+/* voipd-state-reason.c — the session's states and reasons: nicks and words. */
 #include <glib/gi18n.h>
 
 #include "voipd-enums.h"
 #include "voipd-state-reason.h"
 
+/* The nicks are static strings of the generated types. */
+static const char *
+enum_to_nick (GType type, int value, const char *fallback)
+{
+  g_autoptr(GEnumClass) klass = g_type_class_ref (type);
+  GEnumValue *entry = g_enum_get_value (klass, value);
+
+  return entry != NULL ? entry->value_nick : fallback;
+}
+
+const char *
+voipd_session_state_to_nick (VoipdSessionState state)
+{
+  return enum_to_nick (VOIPD_TYPE_SESSION_STATE, state, "offline");
+}
+
 const char *
 voipd_state_reason_to_nick (VoipdStateReason reason)
 {
-  g_autoptr(GEnumClass) klass = g_type_class_ref (VOIPD_TYPE_STATE_REASON);
-  GEnumValue *value = g_enum_get_value (klass, reason);
-
-  /* The nicks are static strings of the generated type. */
-  return value != NULL ? value->value_nick : "none";
+  return enum_to_nick (VOIPD_TYPE_STATE_REASON, reason, "none");
 }
 
 const char *

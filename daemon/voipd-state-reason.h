@@ -1,13 +1,25 @@
-/* voipd-state-reason.h — why the account is in its state, for scripts.
+/* voipd-state-reason.h — the session's state, and why it is in it.
  *
- * Account.StateReasonCode is the nick of one of these (registered with
- * gnome.mkenums, voipd-enums.h), stable and never translated; StateReason
- * next to it says the same for people, in the daemon's language. */
+ * Account.State is the nick of a VoipdSessionState and Account.StateReasonCode
+ * the nick of a VoipdStateReason (both registered with gnome.mkenums,
+ * voipd-enums.h), stable and never translated; StateReason next to them says
+ * the reason for people, in the daemon's language. */
 #pragma once
 
 #include <glib.h>
 
 G_BEGIN_DECLS
+
+typedef enum {
+  VOIPD_SESSION_STATE_OFFLINE,         /* no session (never logged in, logged out, token refused) */
+  VOIPD_SESSION_STATE_CONNECTING,      /* a resume is opening its connection */
+  VOIPD_SESSION_STATE_AUTHENTICATING,  /* logged in and resyncing, or a resume in flight */
+  VOIPD_SESSION_STATE_ONLINE,          /* logged in; contacts, groups and messages in sync */
+  VOIPD_SESSION_STATE_RECONNECTING,    /* the connection was lost; retrying with backoff */
+} VoipdSessionState;
+
+/* "offline", "connecting", …: the words of Account.State. */
+const char *voipd_session_state_to_nick (VoipdSessionState state);
 
 typedef enum {
   VOIPD_STATE_REASON_NONE,               /* online, or on the way there */
