@@ -43,7 +43,11 @@ struct _VoipConversationView
   guint64        oldest_id;
   gboolean       loading;
   gboolean       complete;       /* the first message is loaded */
-  gboolean       stick_to_bottom;
+  /* While an older page goes in above: the distance from the bottom to
+   * keep, so that what was on screen stays there (and the top edge is not
+   * reached again at once, loading page after page). */
+  double         keep_from_bottom;
+  guint          keep_idle;
 
   GtkWidget     *back;
   GtkWidget     *title;
@@ -178,6 +182,24 @@ clear_messages (VoipConversationView *self)
 
 static void load_page (VoipConversationView *self);
 
+static gboolean
+on_keep_done (gpointer user_data)
+{
+  VoipConversationView *self = user_data;
+
+  self->keep_idle = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_upper_changed (GtkAdjustment *adjustment, GParamSpec *pspec, gpointer user_data)
+{
+  VoipConversationView *self = user_data;
+
+  if (self->keep_idle != 0)
+    gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment) - self->keep_from_bottom);
+}
+
 /* ---- callbacks ---------------------------------------------------------- */
 
 static void
@@ -204,6 +226,15 @@ on_history_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   n = g_variant_n_children (messages);
   if (n < HISTORY_PAGE)
     self->complete = TRUE;
+  if (!first_page)
+    {
+      GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scrolled));
+
+      self->keep_from_bottom = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_value (adjustment);
+      g_clear_handle_id (&self->keep_idle, g_source_remove);
+      /* Until the new rows have their size: after the next layouts. */
+      self->keep_idle = g_timeout_add (500, on_keep_done, self);
+    }
   /* The page is oldest first: prepend from its end to keep the order. */
   for (gsize i = n; i > 0; i--)
     {
@@ -556,6 +587,7 @@ voip_conversation_view_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_clear_handle_id (&self->keep_idle, g_source_remove);
   if (self->client != NULL)
     g_signal_handlers_disconnect_by_data (self->client, self);
   g_clear_object (&self->client);
@@ -635,6 +667,8 @@ voip_conversation_view_init (VoipConversationView *self)
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scrolled), self->list_box);
   gtk_widget_set_vexpand (self->scrolled, TRUE);
   g_signal_connect (self->scrolled, "edge-reached", G_CALLBACK (on_edge_reached), self);
+  g_signal_connect (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scrolled)),
+                    "notify::upper", G_CALLBACK (on_upper_changed), self);
   gtk_box_append (GTK_BOX (self), self->scrolled);
 
   self->entry = gtk_entry_new ();
