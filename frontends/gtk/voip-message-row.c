@@ -150,6 +150,13 @@ voip_message_row_set (VoipMessageRow *self, GVariant *message)
 
   /* "bob: see you", as a screen reader says a message */
   accessible = g_strdup_printf (_("%s: %s"), outgoing ? _("You") : sender, shown);
+  if (edited && !deleted)
+    {
+      g_autofree char *plain = g_steal_pointer (&accessible);
+
+      /* A message's accessible name with its mark: "bob: see you (edited)" */
+      accessible = g_strdup_printf (_("%s (edited)"), plain);
+    }
   gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   accessible, -1);
 }

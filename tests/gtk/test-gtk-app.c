@@ -80,6 +80,9 @@ test_conversation (AppFixture *f, gconstpointer data)
   g_autoptr(TestAccessible) send = NULL;
   g_autoptr(TestAccessible) live = NULL;
   g_autoptr(TestAccessible) delete = NULL;
+  g_autoptr(TestAccessible) edit = NULL;
+  g_autoptr(TestAccessible) new_text = NULL;
+  g_autoptr(TestAccessible) save = NULL;
   g_autofree char *out = NULL;
 
   out = voipctl_ok (bob, "presence", "away");
@@ -107,10 +110,19 @@ test_conversation (AppFixture *f, gconstpointer data)
   test_user_wait_message (bob, "alice", "hi bob, from the app");
   expect (f->a11y, APP, "You: hi bob, from the app", NULL);
 
-  /* Delete it from the app: bob's history keeps only the tombstone. */
+  /* Edit it from the app, then delete it: bob sees both. */
+  edit = test_atspi_wait (f->a11y, APP, "Edit message", "button");
+  test_atspi_click (f->a11y, edit);
+  new_text = test_atspi_wait (f->a11y, APP, "New text", "text box");
+  test_atspi_set_text (f->a11y, new_text, "hi bob, edited in the app");
+  save = test_atspi_wait (f->a11y, APP, "Save", "button");
+  test_atspi_click (f->a11y, save);
+  test_user_wait_message (bob, "alice", "hi bob, edited in the app");
+  expect (f->a11y, APP, "You: hi bob, edited in the app (edited)", NULL);
+
   delete = test_atspi_wait (f->a11y, APP, "Delete message", "button");
   test_atspi_click (f->a11y, delete);
-  test_user_wait_no_message (bob, "alice", "hi bob, from the app");
+  test_user_wait_no_message (bob, "alice", "hi bob, edited in the app");
   expect (f->a11y, APP, "You: This message was deleted", NULL);
 
   daemon_send (bob, "alice", "a live reply");
