@@ -28,6 +28,10 @@ function defineIndicator({GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, n
         }
     }
 
+    /* Account.StateReasonCode values after which only a new login helps */
+    const LOGGED_OUT_REASONS = ['not-logged-in', 'logged-out', 'account-deleted',
+        'token-revoked', 'token-refused'];
+
     function accountStateText(account) {
         switch (account.state) {
         case 'connecting': return _('Connecting…');
@@ -36,7 +40,7 @@ function defineIndicator({GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, n
         case 'online': return presenceName(account.presence);
         default:
             /* Translators: "voipctl login" is a command, not to be translated */
-            return account.username === ''
+            return account.username === '' || LOGGED_OUT_REASONS.includes(account.stateReasonCode)
                 ? _('Not logged in (use voipctl login)')
                 : _('Offline');
         }
@@ -417,7 +421,9 @@ function defineIndicator({GObject, GLib, St, Clutter, PanelMenu, PopupMenu, _, n
                     ? `${account.displayName} (${account.username})` : account.username;
                 let text = account.username !== '' ? `${who} — ${accountStateText(account)}`
                     : accountStateText(account);
-                if (account.state !== 'online' && account.stateReason !== '')
+                /* why, unless it is what the state says already */
+                if (account.state !== 'online' && account.stateReason !== '' &&
+                    account.stateReasonCode !== 'not-logged-in')
                     text += ` (${account.stateReason})`;
                 this._accountItem.label.text = text;
             }

@@ -23,7 +23,8 @@
 #   - a friend's and a group's "Open conversation" ask the desktop app
 #     (org.voipd.Voip, ActivateAction, seen with dbus-monitor; the real app
 #     runs on the shell's Wayland display when it is built) to open it;
-#   - a call bob cancels while it rings counts as missed (badge, notification).
+#   - a call bob cancels while it rings counts as missed (badge, notification);
+#   - logged out, the account line says to log in (Account.StateReasonCode).
 # Before the shell, the client logic of the ES-module build (GNOME Shell 45+)
 # runs under gjs on alice's voipd (esm-client.js): her account (its server a
 # list of nodes, the first down), friends, requests, groups, and a message.
@@ -532,6 +533,13 @@ ev "[...$INDICATOR._requestItems.values()].find(i => i.username === 'carol')._bu
 wait_cmd "alice and carol are friends" 'carol.*friend' alice voipctl contacts
 wait_eval "carol listed after bob (both online: by name)" "$CONTACTS" '"bob:Online,carol:Online"'
 wait_eval "no requests left" "$(describe requests)" '[]'
+
+step "logged out, and in again on the list of nodes"
+as_user alice voipctl logout >/dev/null
+wait_eval "the account says to log in, and why" "$(describe account)" \
+  '"Alice Liddell (alice) — Not logged in (use voipctl login) (logged out)"'
+echo "alice-password" | as_user alice voipctl login --server "$dead_node,$address" alice --password-stdin >/dev/null
+wait_eval "online again" "$(describe account)" '"Alice Liddell (alice) — Online"'
 
 step "the applet in French"
 # Extensions carry their catalogues in their own locale/ folder (as on
