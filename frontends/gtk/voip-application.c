@@ -9,7 +9,8 @@
  *   app.answer-call (s path), app.decline-call (s path)
  *   app.about, app.quit
  *
- * It also tells of new messages and incoming calls with GNotification. */
+ * It also tells of new messages and incoming calls with GNotification,
+ * unless the GNOME Shell applet is enabled (it tells of them itself). */
 #define G_LOG_DOMAIN "voip"
 
 #include <glib/gi18n.h>
@@ -24,6 +25,8 @@ struct _VoipApplication
   AdwApplication  parent_instance;
   VoipClient     *client;
   char           *pending_contact;   /* --contact before the objects are known */
+  gboolean        applet_enabled;    /* the shell applet notifies; the app does not */
+  guint           extension_signal;
   char           *pending_path;
 };
 
@@ -73,7 +76,51 @@ lookup_call (VoipApplication *self, const char *path)
   return call != NULL ? g_object_ref (call) : NULL;
 }
 
+/* The GNOME Shell applet's state, from GetExtensionInfo or
+ * ExtensionStateChanged: 1 is ENABLED (and 7, ACTIVE, on GNOME 45+). */
+#define APPLET_UUID "voip@voipd.org"
+
+static void
+set_applet_state (VoipApplication *self, GVariant *info)
+{
+  double state = 0;
+
+  g_variant_lookup (info, "state", "d", &state);
+  self->applet_enabled = state == 1 || state == 7;
+  g_debug ("The shell applet is %s", self->applet_enabled ? "enabled" : "not enabled");
+}
+
 /* ---- callbacks ---------------------------------------------------------- */
+
+static void
+on_extension_info (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(VoipApplication) self = user_data;
+  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, NULL);
+  g_autoptr(GVariant) info = NULL;
+
+  /* No GNOME Shell, or an old one: the app notifies. */
+  if (reply == NULL)
+    return;
+  info = g_variant_get_child_value (reply, 0);
+  set_applet_state (self, info);
+}
+
+static void
+on_extension_state_changed (GDBusConnection *connection, const char *sender, const char *path,
+                            const char *interface, const char *signal, GVariant *parameters,
+                            gpointer user_data)
+{
+  VoipApplication *self = user_data;
+  const char *uuid;
+  g_autoptr(GVariant) info = NULL;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sa{sv})")))
+    return;
+  g_variant_get (parameters, "(&s@a{sv})", &uuid, &info);
+  if (g_strcmp0 (uuid, APPLET_UUID) == 0)
+    set_applet_state (self, info);
+}
 
 static void
 on_conversations_changed (VoipClient *client, gpointer user_data)
@@ -100,6 +147,9 @@ on_message (VoipClient *client, VoipDBusObject *object, const char *kind, GVaria
                  &text, NULL, NULL, NULL);
   if (g_strcmp0 (direction, "incoming") != 0 || (contact != NULL && voip_dbus_contact_get_muted (contact)))
     return;
+  /* The applet tells of it already (its quick reply too). */
+  if (self->applet_enabled)
+    return;
   /* Nothing to tell of what is on screen in the window in front. */
   if (window != NULL && gtk_window_is_active (GTK_WINDOW (window)) &&
       voip_window_get_shown_conversation (window) == object)
@@ -123,7 +173,7 @@ on_call_added (VoipClient *client, VoipDBusCall *call, gpointer user_data)
   g_autofree char *id = NULL;
 
   if (g_strcmp0 (voip_dbus_call_get_direction (call), "incoming") != 0 ||
-      g_strcmp0 (voip_dbus_call_get_state (call), "ringing") != 0)
+      g_strcmp0 (voip_dbus_call_get_state (call), "ringing") != 0 || self->applet_enabled)
     return;
   /* e.g. "bob is calling" */
   title = g_strdup_printf (_("%s is calling"), voip_dbus_call_get_initiator (call));
@@ -281,6 +331,27 @@ voip_application_startup (GApplication *application)
   g_unix_signal_add (SIGTERM, on_quit_signal, self);
   g_unix_signal_add (SIGINT, on_quit_signal, self);
 
+  /* Notifications are the applet's when it runs (GNOME Shell's own
+   * extension service says). */
+  {
+    GDBusConnection *bus = g_application_get_dbus_connection (application);
+
+    if (bus != NULL)
+      {
+        self->extension_signal =
+          g_dbus_connection_signal_subscribe (bus, "org.gnome.Shell.Extensions",
+                                              "org.gnome.Shell.Extensions", "ExtensionStateChanged",
+                                              "/org/gnome/Shell/Extensions", NULL,
+                                              G_DBUS_SIGNAL_FLAGS_NONE, on_extension_state_changed,
+                                              self, NULL);
+        g_dbus_connection_call (bus, "org.gnome.Shell.Extensions", "/org/gnome/Shell/Extensions",
+                                "org.gnome.Shell.Extensions", "GetExtensionInfo",
+                                g_variant_new ("(s)", APPLET_UUID), G_VARIANT_TYPE ("(a{sv})"),
+                                G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, on_extension_info,
+                                g_object_ref (self));
+      }
+  }
+
   self->client = voip_client_new ();
   g_signal_connect (self->client, "conversations-changed", G_CALLBACK (on_conversations_changed), self);
   g_signal_connect (self->client, "message", G_CALLBACK (on_message), self);
@@ -303,6 +374,10 @@ voip_application_shutdown (GApplication *application)
 
   if (self->client != NULL)
     g_signal_handlers_disconnect_by_data (self->client, self);
+  if (self->extension_signal != 0 && g_application_get_dbus_connection (application) != NULL)
+    g_dbus_connection_signal_unsubscribe (g_application_get_dbus_connection (application),
+                                          self->extension_signal);
+  self->extension_signal = 0;
   G_APPLICATION_CLASS (voip_application_parent_class)->shutdown (application);
   g_clear_object (&self->client);
 }
