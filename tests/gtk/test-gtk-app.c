@@ -279,6 +279,33 @@ test_people (AppFixture *f, gconstpointer data)
   expect (f->a11y, APP, "weekend", "list item");
 }
 
+/* A new user registers from the app's login page, and is online. */
+static void
+test_register (AppFixture *f, gconstpointer data)
+{
+  g_autoptr(TestUser) dave = daemon_fixture_new_user (&f->daemons, "dave", TEST_USER_DEFAULT);
+  g_autoptr(TestDesktop) desktop = test_desktop_new (dave);
+  GDBusConnection *a11y = test_desktop_get_a11y (desktop);
+  g_autoptr(TestAccessible) server = NULL;
+  g_autoptr(TestAccessible) username = NULL;
+  g_autoptr(TestAccessible) password = NULL;
+  g_autoptr(TestAccessible) register_button = NULL;
+
+  test_desktop_start_app (desktop, NULL);
+  expect (a11y, APP, "Welcome to Voip", NULL);
+  server = test_atspi_wait (a11y, APP, "Server", "text box");
+  test_atspi_set_text (a11y, server, f->daemons.address);
+  username = test_atspi_wait (a11y, APP, "Username", "text box");
+  test_atspi_set_text (a11y, username, "dave");
+  password = test_atspi_wait (a11y, APP, "Password", "text box");
+  test_atspi_set_text (a11y, password, test_user_get_password (dave));
+  test_desktop_screenshot (desktop, "gtk-register");
+  register_button = test_atspi_wait (a11y, APP, "Register", "button");
+  test_atspi_click (a11y, register_button);
+  test_user_wait_state (dave, "online");
+  expect (a11y, APP, "No contacts yet", NULL);
+}
+
 /* voipd stops: the app says so; it comes back: the conversations again. */
 static void
 test_offline (AppFixture *f, gconstpointer data)
@@ -329,6 +356,8 @@ main (int argc, char **argv)
   g_test_add ("/gtk/voice", AppFixture, &call_options, app_fixture_setup, test_voice,
               app_fixture_teardown);
   g_test_add ("/gtk/people", AppFixture, NULL, app_fixture_setup, test_people,
+              app_fixture_teardown);
+  g_test_add ("/gtk/register", AppFixture, NULL, app_fixture_setup, test_register,
               app_fixture_teardown);
   g_test_add ("/gtk/offline", AppFixture, NULL, app_fixture_setup, test_offline,
               app_fixture_teardown);
