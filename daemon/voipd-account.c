@@ -982,8 +982,8 @@ account_resync (VoipdAccount *self, GDBusMethodInvocation *login)
   self->resync_cancellable = g_cancellable_new ();
   resync->account = g_object_ref (self);
   resync->login = login;   /* the attempt's reference */
-  voipd_resync_async (self, self->skeleton, self->wanted_presence, self->resync_cancellable,
-                      on_resynced, resync);
+  voipd_resync_async (self, self->connection, self->cache, self->username, self->skeleton,
+                      self->wanted_presence, self->resync_cancellable, on_resynced, resync);
 }
 
 /* ---- start -------------------------------------------------------------------------- */

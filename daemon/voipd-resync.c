@@ -13,6 +13,9 @@ typedef enum {
 
 typedef struct {
   VoipdAccount    *account;          /* the task's source object */
+  VoipdConnection *connection;       /* the login's: a resync never crosses to another */
+  VoipdCache      *cache;
+  char            *username;
   VoipDBusAccount *skeleton;
   VoipPresence     wanted_presence;
   SyncStep         step;
@@ -24,6 +27,9 @@ static void sync_step (GTask *task);
 static void
 sync_free (Sync *sync)
 {
+  g_object_unref (sync->connection);
+  g_object_unref (sync->cache);
+  g_free (sync->username);
   g_object_unref (sync->skeleton);
   g_hash_table_unref (sync->seen_contacts);
   g_free (sync);
@@ -48,8 +54,7 @@ apply_own_profile (VoipDBusAccount *skeleton, GVariant *profile)
 static void
 sync_drop_stale_contacts (Sync *sync)
 {
-  g_autoptr(GPtrArray) cached = voipd_cache_list_contacts (voipd_account_get_cache (sync->account),
-                                                           NULL);
+  g_autoptr(GPtrArray) cached = voipd_cache_list_contacts (sync->cache, NULL);
 
   for (guint i = 0; cached != NULL && i < cached->len; i++)
     {
@@ -60,10 +65,11 @@ sync_drop_stale_contacts (Sync *sync)
 }
 
 static void
-sync_groups (VoipdAccount *account, GVariant *groups)
+sync_groups (Sync *sync, GVariant *groups)
 {
+  VoipdAccount *account = sync->account;
   g_autoptr(GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
-  g_autoptr(GPtrArray) cached = voipd_cache_list_groups (voipd_account_get_cache (account), NULL);
+  g_autoptr(GPtrArray) cached = voipd_cache_list_groups (sync->cache, NULL);
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
 
   for (gsize i = 0; i < g_variant_n_children (groups); i++)
@@ -143,7 +149,7 @@ sync_pending (Sync *sync, GVariant *reply)
 static gboolean
 sync_messages (Sync *sync, GVariant *reply)
 {
-  VoipdCache *cache = voipd_account_get_cache (sync->account);
+  VoipdCache *cache = sync->cache;
   g_autoptr(GVariant) list = g_variant_get_child_value (reply, 0);
   gboolean more = FALSE;
 
@@ -199,7 +205,7 @@ on_sync_reply (GObject *source, GAsyncResult *result, gpointer user_data)
       {
         g_autoptr(GVariant) list = g_variant_get_child_value (reply, 0);
 
-        sync_groups (sync->account, list);
+        sync_groups (sync, list);
       }
       break;
     case SYNC_MESSAGES:
@@ -250,7 +256,7 @@ sync_step (GTask *task)
       break;
     case SYNC_PROFILE:
       code = VOIP_MSG_GET_PROFILE;
-      payload = g_variant_new ("(s)", voipd_account_get_username (sync->account));
+      payload = g_variant_new ("(s)", sync->username);
       break;
     case SYNC_CONTACTS:
       code = VOIP_MSG_CONTACT_LIST;
@@ -266,9 +272,7 @@ sync_step (GTask *task)
       break;
     case SYNC_MESSAGES:
       code = VOIP_MSG_SYNC;
-      payload = g_variant_new ("(tu)",
-                               (guint64) voipd_cache_get_last_seq (
-                                   voipd_account_get_cache (sync->account)),
+      payload = g_variant_new ("(tu)", (guint64) voipd_cache_get_last_seq (sync->cache),
                                (guint32) VOIP_HISTORY_PAGE_MAX);
       break;
     case SYNC_OUTBOX:
@@ -280,12 +284,15 @@ sync_step (GTask *task)
       g_object_unref (task);
       return;
     }
-  voipd_connection_request_async (voipd_account_get_connection (sync->account), code, payload,
+  voipd_connection_request_async (sync->connection, code, payload,
                                   g_task_get_cancellable (task), on_sync_reply, task);
 }
 
 void
 voipd_resync_async (VoipdAccount        *account,
+                    VoipdConnection     *connection,
+                    VoipdCache          *cache,
+                    const char          *username,
                     VoipDBusAccount     *skeleton,
                     VoipPresence         wanted_presence,
                     GCancellable        *cancellable,
@@ -297,6 +304,9 @@ voipd_resync_async (VoipdAccount        *account,
 
   g_task_set_source_tag (task, voipd_resync_async);
   sync->account = account;
+  sync->connection = g_object_ref (connection);
+  sync->cache = g_object_ref (cache);
+  sync->username = g_strdup (username);
   sync->skeleton = g_object_ref (skeleton);
   sync->wanted_presence = wanted_presence;
   sync->seen_contacts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

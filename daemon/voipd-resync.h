@@ -13,10 +13,14 @@
 
 G_BEGIN_DECLS
 
-/* `skeleton` receives the own profile; `wanted_presence` is what the user
- * chose (set again on the server unless it is online, the server's
- * default). */
+/* The resync of `username`'s login on `connection` into `cache` and the
+ * account's objects; `skeleton` receives the own profile; `wanted_presence`
+ * is what the user chose (set again on the server unless it is online, the
+ * server's default). */
 void     voipd_resync_async  (VoipdAccount        *account,
+                              VoipdConnection     *connection,
+                              VoipdCache          *cache,
+                              const char          *username,
                               VoipDBusAccount     *skeleton,
                               VoipPresence         wanted_presence,
                               GCancellable        *cancellable,
