@@ -4,7 +4,7 @@
  * test-daemon-calls.c does on one server: alice's microphone plays 440 Hz,
  * bob's 880 Hz, carol's 660 Hz, and each speaker is a WAV file whose
  * frequencies tone-analyze measures.
- *   - a 1:1 call, alice on node0 and bob on node1: each hears the other;
+ *   - a 1:1 call, alice on node0 and bob on node1 (two nodes): each hears the other;
  *   - the same through the server relay (VOIPD_MEDIA_FORCE_RELAY: no ICE),
  *     the audio crossing the nodes over NATS;
  *   - a three-way group call, one user on each of three nodes. */
@@ -27,6 +27,7 @@ typedef struct {
 } Fixture;
 
 typedef struct {
+  guint    nodes;         /* nodes and users: 2 or CALL_NODES */
   gboolean force_relay;
 } Options;
 
@@ -60,7 +61,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   f->nats = test_nats_new (1);
   nats = test_nats_get_urls (f->nats);
-  for (guint i = 0; i < CALL_NODES; i++)
+  for (guint i = 0; i < options->nodes; i++)
     {
       GKeyFile *config;
       g_autofree char *node = g_strdup_printf ("node%u", i);
@@ -86,7 +87,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
       test_user_set_setting (f->users[i], "audio-source", source);
       test_user_set_setting (f->users[i], "audio-sink", sink);
       test_user_set_setting (f->users[i], "echo-cancellation", "false");
-      if (options != NULL && options->force_relay)
+      if (options->force_relay)
         test_user_setenv (f->users[i], "VOIPD_MEDIA_FORCE_RELAY", "1");
       test_user_start_daemon (f->users[i]);
       test_user_register (f->users[i]);
@@ -228,6 +229,7 @@ test_one_to_one (Fixture *f, gconstpointer data)
 {
   const Options *options = data;
   TestUser *alice = f->users[0], *bob = f->users[1];
+  const char *path = options->force_relay ? "server-relay" : NULL;
   g_autofree char *id_text = NULL;
   guint64 id;
 
@@ -240,8 +242,8 @@ test_one_to_one (Fixture *f, gconstpointer data)
   g_free (voipctl_ok (bob, "answer"));
   wait_call (alice, id, "active");
   wait_call (bob, id, "active");
-  wait_stats_flowing (alice, id, 1, options && options->force_relay ? "server-relay" : NULL);
-  wait_stats_flowing (bob, id, 1, options && options->force_relay ? "server-relay" : NULL);
+  wait_stats_flowing (alice, id, 1, path);
+  wait_stats_flowing (bob, id, 1, path);
   /* Audio to analyse: a pause in which it flows, not a condition. */
   test_iterate_for (3000);
   g_free (voipctl_ok (alice, "hangup", id_text));
@@ -295,17 +297,19 @@ test_group (Fixture *f, gconstpointer data)
     }
 }
 
-static const Options relay_options = { TRUE };
+static const Options pair_options = { 2, FALSE };
+static const Options relay_options = { 2, TRUE };
+static const Options group_options = { CALL_NODES, FALSE };
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add ("/cluster/daemon-calls/one-to-one", Fixture, NULL, fixture_set_up,
+  g_test_add ("/cluster/daemon-calls/one-to-one", Fixture, &pair_options, fixture_set_up,
               test_one_to_one, fixture_tear_down);
   g_test_add ("/cluster/daemon-calls/server-relay", Fixture, &relay_options, fixture_set_up,
               test_one_to_one, fixture_tear_down);
-  g_test_add ("/cluster/daemon-calls/group", Fixture, NULL, fixture_set_up, test_group,
+  g_test_add ("/cluster/daemon-calls/group", Fixture, &group_options, fixture_set_up, test_group,
               fixture_tear_down);
   return g_test_run ();
 }
