@@ -390,6 +390,8 @@ server_cluster_calls_receive (ServerClusterCalls *self, GBytes *bytes)
       g_variant_unref (message.variant);
       return;
     }
+  g_debug ("cluster: call %" G_GUINT64_FORMAT ": op %u from %s for user %" G_GINT64_FORMAT,
+           message.call_id, message.op, message.node, message.user_id);
   dispatch (self, &message);
   g_variant_unref (message.payload);
   g_variant_unref (message.variant);
@@ -532,7 +534,11 @@ server_cluster_calls_request (ServerClusterCalls *self, ServerSession *session, 
   gboolean ringing_here;
 
   if (mirror == NULL || mirror->call_id != call_id)
-    return FALSE;
+    {
+      g_debug ("cluster: call %" G_GUINT64_FORMAT ": request %u of %s: not mirrored", call_id,
+               code, username);
+      return FALSE;
+    }
   ringing_here = g_ptr_array_find (mirror->ringing, session, NULL);
   *status = VOIP_STATUS_OK;
   switch (code)
