@@ -277,7 +277,7 @@ call_end (ServerCalls *self, ServerCall *call, VoipCallReason reason, Outbox *ou
   if (call->group_id != 0)
     g_hash_table_remove (self->by_group, &call->group_id);
   if (call->group_id != 0 && self->cluster != NULL)
-    server_cluster_calls_announce_group (self->cluster, call->id, call->group_id, FALSE);
+    server_cluster_calls_announce_group (self->cluster, NULL, call->id, call->group_id, FALSE);
   g_hash_table_remove (self->by_id, &call->id);   /* frees it */
 }
 
@@ -457,7 +457,7 @@ server_calls_start (ServerCalls *self, ServerSession *initiator, gint64 group_id
            call->participants->len - 1);
 
   if (group_id != 0 && self->cluster != NULL)
-    server_cluster_calls_announce_group (self->cluster, call->id, group_id, TRUE);
+    server_cluster_calls_announce_group (self->cluster, NULL, call->id, group_id, TRUE);
   /* Other nodes ring their sessions (RING) and say how many they rang. */
   for (guint i = 1; i < call->participants->len; i++)
     {
@@ -757,6 +757,19 @@ server_calls_nodes_gone (ServerCalls *self, GPtrArray *nodes)
     }
   if (self->cluster != NULL)
     server_cluster_calls_nodes_gone (self->cluster, nodes);
+}
+
+void
+server_calls_node_joined (ServerCalls *self, const char *node)
+{
+  GHashTableIter iter;
+  ServerCall *call;
+
+  if (self->cluster == NULL)
+    return;
+  g_hash_table_iter_init (&iter, self->by_group);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &call))
+    server_cluster_calls_announce_group (self->cluster, node, call->id, call->group_id, TRUE);
 }
 
 gboolean

@@ -71,6 +71,10 @@ void         server_calls_remote_leave  (ServerCalls *self, guint64 call_id, gin
  * they owned end for our sessions. */
 void         server_calls_nodes_gone    (ServerCalls *self, GPtrArray *nodes);
 
+/* A node joined the cluster: it hears of our running group calls, so
+ * that its users can join them. */
+void         server_calls_node_joined   (ServerCalls *self, const char *node);
+
 /* TRUE when the user takes part through a session on `node` (NULL: here). */
 gboolean     server_call_is_joined_through (ServerCall *call, gint64 user_id, const char *node);
 /* Sends an event (code, payload: CallSignalReceived or CallDataReceived)

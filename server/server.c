@@ -448,6 +448,15 @@ on_cluster_calls_message (GBytes *message, gpointer user_data)
     server_cluster_calls_receive (server_calls_get_cluster (self->calls), message);
 }
 
+static void
+on_cluster_node_joined (const char *node, gpointer user_data)
+{
+  Server *self = user_data;
+
+  if (self->calls != NULL)
+    server_calls_node_joined (self->calls, node);
+}
+
 /* Calls with users on those nodes lose them; calls they owned end here. */
 static void
 on_cluster_nodes_gone (GPtrArray *nodes, gpointer user_data)
@@ -461,6 +470,7 @@ on_cluster_nodes_gone (GPtrArray *nodes, gpointer user_data)
 static const ServerClusterCallbacks cluster_callbacks = {
   .calls_message = on_cluster_calls_message,
   .nodes_gone    = on_cluster_nodes_gone,
+  .node_joined   = on_cluster_node_joined,
   .user_frame    = on_cluster_user_frame,
   .gap           = on_cluster_gap,
   .users_gone    = on_cluster_users_gone,

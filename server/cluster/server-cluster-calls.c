@@ -463,10 +463,18 @@ server_cluster_calls_session_ended (ServerClusterCalls *self, ServerSession *ses
 }
 
 void
-server_cluster_calls_announce_group (ServerClusterCalls *self, guint64 call_id, gint64 group_id,
-                                     gboolean running)
+server_cluster_calls_announce_group (ServerClusterCalls *self, const char *node, guint64 call_id,
+                                     gint64 group_id, gboolean running)
 {
-  g_autoptr(GPtrArray) nodes = server_cluster_nodes (self->cluster);
+  g_autoptr(GPtrArray) nodes = NULL;
+
+  if (node != NULL)
+    {
+      nodes = g_ptr_array_new ();
+      g_ptr_array_add (nodes, (gpointer) node);
+    }
+  else
+    nodes = server_cluster_nodes (self->cluster);
 
   for (guint i = 0; i < nodes->len; i++)
     server_cluster_calls_send (self, nodes->pdata[i], SERVER_CLUSTER_CALLS_GROUP_CALL, call_id,

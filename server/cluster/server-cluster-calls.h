@@ -82,9 +82,11 @@ void        server_cluster_calls_nodes_gone (ServerClusterCalls *self, GPtrArray
  * hears when it was the user's last session in the call here). */
 void        server_cluster_calls_session_ended (ServerClusterCalls *self,
                                                 ServerSession *session);
-/* Tells every other node that the group's call runs (or ended). */
-void        server_cluster_calls_announce_group (ServerClusterCalls *self, guint64 call_id,
-                                                 gint64 group_id, gboolean running);
+/* Tells `node` (NULL: every other node) that the group's call runs (or
+ * ended). */
+void        server_cluster_calls_announce_group (ServerClusterCalls *self, const char *node,
+                                                 guint64 call_id, gint64 group_id,
+                                                 gboolean running);
 /* The running call of a group that another node owns; 0 when none known. */
 guint64     server_cluster_calls_group_call (ServerClusterCalls *self, gint64 group_id);
 /* The group of a running group call another node owns; 0 when unknown. */

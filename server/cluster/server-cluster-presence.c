@@ -136,6 +136,12 @@ server_cluster_presence_username (ServerClusterPresence *self, gint64 user_id)
   return NULL;
 }
 
+gboolean
+server_cluster_presence_knows (ServerClusterPresence *self, const char *node)
+{
+  return g_hash_table_contains (self->nodes, node);
+}
+
 GPtrArray *
 server_cluster_presence_list_nodes (ServerClusterPresence *self)
 {

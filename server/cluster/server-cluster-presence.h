@@ -41,6 +41,8 @@ void         server_cluster_presence_set  (ServerClusterPresence *self, const ch
 VoipPresence server_cluster_presence_get  (ServerClusterPresence *self, gint64 user_id);
 /* The username another node announced for the user; NULL if none did. */
 const char  *server_cluster_presence_username (ServerClusterPresence *self, gint64 user_id);
+/* TRUE when the node was heard from and not taken for dead since. */
+gboolean     server_cluster_presence_knows (ServerClusterPresence *self, const char *node);
 /* The nodes (char*, owned) heard from and not yet taken for dead. */
 GPtrArray   *server_cluster_presence_list_nodes (ServerClusterPresence *self);
 /* The nodes (char*, owned) where the user has a session. */

@@ -169,8 +169,11 @@ delivery_run (gpointer data)
   ServerCluster *self = delivery->inbox->owner;
   gint64 now = g_get_monotonic_time ();
 
+  gboolean known;
+
   if (self == NULL)
     return G_SOURCE_REMOVE;
+  known = delivery->node == NULL || server_cluster_presence_knows (self->remote, delivery->node);
   switch (delivery->kind)
     {
     case DELIVERY_FRAME:
@@ -230,6 +233,9 @@ delivery_run (gpointer data)
         self->callbacks.calls_message (delivery->frame, self->user_data);
       break;
     }
+  if (!known && server_cluster_presence_knows (self->remote, delivery->node)
+      && self->callbacks.node_joined != NULL)
+    self->callbacks.node_joined (delivery->node, self->user_data);
   return G_SOURCE_REMOVE;
 }
 

@@ -44,6 +44,9 @@ typedef struct {
   /* A message for this node's calls (server-cluster-calls.h), from another
    * node; NULL: the node takes none. */
   void (*calls_message) (GBytes *message, gpointer user_data);
+  /* A node was heard from for the first time (or again after it was taken
+   * for dead); NULL: not wanted. */
+  void (*node_joined)   (const char *node, gpointer user_data);
   /* The heartbeat found these nodes (char*) dead; NULL: not wanted. */
   void (*nodes_gone)    (GPtrArray *nodes, gpointer user_data);
 } ServerClusterCallbacks;

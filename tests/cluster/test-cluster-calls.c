@@ -20,16 +20,35 @@
 typedef struct {
   TestPostgres *pg;
   char         *url;
-  TestNats  *nats;
+  TestNats     *nats;
+  const char   *ring_timeout;   /* NULL: the default */
   TestServer   *nodes[NODES_MAX];
   guint         n_nodes;
 } Cluster;
+
+/* One more node, node<n_nodes>. */
+static void
+cluster_add_node (Cluster *cluster)
+{
+  TestServer *server = test_server_new ();
+  GKeyFile *config = test_server_get_config (server);
+  g_autofree char *name = g_strdup_printf ("node%u", cluster->n_nodes);
+  g_autofree char *urls = test_nats_get_urls (cluster->nats);
+
+  g_assert_cmpuint (cluster->n_nodes, <, NODES_MAX);
+  g_key_file_set_string (config, "store", "url", cluster->url);
+  g_key_file_set_string (config, "cluster", "nats", urls);
+  g_key_file_set_string (config, "cluster", "node", name);
+  if (cluster->ring_timeout != NULL)
+    g_key_file_set_string (config, "calls", "ring-timeout", cluster->ring_timeout);
+  test_server_start (server);
+  cluster->nodes[cluster->n_nodes++] = server;
+}
 
 static gboolean
 cluster_start (Cluster *cluster, guint nodes, const char *ring_timeout)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *urls = NULL;
 
   cluster->pg = test_postgres_new_or_skip ();
   if (cluster->pg == NULL)
@@ -37,22 +56,9 @@ cluster_start (Cluster *cluster, guint nodes, const char *ring_timeout)
   cluster->url = test_postgres_create_database (cluster->pg, &error);
   g_assert_no_error (error);
   cluster->nats = test_nats_new (1);
-  urls = test_nats_get_urls (cluster->nats);
+  cluster->ring_timeout = ring_timeout;
   for (guint i = 0; i < nodes; i++)
-    {
-      TestServer *server = test_server_new ();
-      GKeyFile *config = test_server_get_config (server);
-      g_autofree char *name = g_strdup_printf ("node%u", i);
-
-      g_key_file_set_string (config, "store", "url", cluster->url);
-      g_key_file_set_string (config, "cluster", "nats", urls);
-      g_key_file_set_string (config, "cluster", "node", name);
-      if (ring_timeout != NULL)
-        g_key_file_set_string (config, "calls", "ring-timeout", ring_timeout);
-      test_server_start (server);
-      cluster->nodes[i] = server;
-    }
-  cluster->n_nodes = nodes;
+    cluster_add_node (cluster);
   return TRUE;
 }
 
@@ -391,6 +397,75 @@ test_group (void)
   cluster_stop (&cluster);
 }
 
+/* A node started while a group call runs hears of it: carol, offline when
+ * the call began, logs in to the new node and joins by calling the group. */
+static void
+test_group_late_node (void)
+{
+  Cluster cluster = { 0 };
+  g_autoptr(TestClient) alice = NULL;
+  g_autoptr(TestClient) bob = NULL;
+  g_autoptr(TestClient) carol = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autofree char *password = NULL;
+  guint64 group, id;
+
+  if (!cluster_start (&cluster, 2, NULL))
+    return;
+  alice = test_client_new_registered (port_of (&cluster, 0), "alice");
+  bob = test_client_new_registered (port_of (&cluster, 1), "bob");
+  carol = test_client_new_registered (port_of (&cluster, 1), "carol");
+  test_befriend (alice, bob);
+  test_befriend (alice, carol);
+  reply = test_client_call (alice, VOIP_MSG_GROUP_CREATE,
+                            g_variant_new ("(s^as)", "team",
+                                           (const char *[]) { "bob", "carol", NULL }));
+  g_variant_get (reply, "(t)", &group);
+  password = g_strdup (test_client_get_password (carol));
+  g_clear_pointer (&carol, test_client_free);
+  /* carol's going offline reached alice's node: she is not invited. */
+  for (;;)
+    {
+      g_autoptr(GVariant) event = test_client_expect_event (alice, VOIP_MSG_PRESENCE_CHANGED);
+      const char *who;
+      guint32 presence;
+
+      g_variant_get (event, "(&su)", &who, &presence);
+      if (g_str_equal (who, "carol") && presence == VOIP_PRESENCE_OFFLINE)
+        break;
+    }
+
+  id = invite (alice, "", group);
+  expect_call (alice, id, "ringing - alice:joined bob:invited");
+  expect_call (bob, id, "ringing - alice:joined bob:invited");
+  answer (bob, id);
+  expect_call (alice, id, "active answered alice:joined bob:joined");
+  expect_call (bob, id, "active answered alice:joined bob:joined");
+
+  cluster_add_node (&cluster);
+  carol = test_client_new_logged_in (port_of (&cluster, 2), "carol", password);
+  /* Once alice hears carol online, node0 knows node2 (and told it). */
+  for (;;)
+    {
+      g_autoptr(GVariant) event = test_client_expect_event (alice, VOIP_MSG_PRESENCE_CHANGED);
+      const char *who;
+      guint32 presence;
+
+      g_variant_get (event, "(&su)", &who, &presence);
+      if (g_str_equal (who, "carol") && presence == VOIP_PRESENCE_ONLINE)
+        break;
+    }
+  g_assert_cmpuint (invite (carol, "", group), ==, id);
+  for (TestClient **c = (TestClient *[]) { alice, bob, carol, NULL }; *c; c++)
+    expect_call (*c, id, "active answered alice:joined bob:joined carol:joined");
+  expect_data_passes (carol, bob, id, 0xc7);
+
+  g_clear_pointer (&alice, test_client_free);
+  g_clear_pointer (&bob, test_client_free);
+  g_clear_pointer (&carol, test_client_free);
+  cluster_stop (&cluster);
+}
+
 /* ---- a node dies ------------------------------------------------------------------------ */
 
 /* Three calls on three nodes, then node1 is killed with SIGKILL: the call
@@ -466,6 +541,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/cluster/calls/one-to-one", test_one_to_one);
   g_test_add_func ("/cluster/calls/refusals", test_refusals);
   g_test_add_func ("/cluster/calls/group", test_group);
+  g_test_add_func ("/cluster/calls/group-late-node", test_group_late_node);
   g_test_add_func ("/cluster/calls/node-killed", test_node_killed);
   return g_test_run ();
 }
