@@ -37,7 +37,6 @@ typedef struct {
   GPtrArray            *ringing;   /* INVITED: the sessions ringing; not owned */
   char                 *joined_node;    /* JOINED through another node (session NULL) */
   GPtrArray            *ringing_nodes;  /* INVITED: the other nodes ringing (char*) */
-  gboolean              busy_elsewhere; /* a node said the user is in another call */
 } Participant;
 
 struct _ServerCall {
@@ -662,17 +661,19 @@ server_calls_remote_rang (ServerCalls *self, guint64 call_id, gint64 user_id, co
 {
   ServerCall *call;
   Participant *p = remote_participant (self, call_id, user_id, &call);
-  VoipCallReason reason;
   Outbox outbox;
 
   if (p == NULL || (rang > 0 && rang != SERVER_CLUSTER_CALLS_BUSY))
     return;
-  if (rang == SERVER_CLUSTER_CALLS_BUSY)
-    p->busy_elsewhere = TRUE;
-  reason = p->busy_elsewhere ? VOIP_CALL_REASON_BUSY : VOIP_CALL_REASON_OFFLINE;
   outbox_init (&outbox);
-  if (node_lost (self, call, p, node, reason, &outbox))
-    call_settle (self, call, reason, &outbox);
+  if (rang == SERVER_CLUSTER_CALLS_BUSY && p->state == VOIP_PARTICIPANT_INVITED)
+    {
+      /* In a call there: busy, as on one node, whatever else of theirs rings. */
+      participant_leave (self, call, p, VOIP_CALL_REASON_BUSY, NULL, &outbox);
+      call_settle (self, call, VOIP_CALL_REASON_BUSY, &outbox);
+    }
+  else if (rang == 0 && node_lost (self, call, p, node, VOIP_CALL_REASON_OFFLINE, &outbox))
+    call_settle (self, call, VOIP_CALL_REASON_OFFLINE, &outbox);
   outbox_flush (&outbox);
 }
 

@@ -252,6 +252,7 @@ test_refusals (void)
   g_autoptr(TestClient) alice = NULL;
   g_autoptr(TestClient) bob = NULL;
   g_autoptr(TestClient) carol = NULL;
+  g_autoptr(TestClient) bob2 = NULL;
   guint64 id, busy;
 
   if (!cluster_start (&cluster, 2, "2"))
@@ -263,17 +264,24 @@ test_refusals (void)
   test_befriend (bob, carol);
   test_befriend (alice, carol);
 
-  /* bob is in a call with carol on node1: alice's call finds him busy. */
+  /* bob is in a call with carol on node1: alice's call finds him busy,
+   * even though his second session, on alice's node, is in no call. */
+  bob2 = second_session (bob, &cluster, 0);
   busy = invite (carol, "bob", 0);
   expect_call (carol, busy, "ringing - carol:joined bob:invited");
   expect_call (bob, busy, "ringing - carol:joined bob:invited");
+  expect_call (bob2, busy, "ringing - carol:joined bob:invited");
   answer (bob, busy);
   expect_call (carol, busy, "active answered carol:joined bob:joined");
   expect_call (bob, busy, "active answered carol:joined bob:joined");
+  expect_call (bob2, busy, "ended answered-elsewhere carol:joined bob:joined");
   id = invite (alice, "bob", 0);
   expect_call (alice, id, "ringing - alice:joined bob:invited");
+  expect_call (bob2, id, "ringing - alice:joined bob:invited");
   expect_call (alice, id, "ended busy alice:left bob:left");
+  expect_call (bob2, id, "ended busy alice:joined bob:left");
   test_client_assert_no_event (bob, VOIP_MSG_CALL_CHANGED, 0);
+  g_clear_pointer (&bob2, test_client_free);
   /* ... and bob, in a call, cannot call alice on node0 either. */
   test_client_call_fails (bob, VOIP_MSG_CALL_INVITE, g_variant_new ("(st)", "alice", (guint64) 0),
                           VOIP_STATUS_BUSY);
