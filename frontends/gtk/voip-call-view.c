@@ -21,6 +21,8 @@ struct _VoipCallView
   GtkWidget  *decline;
   GtkWidget  *mute;
   GtkWidget  *hangup;
+  GtkWidget  *stats_button;  /* toggles the live statistics */
+  GtkWidget  *stats_label;
 };
 
 G_DEFINE_FINAL_TYPE (VoipCallView, voip_call_view, GTK_TYPE_BOX)
@@ -77,6 +79,53 @@ on_timer_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Call.Stats as a line per peer: "bob: host, 12 ms, 0.0% lost, 40/38 kb/s". */
+static void
+update_stats (VoipCallView *self)
+{
+  GVariant *stats = self->call != NULL ? voip_dbus_call_get_stats (self->call) : NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+  gboolean shown = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->stats_button));
+  GVariantIter iter;
+  const char *peer;
+  GVariant *figures;
+
+  gtk_widget_set_visible (self->stats_label, shown);
+  if (!shown)
+    return;
+  if (stats != NULL)
+    {
+      g_variant_iter_init (&iter, stats);
+      while (g_variant_iter_next (&iter, "{&s@a{sv}}", &peer, &figures))
+        {
+          const char *path = "";
+          double rtt = 0, loss = 0, send = 0, receive = 0;
+
+          g_variant_lookup (figures, "path", "&s", &path);
+          g_variant_lookup (figures, "rtt_ms", "d", &rtt);
+          g_variant_lookup (figures, "loss_percent", "d", &loss);
+          g_variant_lookup (figures, "send_kbps", "d", &send);
+          g_variant_lookup (figures, "receive_kbps", "d", &receive);
+          if (text->len > 0)
+            g_string_append_c (text, '\n');
+          /* One peer's live call statistics: name, network path, round trip,
+           * loss, send and receive rates */
+          g_string_append_printf (text, _("%s: %s, %.0f ms, %.1f%% lost, %.0f/%.0f kb/s"),
+                                  peer, *path != '\0' ? path : _("connecting"), rtt, loss, send,
+                                  receive);
+          g_variant_unref (figures);
+        }
+    }
+  gtk_label_set_text (GTK_LABEL (self->stats_label),
+                      text->len > 0 ? text->str : _("No statistics yet"));
+}
+
+static void
+on_stats_toggled (GtkToggleButton *button, gpointer user_data)
+{
+  update_stats (user_data);
+}
+
 static void
 update (VoipCallView *self)
 {
@@ -127,6 +176,7 @@ update (VoipCallView *self)
   gtk_widget_set_visible (self->hangup, !ringing_in && !ended);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->mute), voip_dbus_call_get_muted (self->call));
   update_timer (self);
+  update_stats (self);
   if (ended)
     g_clear_handle_id (&self->timer, g_source_remove);
   else if (self->timer == 0)
@@ -228,6 +278,13 @@ voip_call_view_init (VoipCallView *self)
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (self), GTK_ORIENTATION_VERTICAL);
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), adw_window_title_new (_("Call"), NULL));
+  self->stats_button = gtk_toggle_button_new ();
+  gtk_button_set_icon_name (GTK_BUTTON (self->stats_button), "network-transmit-receive-symbolic");
+  gtk_widget_set_tooltip_text (self->stats_button, _("Call statistics"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->stats_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Call statistics"), -1);
+  g_signal_connect (self->stats_button, "toggled", G_CALLBACK (on_stats_toggled), self);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header), self->stats_button);
   gtk_box_append (GTK_BOX (self), header);
 
   self->status = adw_status_page_new ();
@@ -249,6 +306,12 @@ voip_call_view_init (VoipCallView *self)
   gtk_widget_set_margin_start (clamp, 12);
   gtk_widget_set_margin_end (clamp, 12);
   gtk_box_append (GTK_BOX (self), clamp);
+
+  self->stats_label = gtk_label_new (NULL);
+  gtk_widget_add_css_class (self->stats_label, "caption");
+  gtk_widget_add_css_class (self->stats_label, "numeric");
+  gtk_widget_set_visible (self->stats_label, FALSE);
+  gtk_box_append (GTK_BOX (self), self->stats_label);
 
   self->answer = round_button ("call-start-symbolic", _("Answer"), "success");
   self->decline = round_button ("call-stop-symbolic", _("Decline"), "destructive-action");

@@ -157,6 +157,7 @@ test_call (AppFixture *f, gconstpointer data)
   g_autoptr(GError) error = NULL;
   g_autoptr(TestAccessible) answer = NULL;
   g_autoptr(TestAccessible) hangup = NULL;
+  g_autoptr(TestAccessible) stats = NULL;
   const char *call_path;
   CallState active, ended;
 
@@ -175,6 +176,10 @@ test_call (AppFixture *f, gconstpointer data)
   g_assert_true (test_user_wait (alice, WAIT_MS, check_call_state, &active));
   g_assert_true (test_user_wait (bob, WAIT_MS, check_call_state, &active));
   expect (f->a11y, APP, "In call", NULL);
+  /* Live statistics on request: bob's path once media flows. */
+  stats = test_atspi_wait (f->a11y, APP, "Call statistics", "button");
+  test_atspi_click (f->a11y, stats);
+  expect (f->a11y, APP, "bob: host, ", NULL);
   test_desktop_screenshot (f->desktop, "gtk-call");
 
   hangup = test_atspi_wait (f->a11y, APP, "Hang up", "button");
