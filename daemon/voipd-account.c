@@ -13,9 +13,11 @@
  * state and everything else stay as they were while it runs, and only its
  * success replaces the session (see "logging in" below).
  *
- * After every login the daemon resyncs: own profile and presence, friends,
- * pending requests, groups, every message after the last seq it has, then
- * the outbox. Events from the server keep it current between resyncs. */
+ * After every login the daemon resyncs (voipd-resync.c): own profile and
+ * presence, friends, pending requests, groups, every message after the last
+ * seq it has, then the outbox. Events from the server keep it current
+ * between resyncs. The Account methods that are not the session's own are
+ * in voipd-account-dbus.c. */
 #define G_LOG_DOMAIN "voipd"
 
 #include <string.h>

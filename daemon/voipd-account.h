@@ -1,10 +1,12 @@
 /* voipd-account.h — the account: the server session and everything exported on the bus.
  *
  * VoipdAccount owns the connection to the server (with login, resume,
- * reconnection and resync), the local cache, the keyring token, and the
- * D-Bus objects: the Account interface at /org/voipd/Voip1, the object
- * manager there, and one object per contact, per group and per call below
- * it (voipd-contacts.c, voipd-groups.c, voipd-calls.c). */
+ * reconnection, and the resync of voipd-resync.c), the local cache, the
+ * keyring token, and the D-Bus objects: the Account interface at
+ * /org/voipd/Voip1 (the session's methods here, the others in
+ * voipd-account-dbus.c), the object manager there, and one object per
+ * contact, per group and per call below it (voipd-contacts.c,
+ * voipd-groups.c, voipd-calls.c). */
 #pragma once
 
 #include <gio/gio.h>
