@@ -404,7 +404,8 @@ test_group (void)
 }
 
 /* A node started while a group call runs hears of it: carol, offline when
- * the call began, logs in to the new node and joins by calling the group. */
+ * the call began, logs in to the new node and joins by answering the call,
+ * and again by calling the group. */
 static void
 test_group_late_node (void)
 {
@@ -450,7 +451,7 @@ test_group_late_node (void)
 
   cluster_add_node (&cluster);
   carol = test_client_new_logged_in (port_of (&cluster, 2), "carol", password);
-  /* Once alice hears carol online, node0 knows node2 (and told it). */
+  /* carol is online for alice: node0 will not ring her. */
   for (;;)
     {
       g_autoptr(GVariant) event = test_client_expect_event (alice, VOIP_MSG_PRESENCE_CHANGED);
@@ -461,10 +462,34 @@ test_group_late_node (void)
       if (g_str_equal (who, "carol") && presence == VOIP_PRESENCE_ONLINE)
         break;
     }
-  g_assert_cmpuint (invite (carol, "", group), ==, id);
+  /* node2 hears of the call from node0 soon after: until then, answering
+   * it is NoSuchCall, and changes nothing. */
+  for (guint tries = 0;; tries++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) got = NULL;
+      guint status;
+
+      got = test_client_request (carol, VOIP_MSG_CALL_ANSWER, g_variant_new ("(t)", id), &status,
+                                 &error);
+      g_assert_no_error (error);
+      if (status == VOIP_STATUS_OK)
+        break;
+      g_assert_cmpuint (status, ==, VOIP_STATUS_NO_SUCH_CALL);
+      g_assert_cmpuint (tries, <, 1000);
+      g_usleep (10 * 1000);
+    }
   for (TestClient **c = (TestClient *[]) { alice, bob, carol, NULL }; *c; c++)
     expect_call (*c, id, "active answered alice:joined bob:joined carol:joined");
   expect_data_passes (carol, bob, id, 0xc7);
+  hangup (carol, id);
+  expect_call (carol, id, "ended hangup alice:joined bob:joined carol:left");
+  expect_call (alice, id, "active answered alice:joined bob:joined carol:left");
+  expect_call (bob, id, "active answered alice:joined bob:joined carol:left");
+  /* Calling the group joins it too. */
+  g_assert_cmpuint (invite (carol, "", group), ==, id);
+  for (TestClient **c = (TestClient *[]) { alice, bob, carol, NULL }; *c; c++)
+    expect_call (*c, id, "active answered alice:joined bob:joined carol:joined");
 
   g_clear_pointer (&alice, test_client_free);
   g_clear_pointer (&bob, test_client_free);
