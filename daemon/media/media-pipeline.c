@@ -26,6 +26,8 @@
 #define G_LOG_DOMAIN "voipd-media"
 
 #include "media-pipeline.h"
+
+#include "media-dtx-gate.h"
 #include "media-srtp.h"
 
 #include <gst/app/app.h>
@@ -256,14 +258,15 @@ media_pipeline_new (const char *audio_source, const char *audio_sink,
    * works with a loss estimate: FEC_INITIAL_LOSS until the peers report
    * theirs (media_pipeline_set_expected_loss). DTX: in silence (or muted)
    * the encoder sends a comfort-noise frame every 400 ms instead of 50
-   * packets a second, and both sides' send and receive chains sleep. Opus's
-   * voice activity detector takes any stationary sound (a steady test tone
-   * too) for background noise. */
+   * packets a second, and both sides' send and receive chains sleep; it is
+   * on only while the input is quiet (media-dtx-gate.c), since Opus's voice
+   * activity detector takes any stationary sound (a steady tone, music) for
+   * background noise and stops sending it. */
   description = g_strdup_printf (
     "audioconvert name=capture_head ! audioresample ! " RAW_CAPS " ! %s"
     "volume name=mute ! "
     "opusenc name=encoder bitrate=32000 frame-size=20 inband-fec=true "
-    "  packet-loss-percentage=%d audio-type=voice dtx=%s complexity=%d ! "
+    "  packet-loss-percentage=%d audio-type=voice dtx=false complexity=%d ! "
     "rtpopuspay pt=%d dtx=%s ! tee name=send allow-not-linked=true "
     "audiotestsrc wave=silence is-live=true samplesperbuffer=%d ! " RAW_CAPS " ! "
     "audiomixer name=mixer force-live=true ignore-inactive-pads=true "
@@ -273,7 +276,7 @@ media_pipeline_new (const char *audio_source, const char *audio_sink,
     " latency=%" G_GUINT64_FORMAT " ! "
     "capsfilter name=playback_head caps=\"" RAW_CAPS "\" ! %s"
     "audioconvert ! audioresample name=playback_tail",
-    dsp ? dsp : "", FEC_INITIAL_LOSS, dtx ? "true" : "false", OPUS_COMPLEXITY,
+    dsp ? dsp : "", FEC_INITIAL_LOSS, OPUS_COMPLEXITY,
     OPUS_PAYLOAD_TYPE, dtx ? "true" : "false",
     (int) (48000 * MIXER_PERIOD / GST_SECOND), (guint64) MIXER_PERIOD, (guint64) MIXER_UPSTREAM_LATENCY,
     (guint64) MIXER_PROCESSING_SLACK, probe ? probe : "");
@@ -313,6 +316,8 @@ media_pipeline_new (const char *audio_source, const char *audio_sink,
   self->mixer = gst_bin_get_by_name (GST_BIN (self->pipeline), "mixer");
   self->mute = gst_bin_get_by_name (GST_BIN (self->pipeline), "mute");
   self->encoder = gst_bin_get_by_name (GST_BIN (self->pipeline), "encoder");
+  if (dtx)
+    media_dtx_gate_attach (self->encoder);
   self->expected_loss = FEC_INITIAL_LOSS;
   self->playback_head = gst_bin_get_by_name (GST_BIN (self->pipeline), "playback_head");
 

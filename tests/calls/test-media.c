@@ -574,6 +574,36 @@ test_mute (Fixture *fixture, gconstpointer data)
   assert_hears (alice, heard_from (alice), 880);
 }
 
+/* A steady tone for longer than Opus's voice detector needs to call it
+ * background noise (a second or two), through the defaults' echo canceller
+ * and noise suppressor as the demo's tones go: it must keep arriving, as
+ * music would, and not turn into DTX's comfort noise. The last seconds are
+ * what is checked. */
+#define STEADY_PACKETS 300    /* 6 s */
+#define STEADY_CHECKED_MS 2000
+
+static void
+test_steady_tone (Fixture *fixture, gconstpointer data)
+{
+  Party *alice, *bob;
+  guint64 checked_from;
+
+  fixture->echo_cancellation = TRUE;
+  alice = add_party (fixture, "alice", 440);
+  bob = add_party (fixture, "bob", 880);
+
+  connect_parties (alice, bob);
+  wait_all_connected (fixture, "host");
+  wait_packets (bob, "alice", STEADY_PACKETS);
+  wait_packets (alice, "bob", STEADY_PACKETS);
+  checked_from = elapsed_ms (bob) - STEADY_CHECKED_MS;
+  free_call (alice);
+  free_call (bob);
+
+  assert_hears (bob, checked_from, 440);
+  assert_hears (alice, checked_from, 880);
+}
+
 static void
 test_server_relay (Fixture *fixture, gconstpointer data)
 {
@@ -922,6 +952,8 @@ main (int argc, char **argv)
 
   g_test_add ("/media/basic", Fixture, NULL, fixture_set_up, test_basic, fixture_tear_down);
   g_test_add ("/media/mute", Fixture, NULL, fixture_set_up, test_mute, fixture_tear_down);
+  g_test_add ("/media/steady-tone", Fixture, NULL, fixture_set_up, test_steady_tone,
+              fixture_tear_down);
   g_test_add ("/media/server-relay", Fixture, NULL, fixture_set_up, test_server_relay,
               fixture_tear_down);
   g_test_add ("/media/adaptive-jitter", Fixture, NULL, fixture_set_up, test_adaptive_jitter,
