@@ -83,6 +83,15 @@ server_pid= sysbus_pid= shell_pid= monitor_pid= app_pid=
 
 . "$SOURCE/tests/demo/desktop-user.sh"
 
+# stop_within PID: SIGTERM, and SIGKILL if it is still there after 10 s (after a
+# failure: a hung child must not hang the test until meson's timeout).
+stop_within () {
+  kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+}
+
 finish () {
   local status=$?
   set +eu
@@ -94,7 +103,7 @@ finish () {
   # the desktop app, a Wayland client of the shell, goes first; it exits 0 on SIGTERM
   if [ -n "$app_pid" ]; then
     if [ "$status" -eq 0 ]; then end_process "$app_pid" "the desktop app" || status=1
-    else kill "$app_pid" 2>/dev/null; wait "$app_pid" 2>/dev/null; fi
+    else stop_within "$app_pid"; fi
     check_log "$state/app.log" "the desktop app" || status=1
   fi
   stop_shell
@@ -361,8 +370,13 @@ monitor_pid=$!
 # applet's "Open conversation" and "Open call" activate it.
 app_binary=$BUILD/frontends/gtk/voip
 if [ -x "$app_binary" ]; then
-  # (env itself, not as_user's subshell, so that $! is the app)
-  env -i ${USER_ENV[alice]} GDK_BACKEND=wayland WAYLAND_DISPLAY=wayland-0 "$app_binary" --gapplication-service \
+  # (env itself, not as_user's subshell, so that $! is the app). GTK's cairo
+  # renderer, not GL: Mesa's llvmpipe registers its JIT code's unwind tables
+  # with libgcc, which mallocs under libgcc's lock, and under ASan with
+  # fast_unwind_on_malloc=0 that malloc unwinds through the same lock: the
+  # app deadlocked at its first frame (tests/gtk does the same on Xvfb).
+  env -i ${USER_ENV[alice]} GDK_BACKEND=wayland WAYLAND_DISPLAY=wayland-0 GSK_RENDERER=cairo \
+    "$app_binary" --gapplication-service \
     >"$state/app.log" 2>&1 &
   app_pid=$!
   wait_cmd "the desktop app is on alice's bus" 'true' alice gdbus call --session --dest org.freedesktop.DBus \
