@@ -29,7 +29,7 @@ VoipdAccount *voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSetti
 /* Resumes the stored session, if there is one. */
 void          voipd_account_start (VoipdAccount *self);
 
-/* The session's state (also the "state" property, with notify). */
+/* The session's state (its "state" property, voipd-session.h). */
 VoipdSessionState         voipd_account_get_state    (VoipdAccount *self);
 /* For the contact, group and conversation handlers. */
 VoipdCache               *voipd_account_get_cache    (VoipdAccount *self);
