@@ -36,6 +36,7 @@ struct _VoipdAccount {
   VoipdCache               *cache;
   VoipdSession             *session;
   VoipdCalls               *calls;
+  VoipdConversations       *conversations;
 
   VoipPresence              wanted_presence; /* what the user chose; re-applied after login */
   GCancellable             *resync_cancellable;  /* the resync in flight */
@@ -48,6 +49,10 @@ static void account_resync (VoipdAccount *self, GDBusMethodInvocation *login);
 /* ---- small helpers ----------------------------------------------------------- */
 
 VoipdCache *voipd_account_get_cache (VoipdAccount *self) { return self->cache; }
+VoipdConversations *voipd_account_get_conversations (VoipdAccount *self)
+{
+  return self->conversations;
+}
 VoipdConnection *voipd_account_get_connection (VoipdAccount *self)
 {
   return voipd_session_get_connection (self->session);
@@ -273,7 +278,7 @@ on_event (VoipdSession *session, guint code, GVariant *payload, VoipdAccount *se
     case VOIP_MSG_MESSAGE_RECEIVED:
     case VOIP_MSG_MESSAGE_EDITED:
     case VOIP_MSG_MESSAGE_DELETED:
-      voipd_conversation_handle_event (self, code, payload);
+      voipd_conversation_handle_event (self->conversations, code, payload);
       break;
     case VOIP_MSG_CALL_CHANGED:
     case VOIP_MSG_CALL_SIGNAL_RECEIVED:
@@ -532,6 +537,7 @@ voipd_account_dispose (GObject *object)
     g_dbus_interface_skeleton_unexport (G_DBUS_INTERFACE_SKELETON (self->skeleton));
   g_clear_object (&self->skeleton);
   g_clear_object (&self->manager);
+  g_clear_object (&self->conversations);
   g_clear_object (&self->cache);
   g_clear_object (&self->settings);
   g_clear_object (&self->bus);
@@ -592,5 +598,6 @@ voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSettings *settings,
     return NULL;
   self->manager = g_dbus_object_manager_server_new (VOIPD_OBJECT_ROOT);
   g_dbus_object_manager_server_set_connection (self->manager, bus);
+  self->conversations = voipd_conversations_new (self->session, self->cache, self->manager);
   return g_steal_pointer (&self);
 }

@@ -37,6 +37,9 @@ VoipdConnection          *voipd_account_get_connection (VoipdAccount *self);
 GDBusObjectManagerServer *voipd_account_get_manager  (VoipdAccount *self);
 const char               *voipd_account_get_username (VoipdAccount *self);
 GSettings                *voipd_account_get_settings (VoipdAccount *self);
+/* What the conversations of contacts and groups need (voipd-conversation.h). */
+typedef struct _VoipdConversations VoipdConversations;
+VoipdConversations       *voipd_account_get_conversations (VoipdAccount *self);
 /* The registry of calls (voipd-calls.h). */
 typedef struct _VoipdCalls VoipdCalls;
 VoipdCalls               *voipd_account_get_calls    (VoipdAccount *self);

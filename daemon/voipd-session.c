@@ -68,7 +68,10 @@ static void session_resume (VoipdSession *self);
 /* ---- small helpers ----------------------------------------------------------- */
 
 VoipdSessionState voipd_session_get_state (VoipdSession *self) { return self->state; }
-VoipdStateReason voipd_session_get_state_reason_code (VoipdSession *self) { return self->reason_code; }
+VoipdStateReason voipd_session_get_state_reason_code (VoipdSession *self)
+{
+  return self->reason_code;
+}
 const char *voipd_session_get_state_reason (VoipdSession *self) { return self->reason; }
 VoipdConnection *voipd_session_get_connection (VoipdSession *self) { return self->connection; }
 const char *voipd_session_get_server (VoipdSession *self) { return self->server; }
@@ -346,7 +349,8 @@ attempt_fail (Attempt *attempt, GError *error)
   else if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
     /* A refused certificate stays refused: retrying would only repeat it.
      * The token is kept, so a restart or a Login resumes once fixed. */
-    set_state (self, VOIPD_SESSION_STATE_OFFLINE, VOIPD_STATE_REASON_CONNECTION_FAILED, error->message);
+    set_state (self, VOIPD_SESSION_STATE_OFFLINE, VOIPD_STATE_REASON_CONNECTION_FAILED,
+               error->message);
   else if (error->domain != VOIP_ERROR)
     session_reconnect_later (self, error->message);
   else
