@@ -1,12 +1,14 @@
-/* voipd-account.h — the account: the server session and everything exported on the bus.
+/* voipd-account.h — the account: the server session shown on the bus, and the objects there.
  *
- * VoipdAccount owns the connection to the server (with login, resume,
- * reconnection, and the resync of voipd-resync.c), the local cache, the
- * keyring token, and the D-Bus objects: the Account interface at
+ * VoipdAccount owns the session with the server (a VoipdSession,
+ * voipd-session.h: connect, login, resume, reconnection, the keyring
+ * token), runs the resync of voipd-resync.c after each login, and owns the
+ * local cache and the D-Bus objects: the Account interface at
  * /org/voipd/Voip1 (the session's methods here, the others in
  * voipd-account-dbus.c), the object manager there, and one object per
  * contact, per group and per call below it (voipd-contacts.c,
- * voipd-groups.c, voipd-calls.c). */
+ * voipd-groups.c, voipd-calls.c); their conversations get what they need
+ * from a VoipdConversations (voipd-conversation.h). */
 #pragma once
 
 #include <gio/gio.h>
