@@ -1,12 +1,14 @@
-/* voipd-account.h — the account: the server session and everything exported on the bus.
+/* voipd-account.h — the account: the server session shown on the bus, and the objects there.
  *
- * VoipdAccount owns the connection to the server (with login, resume,
- * reconnection, and the resync of voipd-resync.c), the local cache, the
- * keyring token, and the D-Bus objects: the Account interface at
+ * VoipdAccount owns the session with the server (a VoipdSession,
+ * voipd-session.h: connect, login, resume, reconnection, the keyring
+ * token), runs the resync of voipd-resync.c after each login, and owns the
+ * local cache and the D-Bus objects: the Account interface at
  * /org/voipd/Voip1 (the session's methods here, the others in
  * voipd-account-dbus.c), the object manager there, and one object per
  * contact, per group and per call below it (voipd-contacts.c,
- * voipd-groups.c, voipd-calls.c). */
+ * voipd-groups.c, voipd-calls.c); their conversations get what they need
+ * from a VoipdConversations (voipd-conversation.h). */
 #pragma once
 
 #include <gio/gio.h>
@@ -29,7 +31,7 @@ VoipdAccount *voipd_account_new (GDBusConnection *bus, VoipdCache *cache, GSetti
 /* Resumes the stored session, if there is one. */
 void          voipd_account_start (VoipdAccount *self);
 
-/* The session's state (also the "state" property, with notify). */
+/* The session's state (its "state" property, voipd-session.h). */
 VoipdSessionState         voipd_account_get_state    (VoipdAccount *self);
 /* For the contact, group and conversation handlers. */
 VoipdCache               *voipd_account_get_cache    (VoipdAccount *self);
@@ -37,6 +39,9 @@ VoipdConnection          *voipd_account_get_connection (VoipdAccount *self);
 GDBusObjectManagerServer *voipd_account_get_manager  (VoipdAccount *self);
 const char               *voipd_account_get_username (VoipdAccount *self);
 GSettings                *voipd_account_get_settings (VoipdAccount *self);
+/* What the conversations of contacts and groups need (voipd-conversation.h). */
+typedef struct _VoipdConversations VoipdConversations;
+VoipdConversations       *voipd_account_get_conversations (VoipdAccount *self);
 /* The registry of calls (voipd-calls.h). */
 typedef struct _VoipdCalls VoipdCalls;
 VoipdCalls               *voipd_account_get_calls    (VoipdAccount *self);

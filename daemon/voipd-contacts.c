@@ -164,8 +164,8 @@ contact_create (VoipdAccount *account, const char *username, const char *display
   g_autofree char *path = voipd_contact_path (username);
   g_autoptr(VoipDBusObjectSkeleton) object = voip_dbus_object_skeleton_new (path);
   g_autoptr(VoipDBusContact) contact = voip_dbus_contact_skeleton_new ();
-  g_autoptr(VoipDBusConversation) conversation = voipd_conversation_new (account, username, 0,
-                                                                      unread);
+  g_autoptr(VoipDBusConversation) conversation = voipd_conversation_new (
+      voipd_account_get_conversations (account), username, 0, unread);
   GSettings *settings = voipd_account_get_settings (account);
 
   voip_dbus_contact_set_username (contact, username);
@@ -452,7 +452,8 @@ voipd_contacts_load_cache (VoipdAccount *account)
                         c->unread);
       else
         {
-          VoipDBusConversation *conversation = voipd_conversation_lookup (account, c->username, 0);
+          VoipDBusConversation *conversation = voipd_conversation_lookup (
+              voipd_account_get_conversations (account), c->username, 0);
 
           contact_set (contact, c->display_name, c->motd, c->subscription);
           voip_dbus_conversation_set_unread (conversation, c->unread);

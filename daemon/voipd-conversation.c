@@ -9,9 +9,53 @@
 #include "voipd-errors.h"
 #include "voipd-groups.h"
 
+struct _VoipdConversations {
+  GObject parent_instance;
+
+  VoipdSession             *session;
+  VoipdCache               *cache;
+  GDBusObjectManagerServer *manager;
+};
+
+G_DEFINE_FINAL_TYPE (VoipdConversations, voipd_conversations, G_TYPE_OBJECT)
+
+static void
+voipd_conversations_dispose (GObject *object)
+{
+  VoipdConversations *self = VOIPD_CONVERSATIONS (object);
+
+  g_clear_object (&self->session);
+  g_clear_object (&self->cache);
+  g_clear_object (&self->manager);
+  G_OBJECT_CLASS (voipd_conversations_parent_class)->dispose (object);
+}
+
+static void
+voipd_conversations_class_init (VoipdConversationsClass *klass)
+{
+  G_OBJECT_CLASS (klass)->dispose = voipd_conversations_dispose;
+}
+
+static void
+voipd_conversations_init (VoipdConversations *self)
+{
+}
+
+VoipdConversations *
+voipd_conversations_new (VoipdSession *session, VoipdCache *cache,
+                         GDBusObjectManagerServer *manager)
+{
+  VoipdConversations *self = g_object_new (VOIPD_TYPE_CONVERSATIONS, NULL);
+
+  self->session = g_object_ref (session);
+  self->cache = g_object_ref (cache);
+  self->manager = g_object_ref (manager);
+  return self;
+}
+
 /* What a Conversation interface stands for; its handlers' user data. */
 typedef struct {
-  VoipdAccount *account;   /* not owned: it outlives its objects */
+  VoipdConversations    *convs;   /* not owned: it outlives its objects */
   char         *peer;      /* NULL for a group */
   gint64        group;     /* 0 for a peer */
 } Conversation;
@@ -48,38 +92,38 @@ voipd_message_from_wire (GVariant *message)
 }
 
 VoipDBusConversation *
-voipd_conversation_lookup (VoipdAccount *account, const char *peer, gint64 group)
+voipd_conversation_lookup (VoipdConversations *convs, const char *peer, gint64 group)
 {
   g_autofree char *path = group != 0 ? voipd_group_path (group) : voipd_contact_path (peer);
   g_autoptr(GDBusObject) object = g_dbus_object_manager_get_object (
-      G_DBUS_OBJECT_MANAGER (voipd_account_get_manager (account)), path);
+      G_DBUS_OBJECT_MANAGER (convs->manager), path);
 
   return object ? voip_dbus_object_peek_conversation (VOIP_DBUS_OBJECT (object)) : NULL;
 }
 
 /* The conversation a message belongs to, seen from `me`. */
 static VoipDBusConversation *
-lookup_for_message (VoipdAccount *account, const VoipdCachedMessage *m)
+lookup_for_message (VoipdConversations *convs, const VoipdCachedMessage *m)
 {
-  const char *me = voipd_account_get_username (account);
+  const char *me = voipd_session_get_username (convs->session);
 
   if (m->group != 0)
-    return voipd_conversation_lookup (account, NULL, m->group);
-  return voipd_conversation_lookup (account, g_strcmp0 (m->sender, me) == 0 ? m->recipient
+    return voipd_conversation_lookup (convs, NULL, m->group);
+  return voipd_conversation_lookup (convs, g_strcmp0 (m->sender, me) == 0 ? m->recipient
                                                                             : m->sender, 0);
 }
 
 /* Tells the daemon's clients, on the message's conversation (if it still
  * has an object). */
 static void
-signal_message (VoipdAccount *account, guint code, const VoipdCachedMessage *m)
+signal_message (VoipdConversations *convs, guint code, const VoipdCachedMessage *m)
 {
-  VoipDBusConversation *conversation = lookup_for_message (account, m);
+  VoipDBusConversation *conversation = lookup_for_message (convs, m);
   GVariant *message;
 
   if (conversation == NULL)
     return;
-  message = voipd_message_to_dbus (m, voipd_account_get_username (account));
+  message = voipd_message_to_dbus (m, voipd_session_get_username (convs->session));
   if (code == VOIP_MSG_MESSAGE_RECEIVED)
     voip_dbus_conversation_emit_message_received (conversation, message);
   else if (code == VOIP_MSG_MESSAGE_EDITED)
@@ -89,7 +133,7 @@ signal_message (VoipdAccount *account, guint code, const VoipdCachedMessage *m)
 }
 
 typedef struct {
-  VoipdAccount       *account;
+  VoipdConversations    *convs;
   guint               code;
   VoipdCachedMessage *message;
 } StoredEvent;
@@ -97,7 +141,7 @@ typedef struct {
 static void
 stored_event_free (StoredEvent *event)
 {
-  g_object_unref (event->account);
+  g_object_unref (event->convs);
   voipd_cached_message_free (event->message);
   g_free (event);
 }
@@ -107,7 +151,7 @@ static void
 on_event_stored (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   StoredEvent *event = user_data;
-  VoipdAccount *account = event->account;
+  VoipdConversations *convs = event->convs;
   const VoipdCachedMessage *m = event->message;
   g_autoptr(GError) error = NULL;
   VoipDBusConversation *conversation;
@@ -123,29 +167,29 @@ on_event_stored (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
-  conversation = lookup_for_message (account, m);
+  conversation = lookup_for_message (convs, m);
   if (conversation != NULL)
     {
       if (event->code == VOIP_MSG_MESSAGE_RECEIVED
-          && g_strcmp0 (m->sender, voipd_account_get_username (account)) != 0)
+          && g_strcmp0 (m->sender, voipd_session_get_username (convs->session)) != 0)
         {
           voipd_cache_add_unread (VOIPD_CACHE (source), m->group != 0 ? NULL : m->sender,
                                   m->group, 1, NULL);
           voip_dbus_conversation_set_unread (conversation,
                                         voip_dbus_conversation_get_unread (conversation) + 1);
         }
-      signal_message (account, event->code, m);
+      signal_message (convs, event->code, m);
     }
   stored_event_free (event);
 }
 
 void
-voipd_conversation_handle_event (VoipdAccount *account, guint code, GVariant *payload)
+voipd_conversation_handle_event (VoipdConversations *convs, guint code, GVariant *payload)
 {
-  VoipdCache *cache = voipd_account_get_cache (account);
+  VoipdCache *cache = convs->cache;
   StoredEvent *event = g_new0 (StoredEvent, 1);
 
-  event->account = g_object_ref (account);
+  event->convs = g_object_ref (convs);
   event->code = code;
   event->message = voipd_message_from_wire (payload);
   /* The message before the position, in the order the cache thread writes:
@@ -155,9 +199,9 @@ voipd_conversation_handle_event (VoipdAccount *account, guint code, GVariant *pa
 }
 
 static gboolean
-check_logged_in (VoipdAccount *account, GDBusMethodInvocation *invocation)
+check_logged_in (VoipdConversations *convs, GDBusMethodInvocation *invocation)
 {
-  if (voipd_account_get_username (account) != NULL)
+  if (voipd_session_get_username (convs->session) != NULL)
     return TRUE;
   g_dbus_method_invocation_return_error_literal (invocation, VOIPD_ERROR,
                                                  VOIPD_ERROR_NOT_LOGGED_IN, _("not logged in"));
@@ -167,7 +211,7 @@ check_logged_in (VoipdAccount *account, GDBusMethodInvocation *invocation)
 /* ---- sending ---------------------------------------------------------------- */
 
 typedef struct {
-  VoipdAccount          *account;
+  VoipdConversations    *convs;
   GDBusMethodInvocation *invocation;
   VoipdOutboxEntry      *entry;
 } SendCall;
@@ -175,7 +219,7 @@ typedef struct {
 static void
 send_call_free (SendCall *call)
 {
-  g_object_unref (call->account);
+  g_object_unref (call->convs);
   g_clear_object (&call->invocation);
   voipd_outbox_entry_free (call->entry);
   g_free (call);
@@ -192,7 +236,7 @@ entry_to_request (const VoipdOutboxEntry *e)
 }
 
 typedef struct {
-  VoipdAccount       *account;
+  VoipdConversations    *convs;
   VoipdCachedMessage *message;
 } SentMessage;
 
@@ -208,15 +252,15 @@ on_sent_cached (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!voipd_cache_put_message_finish (VOIPD_CACHE (source), result, &is_new, &error))
     g_warning ("%s", error->message);
   if (is_new || error != NULL)
-    signal_message (sent->account, VOIP_MSG_MESSAGE_RECEIVED, sent->message);
-  g_object_unref (sent->account);
+    signal_message (sent->convs, VOIP_MSG_MESSAGE_RECEIVED, sent->message);
+  g_object_unref (sent->convs);
   voipd_cached_message_free (sent->message);
   g_free (sent);
 }
 
 /* The server stored it: keep our own copy in the cache. */
 static void
-cache_sent (VoipdAccount *account, const VoipdOutboxEntry *e, GVariant *reply)
+cache_sent (VoipdConversations *convs, const VoipdOutboxEntry *e, GVariant *reply)
 {
   VoipdCachedMessage m = { 0 };
   guint64 id, seq;
@@ -225,16 +269,16 @@ cache_sent (VoipdAccount *account, const VoipdOutboxEntry *e, GVariant *reply)
   g_variant_get (reply, "(ttx)", &id, &seq, &m.timestamp_ms);
   m.id = id;
   m.seq = seq;
-  m.sender = (char *) voipd_account_get_username (account);
+  m.sender = (char *) voipd_session_get_username (convs->session);
   m.recipient = e->recipient;
   m.group = e->group;
   m.kind = e->kind;
   m.text = e->text;
   m.duration_ms = e->duration_ms;
   sent = g_new0 (SentMessage, 1);
-  sent->account = g_object_ref (account);
+  sent->convs = g_object_ref (convs);
   sent->message = voipd_cached_message_copy (&m);
-  voipd_cache_put_message_async (voipd_account_get_cache (account), &m, NULL, on_sent_cached,
+  voipd_cache_put_message_async (convs->cache, &m, NULL, on_sent_cached,
                                  sent);
 }
 
@@ -260,7 +304,7 @@ on_queued (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 queue_in_outbox (SendCall *call)
 {
-  voipd_cache_outbox_add_async (voipd_account_get_cache (call->account), call->entry, NULL,
+  voipd_cache_outbox_add_async (call->convs->cache, call->entry, NULL,
                                 on_queued, call);
 }
 
@@ -275,7 +319,7 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply != NULL)
     {
-      cache_sent (call->account, call->entry, reply);
+      cache_sent (call->convs, call->entry, reply);
       g_variant_get_child (reply, 0, "t", &id);
       g_dbus_method_invocation_return_value (call->invocation, g_variant_new ("(t)", id));
     }
@@ -287,27 +331,27 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   else
-    voipd_account_return_error (call->invocation, error);
+    voipd_session_return_error (call->invocation, error);
   send_call_free (call);
 }
 
 static void
-send_entry (VoipdAccount *account, GDBusMethodInvocation *invocation, VoipdOutboxEntry *entry)
+send_entry (VoipdConversations *convs, GDBusMethodInvocation *invocation, VoipdOutboxEntry *entry)
 {
   SendCall *call = g_new0 (SendCall, 1);
 
-  call->account = g_object_ref (account);
+  call->convs = g_object_ref (convs);
   call->invocation = g_object_ref (invocation);
   call->entry = entry;
   entry->client_id = g_uuid_string_random ();
   entry->queued_ms = g_get_real_time () / 1000;
 
-  if (!voipd_account_check_online (account, NULL))
+  if (!voipd_session_check_online (convs->session, NULL))
     {
       queue_in_outbox (call);
       return;
     }
-  voipd_connection_request_async (voipd_account_get_connection (account),
+  voipd_connection_request_async (voipd_session_get_connection (convs->session),
                                   entry->kind == VOIP_MESSAGE_KIND_VOICE ? VOIP_MSG_SEND_VOICE
                                                                          : VOIP_MSG_SEND_TEXT,
                                   entry_to_request (entry), NULL, on_sent, call);
@@ -331,7 +375,7 @@ on_send_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocati
   g_autoptr(GError) error = NULL;
   VoipdOutboxEntry *entry;
 
-  if (!check_logged_in (conversation->account, invocation))
+  if (!check_logged_in (conversation->convs, invocation))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   if (!voip_validate_text (text, &error))
     {
@@ -341,7 +385,7 @@ on_send_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocati
   entry = entry_new (conversation, VOIP_MESSAGE_KIND_TEXT);
   entry->text = g_strdup (text);
   entry->voice = g_bytes_new (NULL, 0);
-  send_entry (conversation->account, invocation, entry);
+  send_entry (conversation->convs, invocation, entry);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -352,7 +396,7 @@ on_send_voice_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *in
   g_autoptr(GError) error = NULL;
   VoipdOutboxEntry *entry;
 
-  if (!check_logged_in (conversation->account, invocation))
+  if (!check_logged_in (conversation->convs, invocation))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   if (!voip_validate_voice (ogg, duration_ms, &error))
     {
@@ -363,14 +407,14 @@ on_send_voice_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *in
   entry->text = g_strdup ("");
   entry->voice = g_variant_get_data_as_bytes (ogg);
   entry->duration_ms = duration_ms;
-  send_entry (conversation->account, invocation, entry);
+  send_entry (conversation->convs, invocation, entry);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- history ------------------------------------------------------------------ */
 
 typedef struct {
-  VoipdAccount          *account;
+  VoipdConversations    *convs;
   GDBusMethodInvocation *invocation;
   char                  *peer;
   gint64                 group;
@@ -381,7 +425,7 @@ typedef struct {
 static void
 history_call_free (HistoryCall *call)
 {
-  g_object_unref (call->account);
+  g_object_unref (call->convs);
   g_object_unref (call->invocation);
   g_free (call->peer);
   g_free (call);
@@ -392,12 +436,12 @@ history_call_free (HistoryCall *call)
 static void
 append_outbox (HistoryCall *call, GPtrArray *page)
 {
-  VoipdAccount *account = call->account;
+  VoipdConversations *convs = call->convs;
   g_autoptr(GPtrArray) queued = NULL;
 
   if (call->before_id != 0)
     return;
-  queued = voipd_cache_outbox_list (voipd_account_get_cache (account), NULL);
+  queued = voipd_cache_outbox_list (convs->cache, NULL);
   for (guint i = 0; queued != NULL && i < queued->len; i++)
     {
       VoipdOutboxEntry *e = queued->pdata[i];
@@ -407,7 +451,7 @@ append_outbox (HistoryCall *call, GPtrArray *page)
         continue;
       m = g_new0 (VoipdCachedMessage, 1);
       m->timestamp_ms = e->queued_ms;
-      m->sender = g_strdup (voipd_account_get_username (account));
+      m->sender = g_strdup (voipd_session_get_username (convs->session));
       m->recipient = g_strdup (e->recipient);
       m->group = e->group;
       m->kind = e->kind;
@@ -422,7 +466,7 @@ append_outbox (HistoryCall *call, GPtrArray *page)
 static void
 return_page (HistoryCall *call, GPtrArray *page)
 {
-  const char *me = voipd_account_get_username (call->account);
+  const char *me = voipd_session_get_username (call->convs->session);
   GVariantBuilder builder;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(txssssbbu)"));
@@ -453,8 +497,8 @@ on_history_read (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 history_from_cache (HistoryCall *call)
 {
-  voipd_cache_history_async (voipd_account_get_cache (call->account),
-                             voipd_account_get_username (call->account), call->peer,
+  voipd_cache_history_async (call->convs->cache,
+                             voipd_session_get_username (call->convs->session), call->peer,
                              call->group, call->before_id, call->limit, NULL,
                              on_history_read, call);
 }
@@ -469,7 +513,7 @@ on_history (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr(GVariant) messages = NULL;
   g_autoptr(GPtrArray) page = g_ptr_array_new_with_free_func (
       (GDestroyNotify) voipd_cached_message_free);
-  VoipdCache *cache = voipd_account_get_cache (call->account);
+  VoipdCache *cache = call->convs->cache;
 
   if (reply == NULL)
     {
@@ -478,7 +522,7 @@ on_history (GObject *source, GAsyncResult *result, gpointer user_data)
           history_from_cache (call);
           return;
         }
-      voipd_account_return_error (call->invocation, error);
+      voipd_session_return_error (call->invocation, error);
       history_call_free (call);
       return;
     }
@@ -504,10 +548,10 @@ static gboolean
 on_get_history (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation,
                 guint64 before_id, guint limit, Conversation *conversation)
 {
-  VoipdAccount *account = conversation->account;
+  VoipdConversations *convs = conversation->convs;
   HistoryCall *call;
 
-  if (!check_logged_in (account, invocation))
+  if (!check_logged_in (convs, invocation))
     return G_DBUS_METHOD_INVOCATION_HANDLED;
   if (limit < 1 || limit > VOIP_HISTORY_PAGE_MAX || before_id > G_MAXINT64)
     {
@@ -516,18 +560,18 @@ on_get_history (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocatio
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
   call = g_new0 (HistoryCall, 1);
-  call->account = g_object_ref (account);
+  call->convs = g_object_ref (convs);
   call->invocation = g_object_ref (invocation);
   call->peer = g_strdup (conversation->peer);
   call->group = conversation->group;
   call->before_id = before_id;
   call->limit = limit;
-  if (!voipd_account_check_online (account, NULL))
+  if (!voipd_session_check_online (convs->session, NULL))
     {
       history_from_cache (call);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  voipd_connection_request_async (voipd_account_get_connection (account), VOIP_MSG_HISTORY,
+  voipd_connection_request_async (voipd_session_get_connection (convs->session), VOIP_MSG_HISTORY,
                                   g_variant_new ("(sttu)", call->peer ? call->peer : "",
                                                  (guint64) call->group, before_id, limit),
                                   NULL, on_history, call);
@@ -537,7 +581,7 @@ on_get_history (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocatio
 /* ---- edit, delete, voice: online only -------------------------------------------- */
 
 typedef struct {
-  VoipdAccount          *account;
+  VoipdConversations    *convs;
   GDBusMethodInvocation *invocation;
   guint64                id;
   char                  *text;   /* Edit; NULL for Delete */
@@ -546,7 +590,7 @@ typedef struct {
 static void
 change_call_free (ChangeCall *call)
 {
-  g_object_unref (call->account);
+  g_object_unref (call->convs);
   g_object_unref (call->invocation);
   g_free (call->text);
   g_free (call);
@@ -567,7 +611,7 @@ on_changed_read (GObject *source, GAsyncResult *result, gpointer user_data)
       m->edited |= call->text != NULL;
       m->deleted |= call->text == NULL;
       voipd_cache_put_message (cache, m, NULL);
-      signal_message (call->account, call->text ? VOIP_MSG_MESSAGE_EDITED
+      signal_message (call->convs, call->text ? VOIP_MSG_MESSAGE_EDITED
                                                 : VOIP_MSG_MESSAGE_DELETED, m);
     }
   g_dbus_method_invocation_return_value (call->invocation, NULL);
@@ -584,33 +628,33 @@ on_changed (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL)
     {
-      voipd_account_return_error (call->invocation, error);
+      voipd_session_return_error (call->invocation, error);
       change_call_free (call);
       return;
     }
-  voipd_cache_get_message_async (voipd_account_get_cache (call->account), call->id, NULL,
+  voipd_cache_get_message_async (call->convs->cache, call->id, NULL,
                                  on_changed_read, call);
 }
 
 static void
-change_message (VoipdAccount *account, GDBusMethodInvocation *invocation, guint64 id,
+change_message (VoipdConversations *convs, GDBusMethodInvocation *invocation, guint64 id,
                 const char *text)
 {
   g_autoptr(GError) error = NULL;
   ChangeCall *call;
 
-  if (!voipd_account_check_online (account, &error)
+  if (!voipd_session_check_online (convs->session, &error)
       || (text != NULL && !voip_validate_text (text, &error)))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return;
     }
   call = g_new0 (ChangeCall, 1);
-  call->account = g_object_ref (account);
+  call->convs = g_object_ref (convs);
   call->invocation = g_object_ref (invocation);
   call->id = id;
   call->text = g_strdup (text);
-  voipd_connection_request_async (voipd_account_get_connection (account),
+  voipd_connection_request_async (voipd_session_get_connection (convs->session),
                                   text ? VOIP_MSG_EDIT : VOIP_MSG_DELETE,
                                   text ? g_variant_new ("(ts)", id, text)
                                        : g_variant_new ("(t)", id),
@@ -621,7 +665,7 @@ static gboolean
 on_edit_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
                  const char *text, Conversation *conversation)
 {
-  change_message (conversation->account, invocation, id, text);
+  change_message (conversation->convs, invocation, id, text);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -629,7 +673,7 @@ static gboolean
 on_delete_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
                    Conversation *conversation)
 {
-  change_message (conversation->account, invocation, id, NULL);
+  change_message (conversation->convs, invocation, id, NULL);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -642,7 +686,7 @@ on_voice (GObject *source, GAsyncResult *result, gpointer user_data)
                                                                result, &error);
 
   if (reply == NULL)
-    voipd_account_return_error (invocation, error);
+    voipd_session_return_error (invocation, error);
   else
     g_dbus_method_invocation_return_value (invocation, reply);
   g_object_unref (invocation);
@@ -652,15 +696,15 @@ static gboolean
 on_get_voice_message (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation, guint64 id,
                       Conversation *conversation)
 {
-  VoipdAccount *account = conversation->account;
+  VoipdConversations *convs = conversation->convs;
   g_autoptr(GError) error = NULL;
 
-  if (!voipd_account_check_online (account, &error))
+  if (!voipd_session_check_online (convs->session, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-  voipd_connection_request_async (voipd_account_get_connection (account), VOIP_MSG_GET_VOICE,
+  voipd_connection_request_async (voipd_session_get_connection (convs->session), VOIP_MSG_GET_VOICE,
                                   g_variant_new ("(t)", id), NULL, on_voice,
                                   g_object_ref (invocation));
   return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -672,7 +716,7 @@ on_mark_read (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!voipd_cache_clear_unread (voipd_account_get_cache (conversation->account),
+  if (!voipd_cache_clear_unread (conversation->convs->cache,
                                  conversation->peer, conversation->group, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
@@ -686,12 +730,12 @@ on_mark_read (VoipDBusConversation *skeleton, GDBusMethodInvocation *invocation,
 /* ---- the interface ------------------------------------------------------------------ */
 
 VoipDBusConversation *
-voipd_conversation_new (VoipdAccount *account, const char *peer, gint64 group, guint unread)
+voipd_conversation_new (VoipdConversations *convs, const char *peer, gint64 group, guint unread)
 {
   VoipDBusConversation *skeleton = voip_dbus_conversation_skeleton_new ();
   Conversation *conversation = g_new0 (Conversation, 1);
 
-  conversation->account = account;
+  conversation->convs = convs;
   conversation->peer = g_strdup (peer);
   conversation->group = group;
   g_object_set_data_full (G_OBJECT (skeleton), "voipd-conversation", conversation,
@@ -715,7 +759,7 @@ voipd_conversation_new (VoipdAccount *account, const char *peer, gint64 group, g
 /* ---- the outbox -------------------------------------------------------------------- */
 
 typedef struct {
-  VoipdAccount *account;
+  VoipdConversations    *convs;
   GPtrArray    *entries;   /* VoipdOutboxEntry*, in order */
   guint         next;
   GCallback     done;
@@ -729,7 +773,7 @@ flush_finish (Flush *flush)
 {
   if (flush->done)
     ((void (*) (gpointer)) flush->done) (flush->user_data);
-  g_object_unref (flush->account);
+  g_object_unref (flush->convs);
   g_ptr_array_unref (flush->entries);
   g_free (flush);
 }
@@ -749,13 +793,13 @@ on_flushed (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (reply != NULL)
-    cache_sent (flush->account, entry, reply);
+    cache_sent (flush->convs, entry, reply);
   else
     /* The server refused it for good (no longer friends, say): dropping it
      * is the only way for the next ones to go. */
     g_warning ("a queued message to %s was refused: %s",
                *entry->recipient ? entry->recipient : "a group", error->message);
-  voipd_cache_outbox_remove (voipd_account_get_cache (flush->account), entry->local_id, NULL);
+  voipd_cache_outbox_remove (flush->convs->cache, entry->local_id, NULL);
   flush->next++;
   flush_next (flush);
 }
@@ -766,28 +810,28 @@ flush_next (Flush *flush)
   VoipdOutboxEntry *entry;
 
   if (flush->next >= flush->entries->len
-      || !voipd_account_check_online (flush->account, NULL))
+      || !voipd_session_check_online (flush->convs->session, NULL))
     {
       flush_finish (flush);
       return;
     }
   entry = flush->entries->pdata[flush->next];
-  voipd_connection_request_async (voipd_account_get_connection (flush->account),
+  voipd_connection_request_async (voipd_session_get_connection (flush->convs->session),
                                   entry->kind == VOIP_MESSAGE_KIND_VOICE ? VOIP_MSG_SEND_VOICE
                                                                          : VOIP_MSG_SEND_TEXT,
                                   entry_to_request (entry), NULL, on_flushed, flush);
 }
 
 void
-voipd_outbox_flush (VoipdAccount *account, GCallback done, gpointer user_data)
+voipd_outbox_flush (VoipdConversations *convs, GCallback done, gpointer user_data)
 {
   g_autoptr(GError) error = NULL;
   Flush *flush = g_new0 (Flush, 1);
 
-  flush->account = g_object_ref (account);
+  flush->convs = g_object_ref (convs);
   flush->done = done;
   flush->user_data = user_data;
-  flush->entries = voipd_cache_outbox_list (voipd_account_get_cache (account), &error);
+  flush->entries = voipd_cache_outbox_list (convs->cache, &error);
   if (flush->entries == NULL)
     {
       g_warning ("%s", error->message);

@@ -118,7 +118,8 @@ group_create (VoipdAccount *account, gint64 id, const char *name, const char *ow
   g_autofree char *path = voipd_group_path (id);
   g_autoptr(VoipDBusObjectSkeleton) object = voip_dbus_object_skeleton_new (path);
   g_autoptr(VoipDBusGroup) group = voip_dbus_group_skeleton_new ();
-  g_autoptr(VoipDBusConversation) conversation = voipd_conversation_new (account, NULL, id, unread);
+  g_autoptr(VoipDBusConversation) conversation = voipd_conversation_new (
+      voipd_account_get_conversations (account), NULL, id, unread);
 
   voip_dbus_group_set_id (group, id);
   group_set (group, name, owner, members);
@@ -204,8 +205,9 @@ voipd_groups_load_cache (VoipdAccount *account)
       else
         {
           group_set (group, g->name, g->owner, (const char *const *) g->members);
-          voip_dbus_conversation_set_unread (voipd_conversation_lookup (account, NULL, g->id),
-                                        g->unread);
+          voip_dbus_conversation_set_unread (
+              voipd_conversation_lookup (voipd_account_get_conversations (account), NULL, g->id),
+              g->unread);
         }
     }
 }

@@ -163,7 +163,8 @@ sync_messages (Sync *sync, GVariant *reply)
 
       g_variant_get (message, "(ttxsstusu@aybb&s)", NULL, NULL, NULL, NULL, NULL, NULL,
                      NULL, NULL, NULL, NULL, &edited, &deleted, NULL);
-      voipd_conversation_handle_event (sync->account, deleted ? VOIP_MSG_MESSAGE_DELETED
+      voipd_conversation_handle_event (voipd_account_get_conversations (sync->account),
+                                       deleted ? VOIP_MSG_MESSAGE_DELETED
                                        : edited ? VOIP_MSG_MESSAGE_EDITED
                                                 : VOIP_MSG_MESSAGE_RECEIVED, message);
     }
@@ -276,7 +277,8 @@ sync_step (GTask *task)
                                (guint32) VOIP_HISTORY_PAGE_MAX);
       break;
     case SYNC_OUTBOX:
-      voipd_outbox_flush (sync->account, G_CALLBACK (on_outbox_flushed), task);
+      voipd_outbox_flush (voipd_account_get_conversations (sync->account),
+                          G_CALLBACK (on_outbox_flushed), task);
       return;
     default:
       g_debug ("resync done");
