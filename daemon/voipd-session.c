@@ -573,7 +573,10 @@ session_resume (VoipdSession *self)
   attempt->node = self->node;
   g_clear_handle_id (&self->reconnect_id, g_source_remove);
   self->authenticated = FALSE;
-  set_state (self, VOIPD_SESSION_STATE_CONNECTING, VOIPD_STATE_REASON_NONE, NULL);
+  /* Still offline for the reason we were (the connection lost, say): an
+   * attempt under way is no answer to "why", and a status read between
+   * two attempts would else find none (test-daemon-resilience did). */
+  set_state (self, VOIPD_SESSION_STATE_CONNECTING, self->reason_code, self->reason);
   attempt_connect (self, attempt);
 }
 
