@@ -6,11 +6,12 @@
  * through the table below. Nothing else of the module is visible to voipd.
  *
  * One VoipdMediaCall is one call: one capture (source → optional webrtcdsp →
- * Opus 48 kHz mono, 20 ms, DTX, in-band FEC sized for the loss the peers
- * report → RTP), encoded once and sent to every peer, and per peer an ICE
- * agent stream, SRTP both ways, RTCP multiplexed on the RTP component, an
- * adaptive jitter buffer (one frame and up with the measured jitter), an Opus
- * decoder; the decoded peers are mixed into the one sink.
+ * Opus 48 kHz mono, 20 ms, DTX while the input is quiet, in-band FEC sized
+ * for the loss the peers report → RTP), encoded once and sent to every peer,
+ * and per peer an ICE agent stream, SRTP both ways, RTCP multiplexed on the
+ * RTP component, an adaptive jitter buffer (one frame and up with the
+ * measured jitter), an Opus decoder; the decoded peers are mixed into the
+ * one sink.
  *
  * Threads: every function of the table is called from voipd's main context,
  * and every callback is delivered on that same main context (the engine
