@@ -679,8 +679,16 @@ test_speech_quality (NatFixture *f, gconstpointer data)
       double to_bob, to_alice;
       guint64 id;
 
-      topology ("loss", f->prefix, percent, NULL);
+      /* ICE on the clean link, then the loss: at 20 % a connectivity check
+       * and its answer are each lost one time in five, and ICE now and then
+       * gave up for the server relay, a different path than the one
+       * measured. The speech's first second or so (until the path is up)
+       * is heard clean. */
+      topology ("loss", f->prefix, "0", NULL);
       id = start_call (f);
+      wait_flowing (f->alice, "bob", id, f->scenario->path, 1);
+      wait_flowing (f->bob, "alice", id, f->scenario->path, 1);
+      topology ("loss", f->prefix, percent, NULL);
       wait_flowing (f->alice, "bob", id, f->scenario->path, SPEECH_PACKETS);
       wait_flowing (f->bob, "alice", id, f->scenario->path, SPEECH_PACKETS);
       hang_up (f, id);
